@@ -1,0 +1,16 @@
+# migr: PGXS build.  `make && make install`, then `make installcheck`
+# against a running server (see README.md for the one-command wrappers).
+EXTENSION  = migr
+MODULE_big = migr
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA       = $(wildcard migr--*.sql)
+PGFILEDESC = "migr - schema migrations inside PostgreSQL"
+
+REGRESS    = install revision graph target upgrade downgrade stamp history errors uninstall
+REGRESS_OPTS = --inputdir=. --outputdir=results
+
+PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

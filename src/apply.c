@@ -1,0 +1,479 @@
+/*-------------------------------------------------------------------------
+ * apply.c
+ *	  Run a plan: each revision's SQL through SPI as the calling role, one
+ *	  statement at a time so that an error names the statement; keep the
+ *	  applied set and the current heads up to date as steps run; record the
+ *	  steps and return one row per step.
+ *
+ *	  Runs inside the caller's transaction and SPI connection: an error
+ *	  anywhere aborts the whole call and nothing is left half-applied.
+ *
+ * IDENTIFICATION
+ *	  src/apply.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "apply.h"
+#include "catalog.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "migr_errcodes.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+typedef struct RunState
+{
+	MigrGraph  *g;
+	int64		max_seq;
+	int		   *applied_children;	/* applied children, any edge */
+	int		   *heads;			/* current heads by (head_seq, index) */
+	int			nheads;
+	bool	   *seq_dirty;		/* head_seq changed during this call */
+	bool	   *inserted;		/* applied during this call */
+	MigrStepRecord *rec;
+	int			nrec;
+	ReturnSetInfo *rsinfo;
+} RunState;
+
+typedef struct StepErrorContext
+{
+	const char *rev;
+	const char *direction;
+	int			stmtno;
+	char	   *stmt;
+} StepErrorContext;
+
+/* Call fn(state, rev, other) for each revision directly below rev. */
+#define FOREACH_ALL_DOWN(r, var, body) \
+	do { \
+		for (int _i = 0; _i < (r)->nparents; _i++) \
+		{ int var = (r)->parents[_i]; body; } \
+		for (int _i = 0; _i < (r)->ndeps; _i++) \
+		{ \
+			int var = (r)->deps[_i]; \
+			bool _dup = false; \
+			for (int _j = 0; _j < (r)->nparents; _j++) \
+				if ((r)->parents[_j] == var) _dup = true; \
+			if (!_dup) { body; } \
+		} \
+	} while (0)
+
+static bool
+is_head(RunState *st, int x)
+{
+	return st->g->revs[x].applied && st->applied_children[x] == 0;
+}
+
+static void
+init_state(RunState *st, MigrGraph *g, int64 max_seq, ReturnSetInfo *rsinfo,
+		   int nsteps)
+{
+	int		   *h;
+
+	st->g = g;
+	st->max_seq = max_seq;
+	st->rsinfo = rsinfo;
+	st->applied_children = palloc0(sizeof(int) * (g->nrevs + 1));
+	st->seq_dirty = palloc0(sizeof(bool) * (g->nrevs + 1));
+	st->inserted = palloc0(sizeof(bool) * (g->nrevs + 1));
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		MigrRev    *r = &g->revs[i];
+
+		if (!r->applied)
+			continue;
+		FOREACH_ALL_DOWN(r, d, st->applied_children[d]++);
+	}
+	h = migr_graph_current_heads(g, &st->nheads);
+	st->heads = palloc(sizeof(int) * (g->nrevs + 1));
+	memcpy(st->heads, h, sizeof(int) * st->nheads);
+	st->rec = palloc0(sizeof(MigrStepRecord) * (nsteps + 1));
+	st->nrec = 0;
+}
+
+static char *
+heads_string(RunState *st)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < st->nheads; i++)
+		appendStringInfo(&buf, "%s%s", i ? "," : "", st->g->revs[st->heads[i]].id);
+	return buf.data;
+}
+
+/* Rebuild the ordered list of current heads after rev's step. */
+static void
+refresh_heads(RunState *st, int changed, const int *added, int nadded)
+{
+	MigrGraph  *g = st->g;
+	int			k = 0;
+
+	/* drop revisions that stopped being heads */
+	for (int i = 0; i < st->nheads; i++)
+		if (is_head(st, st->heads[i]) && st->heads[i] != changed)
+			st->heads[k++] = st->heads[i];
+	st->nheads = k;
+	/* insert new heads in (head_seq, index) order */
+	for (int a = 0; a < nadded; a++)
+	{
+		int			x = added[a];
+		int			pos = st->nheads;
+
+		while (pos > 0 &&
+			   (g->revs[st->heads[pos - 1]].head_seq > g->revs[x].head_seq ||
+				(g->revs[st->heads[pos - 1]].head_seq == g->revs[x].head_seq &&
+				 st->heads[pos - 1] > x)))
+		{
+			st->heads[pos] = st->heads[pos - 1];
+			pos--;
+		}
+		st->heads[pos] = x;
+		st->nheads++;
+	}
+}
+
+/*
+ * Bookkeeping of an upgrade step: rev takes the row of the head it
+ * continues (the earliest one at a merge), or a new row when it starts a
+ * branch, as an Alembic version table would.
+ */
+static void
+mark_applied(RunState *st, int x)
+{
+	MigrRev    *r = &st->g->revs[x];
+	int64		seq = -1;
+
+	for (int j = 0; j < r->ndown; j++)
+		if (is_head(st, r->down[j]) &&
+			(seq < 0 || st->g->revs[r->down[j]].head_seq < seq))
+			seq = st->g->revs[r->down[j]].head_seq;
+	r->head_seq = seq < 0 ? ++st->max_seq : seq;
+	r->applied = true;
+	st->inserted[x] = true;
+	FOREACH_ALL_DOWN(r, d, st->applied_children[d]++);
+	refresh_heads(st, -1, &x, 1);
+}
+
+/*
+ * Bookkeeping of a downgrade step: the revisions below rev that become heads
+ * again take its row (the first in declared order) or new rows.
+ */
+static void
+mark_reverted(RunState *st, int x)
+{
+	MigrRev    *r = &st->g->revs[x];
+	int		   *added = palloc(sizeof(int) * (r->nparents + r->ndeps + 1));
+	int			nadded = 0;
+
+	if (!is_head(st, x))
+		elog(ERROR, "revision \"%s\" is reverted while a revision above it is applied", r->id);
+	r->applied = false;
+	st->inserted[x] = false;
+	FOREACH_ALL_DOWN(r, d, st->applied_children[d]--);
+	for (int j = 0; j < r->ndown; j++)
+	{
+		int			d = r->down[j];
+
+		if (!is_head(st, d))
+			continue;
+		st->g->revs[d].head_seq = nadded == 0 ? r->head_seq : ++st->max_seq;
+		st->seq_dirty[d] = true;
+		added[nadded++] = d;
+	}
+	refresh_heads(st, x, added, nadded);
+}
+
+static void
+step_error_callback(void *arg)
+{
+	StepErrorContext *c = (StepErrorContext *) arg;
+
+	if (c->stmt)
+		errcontext("migr revision \"%s\" (%s), statement %d: %s",
+				   c->rev, c->direction, c->stmtno, c->stmt);
+	else
+		errcontext("migr revision \"%s\" (%s)", c->rev, c->direction);
+}
+
+/* One line of at most 200 bytes, for the error context. */
+static char *
+statement_excerpt(const char *sql, int len)
+{
+	StringInfoData buf;
+	int			i = 0;
+
+	while (i < len && isspace((unsigned char) sql[i]))
+		i++;
+	initStringInfo(&buf);
+	for (; i < len && buf.len < 200; i++)
+		appendStringInfoChar(&buf, (sql[i] == '\n' || sql[i] == '\t') ? ' ' : sql[i]);
+	while (buf.len > 0 && (isspace((unsigned char) buf.data[buf.len - 1]) || buf.data[buf.len - 1] == ';'))
+		buf.data[--buf.len] = '\0';
+	if (i < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+/*
+ * Run one revision body statement by statement.  The body is split with
+ * PostgreSQL's own raw parser, so a syntax error is reported as it would be
+ * for the whole body, and each statement runs with its own snapshot as in a
+ * psql script.
+ */
+static void
+run_body(const char *rev, const char *direction, const char *sql)
+{
+	StepErrorContext ctx = {rev, direction, 0, NULL};
+	ErrorContextCallback cb;
+	List	   *stmts;
+	ListCell   *lc;
+	int			sqllen = strlen(sql);
+
+	cb.callback = step_error_callback;
+	cb.arg = &ctx;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+
+	stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+	foreach(lc, stmts)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		int			len = rs->stmt_len ? rs->stmt_len : sqllen - rs->stmt_location;
+		char	   *text = pnstrdup(sql + rs->stmt_location, len);
+		int			rc;
+
+		ctx.stmtno++;
+		ctx.stmt = statement_excerpt(text, len);
+		rc = SPI_execute(text, false, 0);
+		if (rc == SPI_ERROR_TRANSACTION)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+					 errmsg("revision bodies cannot contain transaction control statements"),
+					 errdetail("migr runs each call in one transaction; COMMIT, ROLLBACK and SAVEPOINT would break its atomicity.")));
+		if (rc < 0)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		SPI_freetuptable(SPI_tuptable);
+	}
+	error_context_stack = cb.previous;
+}
+
+static void
+emit_row(RunState *st, const char *rev, const char *op, int64 us)
+{
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	Interval   *iv = palloc(sizeof(Interval));
+
+	iv->time = us;
+	iv->day = 0;
+	iv->month = 0;
+	values[0] = CStringGetTextDatum(rev);
+	values[1] = CStringGetTextDatum(op);
+	values[2] = IntervalPGetDatum(iv);
+	tuplestore_putvalues(st->rsinfo->setResult, st->rsinfo->setDesc, values, nulls);
+}
+
+static char *
+parents_string(MigrGraph *g, MigrRev *r)
+{
+	StringInfoData buf;
+
+	if (r->nparents == 0)
+		return "base";
+	initStringInfo(&buf);
+	for (int i = 0; i < r->nparents; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", g->revs[r->parents[i]].id);
+	return buf.data;
+}
+
+/* Write the records of this call: applied rows, moved head rows, events. */
+static void
+flush(RunState *st)
+{
+	int		   *seq_revs = palloc(sizeof(int) * (st->g->nrevs + 1));
+	int64	   *seqs = palloc(sizeof(int64) * (st->g->nrevs + 1));
+	int			nseq = 0;
+
+	for (int i = 0; i < st->nrec; i++)
+		if (st->rec[i].now_applied)
+			st->rec[i].head_seq = st->g->revs[st->rec[i].rev].head_seq;
+	for (int i = 0; i < st->g->nrevs; i++)
+		if (st->seq_dirty[i] && st->g->revs[i].applied && !st->inserted[i])
+		{
+			seq_revs[nseq] = i;
+			seqs[nseq++] = st->g->revs[i].head_seq;
+		}
+	migr_catalog_record_steps(st->g, st->rec, st->nrec, nseq, seq_revs, seqs);
+}
+
+/*
+ * One step: optionally run SQL, update the bookkeeping, record it.
+ */
+static void
+do_step(RunState *st, int x, bool upgrade, const char *operation,
+		const char *sql, bytea *checksum, MemoryContext stepcxt)
+{
+	MigrRev    *r = &st->g->revs[x];
+	MigrStepRecord *rec = &st->rec[st->nrec++];
+	MemoryContext old;
+	TimestampTz start,
+				end;
+
+	rec->rev = x;
+	rec->operation = operation;
+	rec->now_applied = upgrade;
+	rec->checksum = checksum;
+	rec->heads_before = heads_string(st);
+
+	start = GetCurrentTimestamp();
+	if (sql != NULL)
+	{
+		old = MemoryContextSwitchTo(stepcxt);
+		run_body(r->id, upgrade ? "upgrade" : "downgrade", sql);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(stepcxt);
+	}
+	end = GetCurrentTimestamp();
+
+	if (upgrade)
+		mark_applied(st, x);
+	else
+		mark_reverted(st, x);
+	rec->started_at = start;
+	rec->duration_us = end - start;
+	rec->heads_after = heads_string(st);
+	emit_row(st, r->id, operation, rec->duration_us);
+}
+
+/*
+ * migr_apply_plan
+ *		Run an upgrade or downgrade plan.  Before anything runs, a downgrade
+ *		through an irreversible revision is refused (MG002), so a downgrade
+ *		either reverts every step or none.
+ */
+void
+migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan, ReturnSetInfo *rsinfo)
+{
+	RunState	st;
+	char	  **sql = palloc(sizeof(char *) * (plan->nsteps + 1));
+	bool	   *isnull = palloc(sizeof(bool) * (plan->nsteps + 1));
+	bytea	  **sums = palloc(sizeof(bytea *) * (plan->nsteps + 1));
+	MemoryContext stepcxt;
+
+	if (plan->nsteps == 0)
+		return;
+	init_state(&st, g, max_seq, rsinfo, plan->nsteps);
+	migr_catalog_load_bodies(g, plan->steps, plan->nsteps, plan->upgrade,
+							 sql, isnull, sums, CurrentMemoryContext);
+
+	if (!plan->upgrade)
+		for (int i = 0; i < plan->nsteps; i++)
+			if (isnull[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_MIGR_IRREVERSIBLE),
+						 errmsg("cannot downgrade through irreversible revision \"%s\"",
+								g->revs[plan->steps[i]].id),
+						 errdetail("The revision has no downgrade SQL; nothing was reverted."),
+						 errhint("Downgrade to a target above it, or register the revision again with downgrade SQL if it is not applied elsewhere.")));
+
+	stepcxt = AllocSetContextCreate(CurrentMemoryContext, "migr step",
+									ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < plan->nsteps; i++)
+	{
+		MigrRev    *r = &g->revs[plan->steps[i]];
+
+		if (plan->upgrade)
+			ereport(NOTICE,
+					(errmsg("applying %s (revises %s)", r->id, parents_string(g, r))));
+		else
+			ereport(NOTICE,
+					(errmsg("reverting %s (back to %s)", r->id, parents_string(g, r))));
+		do_step(&st, plan->steps[i], plan->upgrade,
+				plan->upgrade ? "upgrade" : "downgrade",
+				sql[i] ? sql[i] : "", sums[i], stepcxt);
+	}
+	MemoryContextDelete(stepcxt);
+	flush(&st);
+}
+
+/*
+ * migr_apply_stamp
+ *		Move the applied set to applied_after without running SQL: revisions
+ *		leaving it are removed newest first, then revisions joining it are
+ *		added oldest first; every move is logged as 'stamp'.
+ */
+void
+migr_apply_stamp(MigrGraph *g, int64 max_seq, const bool *applied_after,
+				 ReturnSetInfo *rsinfo)
+{
+	RunState	st;
+	bool	   *remove = palloc0(sizeof(bool) * (g->nrevs + 1));
+	bool	   *add = palloc0(sizeof(bool) * (g->nrevs + 1));
+	int		   *tops = palloc(sizeof(int) * (g->nrevs + 1));
+	int			ntops = 0;
+	int			nrm,
+				nadd;
+	int		   *rm_order,
+			   *add_order;
+	int		   *ids;
+	bytea	  **sums;
+	char	  **sql;
+	bool	   *isnull;
+	int			nids = 0;
+
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		remove[i] = g->revs[i].applied && !applied_after[i];
+		add[i] = !g->revs[i].applied && applied_after[i];
+	}
+	/* removals: newest first from the current heads */
+	{
+		int			nh;
+		int		   *h = migr_graph_current_heads(g, &nh);
+
+		rm_order = migr_graph_toposort(g, remove, h, nh, &nrm);
+	}
+	/* additions: from their tops down, then reversed */
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		bool		top = add[i];
+
+		for (int j = 0; top && j < g->revs[i].nallnext; j++)
+			if (add[g->revs[i].allnext[j]])
+				top = false;
+		if (top)
+			tops[ntops++] = i;
+	}
+	add_order = migr_graph_toposort(g, add, tops, ntops, &nadd);
+
+	if (nrm + nadd == 0)
+		return;
+	init_state(&st, g, max_seq, rsinfo, nrm + nadd);
+
+	ids = palloc(sizeof(int) * (nadd + 1));
+	for (int i = nadd - 1; i >= 0; i--)
+		ids[nids++] = add_order[i];
+	sql = palloc(sizeof(char *) * (nadd + 1));
+	isnull = palloc(sizeof(bool) * (nadd + 1));
+	sums = palloc(sizeof(bytea *) * (nadd + 1));
+	if (nids > 0)
+		migr_catalog_load_bodies(g, ids, nids, true, sql, isnull, sums,
+								 CurrentMemoryContext);
+
+	for (int i = 0; i < nrm; i++)
+	{
+		ereport(NOTICE, (errmsg("stamping %s as not applied", g->revs[rm_order[i]].id)));
+		do_step(&st, rm_order[i], false, "stamp", NULL, NULL, NULL);
+	}
+	for (int i = 0; i < nids; i++)
+	{
+		ereport(NOTICE, (errmsg("stamping %s as applied", g->revs[ids[i]].id)));
+		do_step(&st, ids[i], true, "stamp", NULL, sums[i], NULL);
+	}
+	flush(&st);
+}

@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ * apply.h
+ *	  Running a plan: revision bodies through SPI, the bookkeeping of the
+ *	  applied set and current heads, step records and result rows.
+ *
+ * IDENTIFICATION
+ *	  src/apply.h
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGR_APPLY_H
+#define MIGR_APPLY_H
+
+#include "funcapi.h"
+#include "target.h"
+
+extern void migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan,
+							ReturnSetInfo *rsinfo);
+extern void migr_apply_stamp(MigrGraph *g, int64 max_seq, const bool *applied_after,
+							 ReturnSetInfo *rsinfo);
+
+#endif							/* MIGR_APPLY_H */

@@ -1,0 +1,560 @@
+/*-------------------------------------------------------------------------
+ * catalog.c
+ *	  Every read and write of the migr.* tables; the only file holding
+ *	  catalog SQL text.
+ *
+ *	  Callers have connected to SPI.  Values travel as parameters; every
+ *	  name, operator and function is schema-qualified so that nothing on the
+ *	  caller's search_path can stand in for them.  Step records are written
+ *	  in a few set-based statements per call rather than several statements
+ *	  per step, which keeps migr's own cost per revision small.
+ *
+ * IDENTIFICATION
+ *	  src/catalog.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "migr_errcodes.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+/* Run a query with parameters; elog on an unexpected SPI result. */
+static void
+run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+	bool read_only, int expected)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls,
+										   read_only, 0);
+
+	if (rc != expected)
+		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
+}
+
+/* text[] datum -> palloc'd C strings in the current context */
+static char **
+text_array_to_cstrings(Datum d, int *n)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(d);
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	out = palloc(sizeof(char *) * (*n + 1));
+	for (int i = 0; i < *n; i++)
+		out[i] = nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]);
+	return out;
+}
+
+static Datum
+cstrings_to_text_array(char **v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(v[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static char *
+join_list(char **v, int n)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", v[i]);
+	return buf.data;
+}
+
+/*
+ * migr_catalog_load_graph
+ *		Build the graph of every registered revision with its applied state.
+ *		With strict, raises 55000 when migr.applied names a revision that is not
+ *		registered: upgrading or downgrading such a database would act on a
+ *		history migr cannot see.  *max_seq receives the largest head_seq.
+ */
+MigrGraph *
+migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
+{
+	MigrRevInput *in;
+	MemoryContext old;
+	uint64		n;
+	MigrGraph  *g;
+
+	if (strict)
+		run("SELECT a.revision FROM migr.applied a"
+		" WHERE NOT EXISTS (SELECT 1 FROM migr.migration m"
+		"                    WHERE m.id OPERATOR(pg_catalog.=) a.revision)"
+		" ORDER BY a.revision COLLATE \"C\" LIMIT 1",
+		0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	if (strict && SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("applied revision \"%s\" is not registered",
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errdetail("migr.applied records it, but migr.migration has no revision with that id."),
+				 errhint("Register the revision again with the content that was applied.")));
+
+	run("SELECT m.id, m.create_date, m.revises, m.depends_on, m.branch_labels,"
+		"       a.revision IS NOT NULL, COALESCE(a.head_seq, 0),"
+		"       m.downgrade_sql IS NULL"
+		"  FROM migr.migration m"
+		"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
+		" ORDER BY m.create_date, m.id COLLATE \"C\"",
+		0, NULL, NULL, NULL, !strict, SPI_OK_SELECT);
+
+	n = SPI_processed;
+	old = MemoryContextSwitchTo(into);
+	in = palloc0(sizeof(MigrRevInput) * (n + 1));
+	*max_seq = 0;
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		in[i].id = TextDatumGetCString(SPI_getbinval(tup, td, 1, &isnull));
+		in[i].create_date = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
+		in[i].parents = text_array_to_cstrings(SPI_getbinval(tup, td, 3, &isnull), &in[i].nparents);
+		in[i].deps = text_array_to_cstrings(SPI_getbinval(tup, td, 4, &isnull), &in[i].ndeps);
+		in[i].labels = text_array_to_cstrings(SPI_getbinval(tup, td, 5, &isnull), &in[i].nlabels);
+		in[i].applied = DatumGetBool(SPI_getbinval(tup, td, 6, &isnull));
+		in[i].head_seq = DatumGetInt64(SPI_getbinval(tup, td, 7, &isnull));
+		in[i].irreversible = DatumGetBool(SPI_getbinval(tup, td, 8, &isnull));
+		if (in[i].head_seq > *max_seq)
+			*max_seq = in[i].head_seq;
+	}
+	g = migr_graph_build(in, (int) n);
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	return g;
+}
+
+/*
+ * migr_catalog_get_revision
+ *		The stored row of one revision with its applied state, or NULL.
+ */
+MigrStoredRevision *
+migr_catalog_get_revision(MemoryContext into, const char *id)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(id)};
+	MigrStoredRevision *r;
+	MemoryContext old;
+	HeapTuple	tup;
+	TupleDesc	td;
+	bool		isnull;
+	int			n;
+	char	  **v;
+	Datum		d;
+
+	run("SELECT m.revises, m.depends_on, m.branch_labels, m.message,"
+		"       m.create_date, m.upgrade_sql, m.downgrade_sql, m.checksum,"
+		"       a.revision IS NOT NULL, a.checksum"
+		"  FROM migr.migration m"
+		"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
+		" WHERE m.id OPERATOR(pg_catalog.=) $1",
+		1, types, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return NULL;
+
+	tup = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	old = MemoryContextSwitchTo(into);
+	r = palloc0(sizeof(MigrStoredRevision));
+	r->id = pstrdup(id);
+	v = text_array_to_cstrings(SPI_getbinval(tup, td, 1, &isnull), &n);
+	r->revises = join_list(v, n);
+	v = text_array_to_cstrings(SPI_getbinval(tup, td, 2, &isnull), &n);
+	r->depends_on = join_list(v, n);
+	v = text_array_to_cstrings(SPI_getbinval(tup, td, 3, &isnull), &n);
+	r->branch_labels = join_list(v, n);
+	r->message = TextDatumGetCString(SPI_getbinval(tup, td, 4, &isnull));
+	r->create_date = DatumGetTimestampTz(SPI_getbinval(tup, td, 5, &isnull));
+	r->upgrade_sql = TextDatumGetCString(SPI_getbinval(tup, td, 6, &isnull));
+	d = SPI_getbinval(tup, td, 7, &isnull);
+	r->downgrade_sql = isnull ? NULL : TextDatumGetCString(d);
+	r->checksum = DatumGetByteaPCopy(SPI_getbinval(tup, td, 8, &isnull));
+	r->applied = DatumGetBool(SPI_getbinval(tup, td, 9, &isnull));
+	d = SPI_getbinval(tup, td, 10, &isnull);
+	r->applied_checksum = isnull ? NULL : DatumGetByteaPCopy(d);
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	return r;
+}
+
+/*
+ * migr_catalog_label_owner
+ *		The revision declaring a branch label, or NULL.
+ */
+char *
+migr_catalog_label_owner(MemoryContext into, const char *label)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(label)};
+	char	   *owner = NULL;
+
+	run("SELECT l.revision FROM migr.branch_label l"
+		" WHERE l.label OPERATOR(pg_catalog.=) $1",
+		1, types, values, NULL, false, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		owner = MemoryContextStrdup(into, v);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return owner;
+}
+
+/*
+ * migr_catalog_revision_exists
+ *		Whether a revision with this id is registered.
+ */
+bool
+migr_catalog_revision_exists(const char *id)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(id)};
+	bool		found;
+
+	run("SELECT 1 FROM migr.migration m WHERE m.id OPERATOR(pg_catalog.=) $1",
+		1, types, values, NULL, false, SPI_OK_SELECT);
+	found = SPI_processed > 0;
+	SPI_freetuptable(SPI_tuptable);
+	return found;
+}
+
+/*
+ * migr_catalog_history_details
+ *		message and applied_at of every revision, by graph index.
+ */
+void
+migr_catalog_history_details(MigrGraph *g, char **message, TimestampTz *applied_at,
+							 bool *applied_at_null, MemoryContext into)
+{
+	MemoryContext old;
+
+	run("SELECT m.id, m.message, a.applied_at FROM migr.migration m"
+		"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id",
+		0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+	old = MemoryContextSwitchTo(into);
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		message[i] = "";
+		applied_at_null[i] = true;
+	}
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		nul;
+		int			idx = migr_graph_lookup(g, TextDatumGetCString(SPI_getbinval(tup, td, 1, &nul)), NULL);
+		Datum		d;
+
+		if (idx < 0)
+			continue;
+		message[idx] = TextDatumGetCString(SPI_getbinval(tup, td, 2, &nul));
+		d = SPI_getbinval(tup, td, 3, &nul);
+		applied_at_null[idx] = nul;
+		if (!nul)
+			applied_at[idx] = DatumGetTimestampTz(d);
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * migr_catalog_would_cycle
+ *		Whether any of targets (the new parents and dependencies of id) is id
+ *		itself or already descends from id through the stored edges.  Walks
+ *		up from id, so registering revisions in order costs nothing.
+ */
+bool
+migr_catalog_would_cycle(const char *id, char **targets, int ntargets)
+{
+	Oid			types[2] = {TEXTOID, TEXTARRAYOID};
+	Datum		values[2];
+	bool		found;
+
+	values[0] = CStringGetTextDatum(id);
+	values[1] = cstrings_to_text_array(targets, ntargets);
+	run("WITH RECURSIVE up(id) AS ("
+		"    SELECT e.revision FROM migr.migration_edge e"
+		"     WHERE e.target OPERATOR(pg_catalog.=) $1"
+		"  UNION"
+		"    SELECT e.revision FROM migr.migration_edge e"
+		"      JOIN up ON e.target OPERATOR(pg_catalog.=) up.id)"
+		" SELECT 1 FROM up WHERE up.id OPERATOR(pg_catalog.=) ANY ($2) LIMIT 1",
+		2, types, values, NULL, false, SPI_OK_SELECT);
+	found = SPI_processed > 0;
+	SPI_freetuptable(SPI_tuptable);
+	return found;
+}
+
+/*
+ * migr_catalog_store_revision
+ *		Insert a revision (or, with replace, overwrite an unapplied one) with
+ *		its edges and labels.  The caller has validated everything.
+ */
+void
+migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
+{
+	Oid			types[9] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, BYTEAOID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
+
+	values[0] = CStringGetTextDatum(rev->id);
+	values[1] = cstrings_to_text_array(rev->revises, rev->nrevises);
+	values[2] = cstrings_to_text_array(rev->deps, rev->ndeps);
+	values[3] = cstrings_to_text_array(rev->labels, rev->nlabels);
+	values[4] = CStringGetTextDatum(rev->message);
+	values[5] = TimestampTzGetDatum(rev->create_date);
+	values[6] = CStringGetTextDatum(rev->upgrade_sql);
+	if (rev->downgrade_sql)
+		values[7] = CStringGetTextDatum(rev->downgrade_sql);
+	else
+	{
+		values[7] = (Datum) 0;
+		nulls[7] = 'n';
+	}
+	values[8] = PointerGetDatum(rev->checksum);
+
+	if (replace)
+	{
+		run("DELETE FROM migr.migration_edge WHERE revision OPERATOR(pg_catalog.=) $1",
+			1, types, values, nulls, false, SPI_OK_DELETE);
+		run("DELETE FROM migr.branch_label WHERE revision OPERATOR(pg_catalog.=) $1",
+			1, types, values, nulls, false, SPI_OK_DELETE);
+		run("UPDATE migr.migration SET revises = $2, depends_on = $3,"
+			"       branch_labels = $4, message = $5, create_date = $6,"
+			"       upgrade_sql = $7, downgrade_sql = $8, checksum = $9,"
+			"       checksum_algorithm = 'sha256',"
+			"       registered_at = pg_catalog.now(), registered_by = CURRENT_USER"
+			" WHERE id OPERATOR(pg_catalog.=) $1",
+			9, types, values, nulls, false, SPI_OK_UPDATE);
+	}
+	else
+		run("INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
+			"       message, create_date, upgrade_sql, downgrade_sql, checksum)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+			9, types, values, nulls, false, SPI_OK_INSERT);
+
+	run("INSERT INTO migr.migration_edge (revision, kind, ord, target)"
+		" SELECT $1, 'p', u.o, u.t FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(t, o)"
+		" UNION ALL"
+		" SELECT $1, 'd', u.o, u.t FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(t, o)",
+		3, types, values, nulls, false, SPI_OK_INSERT);
+	run("INSERT INTO migr.branch_label (label, revision)"
+		" SELECT u.l, $1 FROM pg_catalog.unnest($4) AS u(l)",
+		4, types, values, nulls, false, SPI_OK_INSERT);
+}
+
+/*
+ * migr_catalog_load_bodies
+ *		The upgrade (or downgrade) SQL and checksum of each revision in revs,
+ *		in one query, copied into "into".
+ */
+void
+migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
+						 char **sql, bool *isnull, bytea **checksums,
+						 MemoryContext into)
+{
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	char	  **ids = palloc(sizeof(char *) * (n + 1));
+	int		   *pos;
+	MemoryContext old;
+
+	for (int i = 0; i < n; i++)
+		ids[i] = g->revs[revs[i]].id;
+	values[0] = cstrings_to_text_array(ids, n);
+	run(upgrade
+		? "SELECT m.id, m.upgrade_sql, m.checksum FROM migr.migration m"
+		"  WHERE m.id OPERATOR(pg_catalog.=) ANY ($1)"
+		: "SELECT m.id, m.downgrade_sql, m.checksum FROM migr.migration m"
+		"  WHERE m.id OPERATOR(pg_catalog.=) ANY ($1)",
+		1, types, values, NULL, false, SPI_OK_SELECT);
+
+	/* graph index -> position in revs */
+	pos = palloc(sizeof(int) * (g->nrevs + 1));
+	for (int i = 0; i < g->nrevs; i++)
+		pos[i] = -1;
+	for (int i = 0; i < n; i++)
+	{
+		pos[revs[i]] = i;
+		sql[i] = NULL;
+		isnull[i] = true;
+		checksums[i] = NULL;
+	}
+	old = MemoryContextSwitchTo(into);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		nul;
+		char	   *id = TextDatumGetCString(SPI_getbinval(tup, td, 1, &nul));
+		int			idx = migr_graph_lookup(g, id, NULL);
+		Datum		d;
+
+		if (idx < 0 || pos[idx] < 0)
+			continue;
+		d = SPI_getbinval(tup, td, 2, &nul);
+		isnull[pos[idx]] = nul;
+		sql[pos[idx]] = nul ? NULL : TextDatumGetCString(d);
+		checksums[pos[idx]] = DatumGetByteaPCopy(SPI_getbinval(tup, td, 3, &nul));
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	for (int i = 0; i < n; i++)
+		if (checksums[i] == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision \"%s\" disappeared while migr was running",
+							g->revs[revs[i]].id)));
+}
+
+/*
+ * migr_catalog_record_steps
+ *		Write the steps of one call: migr.applied rows inserted or deleted,
+ *		head_seq moved for revisions that became heads again, and one
+ *		migr.event row per step.
+ */
+void
+migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
+						  int nseq, const int *seq_revs, const int64 *seqs)
+{
+	Datum	   *ins_rev = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *ins_at = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *ins_sum = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *ins_dur = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *ins_seq = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *del_rev = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *ev_op = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *ev_hb = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *ev_ha = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *ev_rev = palloc(sizeof(Datum) * (n + 1));
+	Interval   *durs = palloc(sizeof(Interval) * (n + 1));
+	int			nins = 0,
+				ndel = 0;
+	Datum		role = DirectFunctionCall1(namein,
+										   CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+
+	if (n == 0)
+		return;
+	for (int i = 0; i < n; i++)
+	{
+		MigrStepRecord *s = &steps[i];
+		Datum		rev = CStringGetTextDatum(g->revs[s->rev].id);
+
+		durs[i].time = s->duration_us;
+		durs[i].day = 0;
+		durs[i].month = 0;
+		ev_rev[i] = rev;
+		ev_op[i] = CStringGetTextDatum(s->operation);
+		ev_hb[i] = CStringGetTextDatum(s->heads_before);
+		ev_ha[i] = CStringGetTextDatum(s->heads_after);
+		if (s->now_applied)
+		{
+			ins_rev[nins] = rev;
+			ins_sum[nins] = PointerGetDatum(s->checksum);
+			ins_seq[nins] = Int64GetDatum(s->head_seq);
+			ins_at[nins] = TimestampTzGetDatum(s->started_at);
+			ins_dur[nins] = IntervalPGetDatum(&durs[i]);
+			nins++;
+		}
+		else
+			del_rev[ndel++] = rev;
+	}
+
+	if (ndel > 0)
+	{
+		Oid			types[1] = {TEXTARRAYOID};
+		Datum		values[1];
+
+		values[0] = PointerGetDatum(construct_array(del_rev, ndel, TEXTOID, -1, false, TYPALIGN_INT));
+		run("DELETE FROM migr.applied WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
+			1, types, values, NULL, false, SPI_OK_DELETE);
+	}
+	if (nins > 0)
+	{
+		Oid			types[6] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID, BYTEAARRAYOID,
+		INTERVALARRAYOID, INT8ARRAYOID, NAMEOID};
+		Datum		values[6];
+
+		values[0] = PointerGetDatum(construct_array(ins_rev, nins, TEXTOID, -1, false, TYPALIGN_INT));
+		values[1] = PointerGetDatum(construct_array(ins_at, nins, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[2] = PointerGetDatum(construct_array(ins_sum, nins, BYTEAOID, -1, false, TYPALIGN_INT));
+		values[3] = PointerGetDatum(construct_array(ins_dur, nins, INTERVALOID, sizeof(Interval), false, TYPALIGN_DOUBLE));
+		values[4] = PointerGetDatum(construct_array(ins_seq, nins, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[5] = role;
+		run("INSERT INTO migr.applied (revision, applied_at, applied_by, checksum, duration, head_seq)"
+			" SELECT u.r, u.a, $6, u.c, u.d, u.s"
+			"   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+			"                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
+			"                   pg_catalog.unnest($5)) AS u(r, a, c, d, s)",
+			6, types, values, NULL, false, SPI_OK_INSERT);
+	}
+	if (nseq > 0)
+	{
+		Oid			types[2] = {TEXTARRAYOID, INT8ARRAYOID};
+		Datum		values[2];
+		Datum	   *r = palloc(sizeof(Datum) * nseq);
+		Datum	   *s = palloc(sizeof(Datum) * nseq);
+
+		for (int i = 0; i < nseq; i++)
+		{
+			r[i] = CStringGetTextDatum(g->revs[seq_revs[i]].id);
+			s[i] = Int64GetDatum(seqs[i]);
+		}
+		values[0] = PointerGetDatum(construct_array(r, nseq, TEXTOID, -1, false, TYPALIGN_INT));
+		values[1] = PointerGetDatum(construct_array(s, nseq, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		run("UPDATE migr.applied a SET head_seq = u.s"
+			"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(r, s)"
+			" WHERE a.revision OPERATOR(pg_catalog.=) u.r",
+			2, types, values, NULL, false, SPI_OK_UPDATE);
+	}
+
+	/* the event log: every step, in order */
+	{
+		Oid			types[8] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+		INTERVALARRAYOID, TEXTARRAYOID, TEXTARRAYOID, NAMEOID, INT4OID};
+		Datum		values[8];
+		Datum	   *at = palloc(sizeof(Datum) * n);
+		Datum	   *du = palloc(sizeof(Datum) * n);
+
+		for (int i = 0; i < n; i++)
+		{
+			at[i] = TimestampTzGetDatum(steps[i].started_at);
+			du[i] = IntervalPGetDatum(&durs[i]);
+		}
+		values[0] = PointerGetDatum(construct_array(ev_rev, n, TEXTOID, -1, false, TYPALIGN_INT));
+		values[1] = PointerGetDatum(construct_array(ev_op, n, TEXTOID, -1, false, TYPALIGN_INT));
+		values[2] = PointerGetDatum(construct_array(at, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[3] = PointerGetDatum(construct_array(du, n, INTERVALOID, sizeof(Interval), false, TYPALIGN_DOUBLE));
+		values[4] = PointerGetDatum(construct_array(ev_hb, n, TEXTOID, -1, false, TYPALIGN_INT));
+		values[5] = PointerGetDatum(construct_array(ev_ha, n, TEXTOID, -1, false, TYPALIGN_INT));
+		values[6] = role;
+		values[7] = Int32GetDatum(MyProcPid);
+		run("INSERT INTO migr.event (revision, operation, started_at, duration,"
+			"       role, backend_pid, heads_before, heads_after)"
+			" SELECT u.r, u.o, u.s, u.d, $7, $8,"
+			"        pg_catalog.string_to_array(u.hb, ','),"
+			"        pg_catalog.string_to_array(u.ha, ',')"
+			"   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+			"                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
+			"                   pg_catalog.unnest($5), pg_catalog.unnest($6))"
+			"        WITH ORDINALITY AS u(r, o, s, d, hb, ha, n)"
+			"  ORDER BY u.n",
+			8, types, values, NULL, false, SPI_OK_INSERT);
+	}
+}

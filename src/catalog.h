@@ -1,0 +1,82 @@
+/*-------------------------------------------------------------------------
+ * catalog.h
+ *	  Reads and writes of the migr.* tables.  Callers hold an SPI
+ *	  connection; results are allocated in the memory context that was
+ *	  current when the caller connected (passed in as "into").
+ *
+ * IDENTIFICATION
+ *	  src/catalog.h
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGR_CATALOG_H
+#define MIGR_CATALOG_H
+
+#include "graph.h"
+#include "utils/palloc.h"
+
+/* A registered revision's stored row */
+typedef struct MigrStoredRevision
+{
+	char	   *id;
+	char	   *revises;		/* canonical "a, b" */
+	char	   *depends_on;
+	char	   *branch_labels;
+	char	   *message;
+	TimestampTz create_date;
+	char	   *upgrade_sql;
+	char	   *downgrade_sql;	/* NULL when irreversible */
+	bytea	   *checksum;
+	bool		applied;
+	bytea	   *applied_checksum;
+} MigrStoredRevision;
+
+/* A revision to store: lists already parsed and validated */
+typedef struct MigrNewRevision
+{
+	char	   *id;
+	int			nrevises;
+	char	  **revises;
+	int			ndeps;
+	char	  **deps;
+	int			nlabels;
+	char	  **labels;
+	char	   *message;
+	TimestampTz create_date;
+	char	   *upgrade_sql;
+	char	   *downgrade_sql;
+	bytea	   *checksum;
+} MigrNewRevision;
+
+/* One step to record */
+typedef struct MigrStepRecord
+{
+	int			rev;			/* graph index */
+	const char *operation;		/* upgrade, downgrade, stamp */
+	bool		now_applied;	/* true: insert into migr.applied, else delete */
+	TimestampTz started_at;
+	int64		duration_us;
+	bytea	   *checksum;		/* for inserts */
+	int64		head_seq;		/* for inserts */
+	char	   *heads_before;	/* comma-separated */
+	char	   *heads_after;
+} MigrStepRecord;
+
+extern MigrGraph *migr_catalog_load_graph(MemoryContext into, bool strict,
+										  int64 *max_seq);
+extern bool migr_catalog_revision_exists(const char *id);
+extern void migr_catalog_history_details(MigrGraph *g, char **message,
+										 TimestampTz *applied_at,
+										 bool *applied_at_null,
+										 MemoryContext into);
+extern MigrStoredRevision *migr_catalog_get_revision(MemoryContext into, const char *id);
+extern void migr_catalog_store_revision(MigrNewRevision *rev, bool replace);
+extern char *migr_catalog_label_owner(MemoryContext into, const char *label);
+extern bool migr_catalog_would_cycle(const char *id, char **targets, int ntargets);
+extern void migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n,
+									 bool upgrade, char **sql, bool *isnull,
+									 bytea **checksums, MemoryContext into);
+extern void migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
+									  int nseq, const int *seq_revs,
+									  const int64 *seqs);
+
+#endif							/* MIGR_CATALOG_H */

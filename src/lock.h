@@ -1,0 +1,17 @@
+/*-------------------------------------------------------------------------
+ * lock.h
+ *	  The migration lock.
+ *
+ * IDENTIFICATION
+ *	  src/lock.h
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGR_LOCK_H
+#define MIGR_LOCK_H
+
+/* pg_advisory_xact_lock(MIGR_LOCK_KEY) is the same lock: 'migr' in ASCII */
+#define MIGR_LOCK_KEY	INT64CONST(1835624306)
+
+extern void migr_lock_acquire(void);
+
+#endif							/* MIGR_LOCK_H */

@@ -1,0 +1,324 @@
+/*-------------------------------------------------------------------------
+ * register.c
+ *	  migr.revision(): validate a revision, compare it with what is already
+ *	  registered, and store it.  Every check runs before the first write, and
+ *	  any error aborts the statement, so bad input leaves the catalog as it
+ *	  was.
+ *
+ * IDENTIFICATION
+ *	  src/register.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "access/xact.h"
+#include "catalog.h"
+#include "checksum.h"
+#include "lib/stringinfo.h"
+#include "migr_errcodes.h"
+#include "register.h"
+#include "utils/timestamp.h"
+
+static bool
+is_reserved(const char *s)
+{
+	return strcmp(s, "head") == 0 || strcmp(s, "heads") == 0 ||
+		strcmp(s, "base") == 0;
+}
+
+/*
+ * migr_validate_name
+ *		A revision id or branch label: 1 to 128 characters from
+ *		[A-Za-z0-9_.-], not head, heads or base.
+ */
+void
+migr_validate_name(const char *what, const char *s)
+{
+	size_t		len = strlen(s);
+
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", what)));
+	if (len > MIGR_MAX_ID_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%.32s...\" is too long", what, s),
+				 errdetail("It has %zu characters; the limit is %d.", len, MIGR_MAX_ID_LEN)));
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = s[i];
+
+		if (!(isalnum(c) || c == '_' || c == '.' || c == '-') || c >= 0x80)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s \"%s\" contains an invalid character", what, s),
+					 errdetail("Only letters A-Z and a-z, digits, \"_\", \".\" and \"-\" are allowed.")));
+	}
+	if (is_reserved(s))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s\" is reserved", what, s),
+				 errdetail("\"head\", \"heads\" and \"base\" name positions in the graph, not revisions.")));
+}
+
+/*
+ * Split a comma-separated list ("a, b"), validating each element.  NULL and
+ * the empty string are the empty list.
+ */
+static char **
+parse_list(const char *what, const char *list, int *n)
+{
+	char	  **out;
+	int			cap = 4;
+	const char *p = list;
+
+	*n = 0;
+	out = palloc(sizeof(char *) * cap);
+	if (list == NULL)
+		return out;
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p == '\0')
+		return out;
+	for (;;)
+	{
+		const char *start = p;
+		const char *end;
+		char	   *item;
+
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (start < end && isspace((unsigned char) *start))
+			start++;
+		while (end > start && isspace((unsigned char) end[-1]))
+			end--;
+		item = pnstrdup(start, end - start);
+		if (*item == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s list \"%s\" has an empty element", what, list)));
+		migr_validate_name(what, item);
+		for (int i = 0; i < *n; i++)
+			if (strcmp(out[i], item) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s \"%s\" is listed twice", what, item)));
+		if (*n >= cap)
+		{
+			cap *= 2;
+			out = repalloc(out, sizeof(char *) * cap);
+		}
+		out[(*n)++] = item;
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	return out;
+}
+
+static char *
+join_list(char **v, int n)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", v[i]);
+	return buf.data;
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Which fields of a re-registration differ from the stored revision. */
+static char *
+differences(MigrStoredRevision *old, MigrNewRevision *rev)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+#define DIFF(cond, name) \
+	if (cond) appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", name)
+	DIFF(!str_eq(old->revises, join_list(rev->revises, rev->nrevises)), "revises");
+	DIFF(!str_eq(old->depends_on, join_list(rev->deps, rev->ndeps)), "depends_on");
+	DIFF(!str_eq(old->branch_labels, join_list(rev->labels, rev->nlabels)), "branch_labels");
+	DIFF(!str_eq(old->message, rev->message), "message");
+	DIFF(old->create_date != rev->create_date, "create_date");
+	DIFF(!str_eq(old->upgrade_sql, rev->upgrade_sql), "upgrade");
+	DIFF(!str_eq(old->downgrade_sql, rev->downgrade_sql), "downgrade");
+#undef DIFF
+	return buf.data;
+}
+
+/*
+ * migr_register
+ *		Register (or replace, or confirm) a revision.  The caller holds SPI
+ *		and the migration lock.  create_date_set is false when the caller
+ *		passed NULL: a new revision then gets the transaction's start time
+ *		and an existing one keeps its date.
+ */
+void
+migr_register(MigrNewRevision *rev, bool create_date_set)
+{
+	MigrStoredRevision *old;
+	char	   *owner;
+	char	  **edges;
+	int			nedges = 0;
+	char	   *diff;
+
+	old = migr_catalog_get_revision(CurrentMemoryContext, rev->id);
+	if (!create_date_set)
+		rev->create_date = old ? old->create_date : GetCurrentTransactionStartTimestamp();
+
+	/* a revision id must not be taken by a branch label, nor vice versa */
+	owner = migr_catalog_label_owner(CurrentMemoryContext, rev->id);
+	if (owner)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("revision id \"%s\" is already used as a branch label by revision \"%s\"",
+						rev->id, owner)));
+	for (int i = 0; i < rev->nlabels; i++)
+	{
+		if (strcmp(rev->labels[i], rev->id) == 0 ||
+			migr_catalog_revision_exists(rev->labels[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("branch label \"%s\" is already used as a revision id", rev->labels[i])));
+		owner = migr_catalog_label_owner(CurrentMemoryContext, rev->labels[i]);
+		if (owner && strcmp(owner, rev->id) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("branch label \"%s\" is already used by revision \"%s\"",
+							rev->labels[i], owner)));
+	}
+
+	/* depends_on may name a branch label: store the revision declaring it */
+	for (int i = 0; i < rev->ndeps; i++)
+	{
+		owner = migr_catalog_label_owner(CurrentMemoryContext, rev->deps[i]);
+		if (owner)
+			rev->deps[i] = owner;
+		for (int j = 0; j < i; j++)
+			if (strcmp(rev->deps[j], rev->deps[i]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("dependency \"%s\" is listed twice", rev->deps[i])));
+	}
+
+	/* self references and cycles */
+	edges = palloc(sizeof(char *) * (rev->nrevises + rev->ndeps + 1));
+	for (int i = 0; i < rev->nrevises; i++)
+	{
+		if (strcmp(rev->revises[i], rev->id) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_RECURSION),
+					 errmsg("revision \"%s\" cannot revise itself", rev->id)));
+		edges[nedges++] = rev->revises[i];
+	}
+	for (int i = 0; i < rev->ndeps; i++)
+	{
+		if (strcmp(rev->deps[i], rev->id) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_RECURSION),
+					 errmsg("revision \"%s\" cannot depend on itself", rev->id)));
+		edges[nedges++] = rev->deps[i];
+	}
+
+	/* unknown parents are refused at once outside a transaction block */
+	if (!IsTransactionBlock())
+		for (int i = 0; i < nedges; i++)
+			if (!migr_catalog_revision_exists(edges[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("revision \"%s\" %s \"%s\", which is not registered",
+								rev->id, i < rev->nrevises ? "revises" : "depends on",
+								edges[i]),
+						 errhint("Register the revisions in order, or register them all inside one transaction, where references are checked at commit.")));
+
+	if (old)
+	{
+		diff = differences(old, rev);
+		if (diff[0] == '\0')
+			return;				/* identical: nothing to do */
+		if (old->applied)
+		{
+			if (old->applied_checksum &&
+				(VARSIZE_ANY_EXHDR(old->applied_checksum) != VARSIZE_ANY_EXHDR(rev->checksum) ||
+				 memcmp(VARDATA_ANY(old->applied_checksum), VARDATA_ANY(rev->checksum),
+						VARSIZE_ANY_EXHDR(rev->checksum)) != 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_MIGR_CHECKSUM_MISMATCH),
+						 errmsg("revision \"%s\" is applied and its SQL would change", rev->id),
+						 errdetail("The applied content has sha256 %s; the new content has sha256 %s.",
+								   migr_checksum_hex(old->applied_checksum),
+								   migr_checksum_hex(rev->checksum)),
+						 errhint("Register the change as a new revision that revises \"%s\".", rev->id)));
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("revision \"%s\" is applied and already registered with different content", rev->id),
+					 errdetail("These fields differ: %s.", diff),
+					 errhint("An applied revision cannot change; register a new revision instead.")));
+		}
+	}
+
+	if (nedges > 0 && migr_catalog_would_cycle(rev->id, edges, nedges))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_RECURSION),
+				 errmsg("revision \"%s\" would create a cycle in the revision graph", rev->id),
+				 errdetail("One of %s already descends from it.", join_list(edges, nedges))));
+
+	if (old)
+		ereport(NOTICE,
+				(errmsg("replacing revision \"%s\", which is not applied", rev->id),
+				 errdetail("These fields changed: %s.", diff)));
+	migr_catalog_store_revision(rev, old != NULL);
+
+	if (rev->downgrade_sql == NULL)
+		ereport(NOTICE,
+				(errmsg("revision \"%s\" is irreversible", rev->id),
+				 errdetail("It has no downgrade SQL; a downgrade past it stops with an error before reverting anything.")));
+}
+
+/*
+ * migr_new_revision
+ *		Parse and validate the arguments of migr.revision() (NULL strings
+ *		for SQL NULLs).
+ */
+MigrNewRevision *
+migr_new_revision(const char *id, const char *revises, const char *message,
+				  const char *upgrade, const char *downgrade,
+				  const char *branch_labels, const char *depends_on,
+				  TimestampTz create_date)
+{
+	MigrNewRevision *rev = palloc0(sizeof(MigrNewRevision));
+
+	if (id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("revision id must not be null")));
+	migr_validate_name("revision id", id);
+	if (upgrade == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("upgrade SQL of revision \"%s\" must not be null", id),
+				 errhint("A revision that changes nothing has an empty upgrade, such as ''.")));
+	rev->id = pstrdup(id);
+	rev->revises = parse_list("parent revision", revises, &rev->nrevises);
+	rev->deps = parse_list("dependency", depends_on, &rev->ndeps);
+	rev->labels = parse_list("branch label", branch_labels, &rev->nlabels);
+	rev->message = pstrdup(message ? message : "");
+	rev->create_date = create_date;
+	rev->upgrade_sql = pstrdup(upgrade);
+	rev->downgrade_sql = downgrade ? pstrdup(downgrade) : NULL;
+	rev->checksum = migr_checksum(rev->upgrade_sql, rev->downgrade_sql);
+	return rev;
+}

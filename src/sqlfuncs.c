@@ -1,0 +1,369 @@
+/*-------------------------------------------------------------------------
+ * sqlfuncs.c
+ *	  Every SQL-callable function of migr: argument checks, one SPI
+ *	  connection per call, result rows.  The work is done in register.c,
+ *	  target.c, apply.c and catalog.c.
+ *
+ * IDENTIFICATION
+ *	  src/sqlfuncs.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "apply.h"
+#include "catalog.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lock.h"
+#include "migr_errcodes.h"
+#include "register.h"
+#include "target.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(migr_revision);
+PG_FUNCTION_INFO_V1(migr_upgrade);
+PG_FUNCTION_INFO_V1(migr_downgrade);
+PG_FUNCTION_INFO_V1(migr_stamp);
+PG_FUNCTION_INFO_V1(migr_plan);
+PG_FUNCTION_INFO_V1(migr_current);
+PG_FUNCTION_INFO_V1(migr_heads);
+PG_FUNCTION_INFO_V1(migr_history);
+
+static char *
+text_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+static void
+connect_spi(void)
+{
+	int			rc = SPI_connect();
+
+	if (rc != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+}
+
+static void
+finish_spi(void)
+{
+	int			rc = SPI_finish();
+
+	if (rc != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
+}
+
+/* Writers refuse read-only transactions up front, with the usual code. */
+static void
+check_writable(const char *fn)
+{
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot execute %s in a read-only transaction", fn)));
+}
+
+/*
+ * migr.revision(id text, revises text, message text, upgrade text,
+ *				 downgrade text, branch_labels text, depends_on text,
+ *				 create_date timestamptz) RETURNS text
+ */
+Datum
+migr_revision(PG_FUNCTION_ARGS)
+{
+	MigrNewRevision *rev;
+	char	   *id;
+
+	check_writable("migr.revision()");
+	rev = migr_new_revision(text_arg(fcinfo, 0), text_arg(fcinfo, 1),
+							text_arg(fcinfo, 2), text_arg(fcinfo, 3),
+							text_arg(fcinfo, 4), text_arg(fcinfo, 5),
+							text_arg(fcinfo, 6),
+							PG_ARGISNULL(7) ? 0 : PG_GETARG_TIMESTAMPTZ(7));
+	id = rev->id;
+	connect_spi();
+	migr_lock_acquire();
+	migr_register(rev, !PG_ARGISNULL(7));
+	finish_spi();
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+/* Shared body of upgrade and downgrade. */
+static Datum
+run_plan(FunctionCallInfo fcinfo, bool upgrade)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MemoryContext outer = CurrentMemoryContext;
+	MigrGraph  *g;
+	MigrPlan   *plan;
+	int64		max_seq;
+
+	check_writable(upgrade ? "migr.upgrade()" : "migr.downgrade()");
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	migr_lock_acquire();
+	g = migr_catalog_load_graph(outer, true, &max_seq);
+	plan = upgrade ? migr_plan_upgrade(g, target) : migr_plan_downgrade(g, target);
+	migr_apply_plan(g, max_seq, plan, rsinfo);
+	finish_spi();
+	return (Datum) 0;
+}
+
+/*
+ * migr.upgrade(target text DEFAULT 'head')
+ *	 RETURNS TABLE (revision text, operation text, duration interval)
+ */
+Datum
+migr_upgrade(PG_FUNCTION_ARGS)
+{
+	return run_plan(fcinfo, true);
+}
+
+/*
+ * migr.downgrade(target text DEFAULT '-1')
+ *	 RETURNS TABLE (revision text, operation text, duration interval)
+ */
+Datum
+migr_downgrade(PG_FUNCTION_ARGS)
+{
+	return run_plan(fcinfo, false);
+}
+
+/*
+ * migr.stamp(target text)
+ *	 RETURNS TABLE (revision text, operation text, duration interval)
+ */
+Datum
+migr_stamp(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MemoryContext outer = CurrentMemoryContext;
+	MigrGraph  *g;
+	int64		max_seq;
+	bool	   *after;
+
+	check_writable("migr.stamp()");
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	migr_lock_acquire();
+	g = migr_catalog_load_graph(outer, true, &max_seq);
+	after = migr_stamp_applied_set(g, target);
+	migr_apply_stamp(g, max_seq, after, rsinfo);
+	finish_spi();
+	return (Datum) 0;
+}
+
+/* Whether a target reads as a downgrade: base, or -N from the current heads. */
+static bool
+looks_like_downgrade(const char *t)
+{
+	const char *p = strrchr(t, '@');
+
+	if (strcmp(t, "base") == 0)
+		return true;
+	p = p ? p + 1 : t;
+	if (*p != '-' || !isdigit((unsigned char) p[1]))
+		return false;
+	for (p++; *p; p++)
+		if (!isdigit((unsigned char) *p))
+			return false;
+	return true;
+}
+
+/*
+ * migr.plan(target text DEFAULT 'head', direction text DEFAULT NULL)
+ *	 RETURNS TABLE (step int, revision text, operation text, irreversible bool)
+ *
+ * direction NULL guesses: "base" and "-N" are downgrades; anything else is
+ * an upgrade unless nothing would be upgraded, then a downgrade.
+ */
+Datum
+migr_plan(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *target = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *direction = text_arg(fcinfo, 1);
+	MemoryContext outer = CurrentMemoryContext;
+	MigrGraph  *g;
+	MigrPlan   *plan;
+	int64		max_seq;
+
+	if (target == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target must not be null")));
+	if (direction && strcmp(direction, "upgrade") != 0 && strcmp(direction, "downgrade") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized direction \"%s\"", direction),
+				 errhint("Use \"upgrade\", \"downgrade\" or NULL.")));
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	g = migr_catalog_load_graph(outer, false, &max_seq);
+	if (direction ? strcmp(direction, "downgrade") == 0 : looks_like_downgrade(target))
+		plan = migr_plan_downgrade(g, target);
+	else
+	{
+		plan = migr_plan_upgrade(g, target);
+		if (direction == NULL && plan->nsteps == 0)
+			plan = migr_plan_downgrade(g, target);
+	}
+	for (int i = 0; i < plan->nsteps; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+		MigrRev    *r = &g->revs[plan->steps[i]];
+
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = CStringGetTextDatum(r->id);
+		values[2] = CStringGetTextDatum(plan->upgrade ? "upgrade" : "downgrade");
+		values[3] = BoolGetDatum(r->irreversible);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
+
+static void
+put_ids(ReturnSetInfo *rsinfo, MigrGraph *g, const int *idx, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		Datum		v = CStringGetTextDatum(g->revs[idx[i]].id);
+		bool		isnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+	}
+}
+
+/* migr.current() RETURNS SETOF text */
+Datum
+migr_current(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext outer = CurrentMemoryContext;
+	MigrGraph  *g;
+	int64		max_seq;
+	int			n;
+	int		   *heads;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	connect_spi();
+	g = migr_catalog_load_graph(outer, false, &max_seq);
+	heads = migr_graph_current_heads(g, &n);
+	put_ids(rsinfo, g, heads, n);
+	finish_spi();
+	return (Datum) 0;
+}
+
+/* migr.heads() RETURNS SETOF text */
+Datum
+migr_heads(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext outer = CurrentMemoryContext;
+	MigrGraph  *g;
+	int64		max_seq;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	connect_spi();
+	g = migr_catalog_load_graph(outer, false, &max_seq);
+	put_ids(rsinfo, g, g->heads, g->nheads);
+	finish_spi();
+	return (Datum) 0;
+}
+
+static Datum
+ids_array(MigrGraph *g, const int *idx, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(g->revs[idx[i]].id);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static Datum
+strings_array(char **v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(v[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * migr.history() RETURNS TABLE (position int, revision text, revises text[],
+ *	 depends_on text[], message text, create_date timestamptz,
+ *	 branch_labels text[], irreversible bool, applied bool,
+ *	 applied_at timestamptz, is_head bool, is_current bool)
+ *
+ * Every revision, in the order "upgrade heads" from an empty database would
+ * apply them.
+ */
+Datum
+migr_history(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext outer = CurrentMemoryContext;
+	MigrGraph  *g;
+	int64		max_seq;
+	bool	   *all;
+	bool	   *is_current;
+	int		   *order;
+	int		   *cur;
+	int			n,
+				ncur;
+	char	  **message;
+	TimestampTz *applied_at;
+	bool	   *applied_at_null;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	g = migr_catalog_load_graph(outer, false, &max_seq);
+	message = palloc(sizeof(char *) * (g->nrevs + 1));
+	applied_at = palloc(sizeof(TimestampTz) * (g->nrevs + 1));
+	applied_at_null = palloc(sizeof(bool) * (g->nrevs + 1));
+	migr_catalog_history_details(g, message, applied_at, applied_at_null, outer);
+
+	all = palloc(sizeof(bool) * (g->nrevs + 1));
+	for (int i = 0; i < g->nrevs; i++)
+		all[i] = true;
+	order = migr_graph_toposort(g, all, g->realheads, g->nrealheads, &n);
+	is_current = palloc0(sizeof(bool) * (g->nrevs + 1));
+	cur = migr_graph_current_heads(g, &ncur);
+	for (int i = 0; i < ncur; i++)
+		is_current[cur[i]] = true;
+
+	for (int k = 0; k < n; k++)
+	{
+		int			i = order[n - 1 - k];
+		MigrRev    *r = &g->revs[i];
+		Datum		values[12];
+		bool		nulls[12] = {0};
+
+		values[0] = Int32GetDatum(k + 1);
+		values[1] = CStringGetTextDatum(r->id);
+		values[2] = ids_array(g, r->parents, r->nparents);
+		values[3] = ids_array(g, r->deps, r->ndeps);
+		values[4] = CStringGetTextDatum(message[i]);
+		values[5] = TimestampTzGetDatum(r->create_date);
+		values[6] = strings_array(r->alllabels, r->nalllabels);
+		values[7] = BoolGetDatum(r->irreversible);
+		values[8] = BoolGetDatum(r->applied);
+		values[9] = TimestampTzGetDatum(applied_at[i]);
+		nulls[9] = applied_at_null[i];
+		values[10] = BoolGetDatum(r->nnext == 0);
+		values[11] = BoolGetDatum(is_current[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	finish_spi();
+	return (Datum) 0;
+}
