@@ -7,7 +7,7 @@ DATA       = $(wildcard migr--*.sql)
 PGFILEDESC = "migr - schema migrations inside PostgreSQL"
 
 REGRESS    = install revision graph target upgrade downgrade stamp history errors uninstall
-REGRESS_OPTS = --inputdir=. --outputdir=results
+REGRESS_OPTS = --inputdir=.
 
 PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 

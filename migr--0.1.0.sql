@@ -144,19 +144,19 @@ COMMENT ON FUNCTION migr.revision(text, text, text, text, text, text, text, time
 CREATE FUNCTION migr.upgrade(target text DEFAULT 'head')
 RETURNS TABLE (revision text, operation text, duration interval)
 AS 'MODULE_PATHNAME', 'migr_upgrade'
-LANGUAGE C VOLATILE STRICT;
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migr.upgrade(text) IS 'Applies every revision needed to reach target, in the caller''s transaction.';
 
 CREATE FUNCTION migr.downgrade(target text DEFAULT '-1')
 RETURNS TABLE (revision text, operation text, duration interval)
 AS 'MODULE_PATHNAME', 'migr_downgrade'
-LANGUAGE C VOLATILE STRICT;
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migr.downgrade(text) IS 'Reverts applied revisions down to target, newest first.';
 
 CREATE FUNCTION migr.stamp(target text)
 RETURNS TABLE (revision text, operation text, duration interval)
 AS 'MODULE_PATHNAME', 'migr_stamp'
-LANGUAGE C VOLATILE STRICT;
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migr.stamp(text) IS 'Marks the database as being at target without running any SQL.';
 
 CREATE FUNCTION migr.plan(target text DEFAULT 'head', direction text DEFAULT NULL)
@@ -194,6 +194,8 @@ RETURNS TABLE (
 AS 'MODULE_PATHNAME', 'migr_history'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION migr.history() IS 'Every registered revision in application order.';
+
+GRANT USAGE ON SCHEMA migr TO PUBLIC;
 
 -- Writers are not for everyone: the owner grants them to a deploy role
 -- (docs/privileges.md).

@@ -45,6 +45,7 @@ typedef struct StepErrorContext
 	const char *direction;
 	int			stmtno;
 	char	   *stmt;
+	const char *body;
 } StepErrorContext;
 
 /* Call fn(state, rev, other) for each revision directly below rev. */
@@ -193,6 +194,18 @@ step_error_callback(void *arg)
 {
 	StepErrorContext *c = (StepErrorContext *) arg;
 
+	/* a syntax error from splitting the body points into the body */
+	if (c->body && c->stmt == NULL)
+	{
+		int			pos = geterrposition();
+
+		if (pos > 0)
+		{
+			errposition(0);
+			internalerrposition(pos);
+			internalerrquery(c->body);
+		}
+	}
 	if (c->stmt)
 		errcontext("migr revision \"%s\" (%s), statement %d: %s",
 				   c->rev, c->direction, c->stmtno, c->stmt);
@@ -228,7 +241,7 @@ statement_excerpt(const char *sql, int len)
 static void
 run_body(const char *rev, const char *direction, const char *sql)
 {
-	StepErrorContext ctx = {rev, direction, 0, NULL};
+	StepErrorContext ctx = {rev, direction, 0, NULL, sql};
 	ErrorContextCallback cb;
 	List	   *stmts;
 	ListCell   *lc;
@@ -243,9 +256,17 @@ run_body(const char *rev, const char *direction, const char *sql)
 	foreach(lc, stmts)
 	{
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
-		int			len = rs->stmt_len ? rs->stmt_len : sqllen - rs->stmt_location;
-		char	   *text = pnstrdup(sql + rs->stmt_location, len);
+		int			start = rs->stmt_location;
+		int			len = rs->stmt_len ? rs->stmt_len : sqllen - start;
+		char	   *text;
 		int			rc;
+
+		while (len > 0 && isspace((unsigned char) sql[start]))
+		{
+			start++;
+			len--;
+		}
+		text = pnstrdup(sql + start, len);
 
 		ctx.stmtno++;
 		ctx.stmt = statement_excerpt(text, len);

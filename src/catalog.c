@@ -274,16 +274,16 @@ migr_catalog_history_details(MigrGraph *g, char **message, TimestampTz *applied_
 
 /*
  * migr_catalog_would_cycle
- *		Whether any of targets (the new parents and dependencies of id) is id
- *		itself or already descends from id through the stored edges.  Walks
- *		up from id, so registering revisions in order costs nothing.
+ *		Which of targets (the new parents and dependencies of id) already
+ *		descends from id through the stored edges, or NULL.  Walks up from
+ *		id, so registering revisions in order costs nothing.
  */
-bool
+char *
 migr_catalog_would_cycle(const char *id, char **targets, int ntargets)
 {
 	Oid			types[2] = {TEXTOID, TEXTARRAYOID};
 	Datum		values[2];
-	bool		found;
+	char	   *found = NULL;
 
 	values[0] = CStringGetTextDatum(id);
 	values[1] = cstrings_to_text_array(targets, ntargets);
@@ -293,9 +293,11 @@ migr_catalog_would_cycle(const char *id, char **targets, int ntargets)
 		"  UNION"
 		"    SELECT e.revision FROM migr.migration_edge e"
 		"      JOIN up ON e.target OPERATOR(pg_catalog.=) up.id)"
-		" SELECT 1 FROM up WHERE up.id OPERATOR(pg_catalog.=) ANY ($2) LIMIT 1",
+		" SELECT up.id FROM up WHERE up.id OPERATOR(pg_catalog.=) ANY ($2)"
+		" ORDER BY up.id COLLATE \"C\" LIMIT 1",
 		2, types, values, NULL, false, SPI_OK_SELECT);
-	found = SPI_processed > 0;
+	if (SPI_processed > 0)
+		found = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 	SPI_freetuptable(SPI_tuptable);
 	return found;
 }

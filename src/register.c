@@ -57,6 +57,11 @@ migr_validate_name(const char *what, const char *s)
 					 errmsg("%s \"%s\" contains an invalid character", what, s),
 					 errdetail("Only letters A-Z and a-z, digits, \"_\", \".\" and \"-\" are allowed.")));
 	}
+	if (s[0] == '-' || s[0] == '+')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s\" must not start with \"%c\"", what, s, s[0]),
+				 errdetail("A leading sign would read as a relative step such as \"-1\".")));
 	if (is_reserved(s))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -270,11 +275,11 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 		}
 	}
 
-	if (nedges > 0 && migr_catalog_would_cycle(rev->id, edges, nedges))
+	if (nedges > 0 && (owner = migr_catalog_would_cycle(rev->id, edges, nedges)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_RECURSION),
 				 errmsg("revision \"%s\" would create a cycle in the revision graph", rev->id),
-				 errdetail("One of %s already descends from it.", join_list(edges, nedges))));
+				 errdetail("Revision \"%s\", which it would revise or depend on, already descends from it.", owner)));
 
 	if (old)
 		ereport(NOTICE,

@@ -58,6 +58,17 @@ finish_spi(void)
 }
 
 /* Writers refuse read-only transactions up front, with the usual code. */
+/* The target argument: NULL is an error, not a silent no-op. */
+static char *
+target_arg(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target must not be null")));
+	return text_to_cstring(PG_GETARG_TEXT_PP(0));
+}
+
 static void
 check_writable(const char *fn)
 {
@@ -97,7 +108,7 @@ static Datum
 run_plan(FunctionCallInfo fcinfo, bool upgrade)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *target = target_arg(fcinfo);
 	MemoryContext outer = CurrentMemoryContext;
 	MigrGraph  *g;
 	MigrPlan   *plan;
@@ -142,7 +153,7 @@ Datum
 migr_stamp(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *target = target_arg(fcinfo);
 	MemoryContext outer = CurrentMemoryContext;
 	MigrGraph  *g;
 	int64		max_seq;
@@ -187,17 +198,13 @@ Datum
 migr_plan(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *target = target_arg(fcinfo);
 	char	   *direction = text_arg(fcinfo, 1);
 	MemoryContext outer = CurrentMemoryContext;
 	MigrGraph  *g;
 	MigrPlan   *plan;
 	int64		max_seq;
 
-	if (target == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be null")));
 	if (direction && strcmp(direction, "upgrade") != 0 && strcmp(direction, "downgrade") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -214,6 +214,23 @@ migr_check_target_syntax(const char *target)
 					 errmsg("target \"%s\" contains an invalid character", target),
 					 errdetail("Targets consist of revision ids, branch labels, \"@\" and relative steps such as \"+2\".")));
 	}
+	{
+		const char *at = strrchr(target, '@');
+		const char *step = at ? at + 1 : target;
+
+		if (*step == '+' || *step == '-')
+		{
+			const char *d = step + 1;
+
+			while (isdigit((unsigned char) *d))
+				d++;
+			if (d == step + 1 || *d != '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("relative target \"%s\" is malformed", target),
+						 errhint("A relative step is a sign and digits, such as \"+2\", \"-1\", \"<revision>+1\" or \"<branch>@-1\".")));
+		}
+	}
 	if (target[len - 1] == '@' || target[0] == '@')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -460,6 +477,7 @@ walk(MigrGraph *g, int start, int steps, const char *branch_label)
 	return initial;
 }
 
+/* relative is the step count, or +-1 when only the direction is known */
 static void
 err_walked_too_far(int relative)
 {
@@ -467,7 +485,8 @@ err_walked_too_far(int relative)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("relative target \"%s\" goes past the %s of the revision graph",
 					cur_target, relative > 0 ? "head" : "base"),
-			 errdetail("There are fewer than %d revisions in that direction.", abs(relative))));
+			 abs(relative) > 1 ?
+			 errdetail("There are fewer than %d revisions in that direction.", abs(relative)) : 0));
 }
 
 /* get_revisions for one identifier (None when id is NULL) */

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs inside pg_virtualenv (PGHOST, PGPORT, PGUSER, PGPASSWORD are set).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PGDATABASE=postgres
+passed=0
+failed=0
+failures=""
+suite() {
+    local name=$1; shift
+    echo "=== $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures="$failures $name"
+    fi
+}
+regress() {
+    make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config || {
+        cat regression.diffs 2>/dev/null | head -200
+        return 1
+    }
+}
+pgtap() {
+    psql -Xq -c "DROP DATABASE IF EXISTS migr_tap" -c "CREATE DATABASE migr_tap" &&
+    psql -Xq -d migr_tap -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION migr" &&
+    pg_prove -d migr_tap test/pgtap/*.sql
+}
+suite "pg_regress" regress
+suite "pgTAP" pgtap
+for t in test/shell/*.sh; do
+    suite "$(basename "$t" .sh)" bash "$t"
+done
+suite "alembic-differential" env PYTHONHASHSEED=0 /usr/bin/python3 \
+    test/differential/alembic_diff.py --seeds "${MIGR_DIFF_SEEDS:-300}"
+if [ "${MIGR_SOAK:-0}" = 1 ]; then
+    suite "alembic-differential-soak" env PYTHONHASHSEED=0 /usr/bin/python3 \
+        test/differential/alembic_diff.py --first 1000 --seeds 3000
+fi
+echo
+[ -n "$failures" ] && echo "failed suites:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
