@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec pg_virtualenv -v 15 psql -X -v ON_ERROR_STOP=1 -f scripts/demo.sql
+exec pg_virtualenv -v 15 -o log_min_messages=fatal psql -X -v ON_ERROR_STOP=1 -f scripts/demo.sql

@@ -6,4 +6,4 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
-exec pg_virtualenv -v 15 test/run_all.sh
+exec pg_virtualenv -v 15 -o log_min_messages=fatal test/run_all.sh
