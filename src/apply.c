@@ -48,7 +48,8 @@ typedef struct StepErrorContext
 	const char *body;
 } StepErrorContext;
 
-/* Call fn(state, rev, other) for each revision directly below rev. */
+/* Run body with var bound to each revision directly below r: parents, then
+ * dependencies that are not also parents. */
 #define FOREACH_ALL_DOWN(r, var, body) \
 	do { \
 		for (int _i = 0; _i < (r)->nparents; _i++) \

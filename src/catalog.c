@@ -20,6 +20,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "migr_errcodes.h"
+#include "strlist.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -35,43 +36,6 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 
 	if (rc != expected)
 		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
-}
-
-/* text[] datum -> palloc'd C strings in the current context */
-static char **
-text_array_to_cstrings(Datum d, int *n)
-{
-	ArrayType  *arr = DatumGetArrayTypeP(d);
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **out;
-
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
-	out = palloc(sizeof(char *) * (*n + 1));
-	for (int i = 0; i < *n; i++)
-		out[i] = nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]);
-	return out;
-}
-
-static Datum
-cstrings_to_text_array(char **v, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
-
-	for (int i = 0; i < n; i++)
-		d[i] = CStringGetTextDatum(v[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-static char *
-join_list(char **v, int n)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < n; i++)
-		appendStringInfo(&buf, "%s%s", i ? ", " : "", v[i]);
-	return buf.data;
 }
 
 /*
@@ -123,9 +87,9 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 
 		in[i].id = TextDatumGetCString(SPI_getbinval(tup, td, 1, &isnull));
 		in[i].create_date = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
-		in[i].parents = text_array_to_cstrings(SPI_getbinval(tup, td, 3, &isnull), &in[i].nparents);
-		in[i].deps = text_array_to_cstrings(SPI_getbinval(tup, td, 4, &isnull), &in[i].ndeps);
-		in[i].labels = text_array_to_cstrings(SPI_getbinval(tup, td, 5, &isnull), &in[i].nlabels);
+		in[i].parents = migr_cstrings(SPI_getbinval(tup, td, 3, &isnull), &in[i].nparents);
+		in[i].deps = migr_cstrings(SPI_getbinval(tup, td, 4, &isnull), &in[i].ndeps);
+		in[i].labels = migr_cstrings(SPI_getbinval(tup, td, 5, &isnull), &in[i].nlabels);
 		in[i].applied = DatumGetBool(SPI_getbinval(tup, td, 6, &isnull));
 		in[i].head_seq = DatumGetInt64(SPI_getbinval(tup, td, 7, &isnull));
 		in[i].irreversible = DatumGetBool(SPI_getbinval(tup, td, 8, &isnull));
@@ -171,12 +135,12 @@ migr_catalog_get_revision(MemoryContext into, const char *id)
 	old = MemoryContextSwitchTo(into);
 	r = palloc0(sizeof(MigrStoredRevision));
 	r->id = pstrdup(id);
-	v = text_array_to_cstrings(SPI_getbinval(tup, td, 1, &isnull), &n);
-	r->revises = join_list(v, n);
-	v = text_array_to_cstrings(SPI_getbinval(tup, td, 2, &isnull), &n);
-	r->depends_on = join_list(v, n);
-	v = text_array_to_cstrings(SPI_getbinval(tup, td, 3, &isnull), &n);
-	r->branch_labels = join_list(v, n);
+	v = migr_cstrings(SPI_getbinval(tup, td, 1, &isnull), &n);
+	r->revises = migr_join_list(v, n);
+	v = migr_cstrings(SPI_getbinval(tup, td, 2, &isnull), &n);
+	r->depends_on = migr_join_list(v, n);
+	v = migr_cstrings(SPI_getbinval(tup, td, 3, &isnull), &n);
+	r->branch_labels = migr_join_list(v, n);
 	r->message = TextDatumGetCString(SPI_getbinval(tup, td, 4, &isnull));
 	r->create_date = DatumGetTimestampTz(SPI_getbinval(tup, td, 5, &isnull));
 	r->upgrade_sql = TextDatumGetCString(SPI_getbinval(tup, td, 6, &isnull));
@@ -286,7 +250,7 @@ migr_catalog_would_cycle(const char *id, char **targets, int ntargets)
 	char	   *found = NULL;
 
 	values[0] = CStringGetTextDatum(id);
-	values[1] = cstrings_to_text_array(targets, ntargets);
+	values[1] = migr_text_array(targets, ntargets);
 	run("WITH RECURSIVE up(id) AS ("
 		"    SELECT e.revision FROM migr.migration_edge e"
 		"     WHERE e.target OPERATOR(pg_catalog.=) $1"
@@ -316,9 +280,9 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 	char		nulls[9] = "         ";
 
 	values[0] = CStringGetTextDatum(rev->id);
-	values[1] = cstrings_to_text_array(rev->revises, rev->nrevises);
-	values[2] = cstrings_to_text_array(rev->deps, rev->ndeps);
-	values[3] = cstrings_to_text_array(rev->labels, rev->nlabels);
+	values[1] = migr_text_array(rev->revises, rev->nrevises);
+	values[2] = migr_text_array(rev->deps, rev->ndeps);
+	values[3] = migr_text_array(rev->labels, rev->nlabels);
 	values[4] = CStringGetTextDatum(rev->message);
 	values[5] = TimestampTzGetDatum(rev->create_date);
 	values[6] = CStringGetTextDatum(rev->upgrade_sql);
@@ -379,7 +343,7 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 
 	for (int i = 0; i < n; i++)
 		ids[i] = g->revs[revs[i]].id;
-	values[0] = cstrings_to_text_array(ids, n);
+	values[0] = migr_text_array(ids, n);
 	run(upgrade
 		? "SELECT m.id, m.upgrade_sql, m.checksum FROM migr.migration m"
 		"  WHERE m.id OPERATOR(pg_catalog.=) ANY ($1)"

@@ -19,6 +19,7 @@
 #include "lib/stringinfo.h"
 #include "migr_errcodes.h"
 #include "register.h"
+#include "strlist.h"
 #include "utils/timestamp.h"
 
 static bool
@@ -125,17 +126,6 @@ parse_list(const char *what, const char *list, int *n)
 	return out;
 }
 
-static char *
-join_list(char **v, int n)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < n; i++)
-		appendStringInfo(&buf, "%s%s", i ? ", " : "", v[i]);
-	return buf.data;
-}
-
 static bool
 str_eq(const char *a, const char *b)
 {
@@ -153,9 +143,9 @@ differences(MigrStoredRevision *old, MigrNewRevision *rev)
 	initStringInfo(&buf);
 #define DIFF(cond, name) \
 	if (cond) appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", name)
-	DIFF(!str_eq(old->revises, join_list(rev->revises, rev->nrevises)), "revises");
-	DIFF(!str_eq(old->depends_on, join_list(rev->deps, rev->ndeps)), "depends_on");
-	DIFF(!str_eq(old->branch_labels, join_list(rev->labels, rev->nlabels)), "branch_labels");
+	DIFF(!str_eq(old->revises, migr_join_list(rev->revises, rev->nrevises)), "revises");
+	DIFF(!str_eq(old->depends_on, migr_join_list(rev->deps, rev->ndeps)), "depends_on");
+	DIFF(!str_eq(old->branch_labels, migr_join_list(rev->labels, rev->nlabels)), "branch_labels");
 	DIFF(!str_eq(old->message, rev->message), "message");
 	DIFF(old->create_date != rev->create_date, "create_date");
 	DIFF(!str_eq(old->upgrade_sql, rev->upgrade_sql), "upgrade");

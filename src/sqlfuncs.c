@@ -19,6 +19,7 @@
 #include "lock.h"
 #include "migr_errcodes.h"
 #include "register.h"
+#include "strlist.h"
 #include "target.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -296,16 +297,6 @@ ids_array(MigrGraph *g, const int *idx, int n)
 	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-static Datum
-strings_array(char **v, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
-
-	for (int i = 0; i < n; i++)
-		d[i] = CStringGetTextDatum(v[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
 /*
  * migr.history() RETURNS TABLE (position int, revision text, revises text[],
  *	 depends_on text[], message text, create_date timestamptz,
@@ -362,7 +353,7 @@ migr_history(PG_FUNCTION_ARGS)
 		values[3] = ids_array(g, r->deps, r->ndeps);
 		values[4] = CStringGetTextDatum(message[i]);
 		values[5] = TimestampTzGetDatum(r->create_date);
-		values[6] = strings_array(r->alllabels, r->nalllabels);
+		values[6] = migr_text_array(r->alllabels, r->nalllabels);
 		values[7] = BoolGetDatum(r->irreversible);
 		values[8] = BoolGetDatum(r->applied);
 		values[9] = TimestampTzGetDatum(applied_at[i]);

@@ -33,7 +33,7 @@ for t in test/shell/*.sh; do
     suite "$(basename "$t" .sh)" bash "$t"
 done
 suite "alembic-differential" env PYTHONHASHSEED=0 /usr/bin/python3 \
-    test/differential/alembic_diff.py --seeds "${MIGR_DIFF_SEEDS:-300}"
+    test/differential/alembic_diff.py --seeds "${MIGR_DIFF_SEEDS:-300}" --regression
 if [ "${MIGR_SOAK:-0}" = 1 ]; then
     suite "alembic-differential-soak" env PYTHONHASHSEED=0 /usr/bin/python3 \
         test/differential/alembic_diff.py --first 1000 --seeds 3000

@@ -11,7 +11,7 @@ in order, and the set of current heads.
 Alembic loads its files in (create_date, id) order here, as migr orders
 revisions; Alembic itself uses os.listdir() order.
 
-Usage: alembic_diff.py [--seeds N] [--first S] [--seed S ...] [--verbose]
+Usage: alembic_diff.py [--seeds N] [--first S] [--seed S ...] [--regression] [--verbose]
 Needs PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE of a server where the migr
 extension is installed (run under pg_virtualenv).  Exits non-zero on any
 disagreement that is not explained by Alembic's own nondeterminism (see
@@ -323,9 +323,18 @@ def main():
     ap.add_argument("--seeds", type=int, default=300)
     ap.add_argument("--first", type=int, default=1)
     ap.add_argument("--seed", type=int, action="append", default=[])
+    ap.add_argument("--regression", action="store_true",
+                    help="also run the seeds listed in regression_seeds")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     seeds = args.seed or list(range(args.first, args.first + args.seeds))
+    if args.regression:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regression_seeds")
+        with open(path) as f:
+            for line in f:
+                line = line.split("#", 1)[0].strip()
+                if line and int(line) not in seeds:
+                    seeds.append(int(line))
     conn = psycopg2.connect("")
     total = {"commands": 0, "agree": 0, "explained": 0}
     failed = []

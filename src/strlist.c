@@ -1,0 +1,55 @@
+/*-------------------------------------------------------------------------
+ * strlist.c
+ *	  Arrays of C strings: joining for messages, conversion to and from
+ *	  text[] datums.  Everything is allocated in the current memory context.
+ *
+ * IDENTIFICATION
+ *	  src/strlist.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "strlist.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+/* "a, b, c": the canonical form of a revises/depends_on/labels list */
+char *
+migr_join_list(char **v, int n)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", v[i]);
+	return buf.data;
+}
+
+/* A text[] datum holding the strings */
+Datum
+migr_text_array(char **v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(v[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* The elements of a text[] datum; NULL elements become empty strings */
+char **
+migr_cstrings(Datum text_array, int *n)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(text_array);
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	out = palloc(sizeof(char *) * (*n + 1));
+	for (int i = 0; i < *n; i++)
+		out[i] = nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]);
+	return out;
+}

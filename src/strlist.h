@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ * strlist.h
+ *	  Arrays of C strings: joining for messages, conversion to and from
+ *	  text[] datums.
+ *
+ * IDENTIFICATION
+ *	  src/strlist.h
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGR_STRLIST_H
+#define MIGR_STRLIST_H
+
+#include "postgres.h"
+
+extern char *migr_join_list(char **v, int n);
+extern Datum migr_text_array(char **v, int n);
+extern char **migr_cstrings(Datum text_array, int *n);
+
+#endif							/* MIGR_STRLIST_H */
