@@ -68,7 +68,11 @@ def p1(n):
         res["migr_up"].append(psql("bench_migr", "-c", "SELECT count(*) FROM migr.upgrade()"))
         res["psql_down"].append(psql("bench_psql", "-1", "-f", down_file))
         res["migr_down"].append(psql("bench_migr", "-c", "SELECT count(*) FROM migr.downgrade('base')"))
-    return {k: statistics.median(v) for k, v in res.items()}
+    out = {k: statistics.median(v) for k, v in res.items()}
+    for d in ("up", "down"):
+        ratios = [m / p for m, p in zip(res["migr_" + d], res["psql_" + d])]
+        out["ratio_" + d] = (statistics.median(ratios), min(ratios), max(ratios))
+    return out
 
 
 def p2(n):
@@ -147,9 +151,11 @@ def main():
     n2 = int(os.environ.get("MIGR_BENCH_P2", "10000"))
     print("## P1: %d revisions, each CREATE TABLE + CREATE INDEX (median of %d rounds)\n" % (n1, ROUNDS))
     r = p1(n1)
-    print("| | psql -1 | migr | ratio |\n|---|---|---|---|")
-    print("| upgrade | %.3f s | %.3f s | %.2f× |" % (r["psql_up"], r["migr_up"], r["migr_up"] / r["psql_up"]))
-    print("| downgrade to base | %.3f s | %.3f s | %.2f× |" % (r["psql_down"], r["migr_down"], r["migr_down"] / r["psql_down"]))
+    print("| | psql -1 | migr | ratio (median of per-round ratios) | range |\n|---|---|---|---|---|")
+    for d, name in (("up", "upgrade"), ("down", "downgrade to base")):
+        print("| %s | %.3f s | %.3f s | %.2f× | %.2f–%.2f× |"
+              % (name, r["psql_" + d], r["migr_" + d], r["ratio_" + d][0],
+                 r["ratio_" + d][1], r["ratio_" + d][2]))
     print()
     print("## P2: %d revisions with empty bodies (median of %d rounds)\n" % (n2, ROUNDS))
     reg, up, down, noop = p2(n2)
