@@ -72,12 +72,12 @@ def ancestors(revs, ids):
     """Proper ancestors (parents and deps) of the given ids."""
     byid = {r.id: r for r in revs}
     seen = set()
-    todo = [p for i in ids for p in byid[i].parents + byid[i].deps]
-    while todo:
-        x = todo.pop()
+    stack = [p for i in ids for p in byid[i].parents + byid[i].deps]
+    while stack:
+        x = stack.pop()
         if x not in seen:
             seen.add(x)
-            todo.extend(byid[x].parents + byid[x].deps)
+            stack.extend(byid[x].parents + byid[x].deps)
     return seen
 
 
