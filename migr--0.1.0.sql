@@ -21,6 +21,10 @@ CREATE TABLE migr.migration (
     downgrade_sql       text,
     checksum            bytea       NOT NULL,
     checksum_algorithm  text        NOT NULL DEFAULT 'sha256',
+    skip_if             text,
+    requires            text,
+    verify              text,
+    verify_down         text,
     registered_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
     registered_by       name        NOT NULL DEFAULT CURRENT_USER,
     CONSTRAINT migration_pkey PRIMARY KEY (id),
@@ -32,6 +36,10 @@ CREATE TABLE migr.migration (
 COMMENT ON TABLE migr.migration IS 'Registered revisions: one row per migr.revision() id.';
 COMMENT ON COLUMN migr.migration.downgrade_sql IS 'NULL marks the revision irreversible.';
 COMMENT ON COLUMN migr.migration.checksum IS 'sha256 of the executable content (see docs/catalog.md).';
+COMMENT ON COLUMN migr.migration.skip_if IS 'Boolean SQL expression: true before upgrade means the change is already in effect.';
+COMMENT ON COLUMN migr.migration.requires IS 'Boolean SQL expression that must hold before upgrade.';
+COMMENT ON COLUMN migr.migration.verify IS 'Boolean SQL expression that must hold after upgrade.';
+COMMENT ON COLUMN migr.migration.verify_down IS 'Boolean SQL expression that must hold after downgrade.';
 
 -- One row per parent ('p') or dependency ('d') edge, in declared order.
 -- The foreign keys are deferred so that a directory of revisions can be
@@ -91,7 +99,7 @@ CREATE TABLE migr.event (
     heads_before    text[]      NOT NULL,
     heads_after     text[]      NOT NULL,
     CONSTRAINT event_pkey PRIMARY KEY (id),
-    CONSTRAINT event_operation_check CHECK (operation OPERATOR(pg_catalog.=) ANY (ARRAY['upgrade', 'downgrade', 'stamp']))
+    CONSTRAINT event_operation_check CHECK (operation OPERATOR(pg_catalog.=) ANY (ARRAY['upgrade', 'downgrade', 'stamp', 'skip']))
 );
 ALTER SEQUENCE migr.event_id_seq OWNED BY migr.event.id;
 CREATE INDEX event_revision_idx ON migr.event (revision);
@@ -134,11 +142,15 @@ CREATE FUNCTION migr.revision(
     downgrade       text        DEFAULT NULL,
     branch_labels   text        DEFAULT NULL,
     depends_on      text        DEFAULT NULL,
-    create_date     timestamptz DEFAULT NULL)
+    create_date     timestamptz DEFAULT NULL,
+    skip_if         text        DEFAULT NULL,
+    requires        text        DEFAULT NULL,
+    verify          text        DEFAULT NULL,
+    verify_down     text        DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'migr_revision'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migr.revision(text, text, text, text, text, text, text, timestamptz)
+COMMENT ON FUNCTION migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text)
     IS 'Registers a revision and returns its id.';
 
 CREATE FUNCTION migr.upgrade(target text DEFAULT 'head')
@@ -160,9 +172,10 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migr.stamp(text) IS 'Marks the database as being at target without running any SQL.';
 
 CREATE FUNCTION migr.plan(target text DEFAULT 'head', direction text DEFAULT NULL)
-RETURNS TABLE (step int4, revision text, operation text, irreversible boolean)
+RETURNS TABLE (step int4, revision text, operation text, irreversible boolean,
+               checks text[], would_skip boolean)
 AS 'MODULE_PATHNAME', 'migr_plan'
-LANGUAGE C STABLE;
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migr.plan(text, text) IS 'Lists the steps an upgrade or downgrade to target would run, without running them.';
 
 CREATE FUNCTION migr.current()
@@ -190,16 +203,136 @@ RETURNS TABLE (
     applied         boolean,
     applied_at      timestamptz,
     is_head         boolean,
-    is_current      boolean)
+    is_current      boolean,
+    checks          text[])
 AS 'MODULE_PATHNAME', 'migr_history'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION migr.history() IS 'Every registered revision in application order.';
+
+
+--
+-- Check functions: answers as information_schema gives them, from the
+-- system caches.  A missing object is false (or NULL), never an error.
+--
+
+CREATE FUNCTION migr.has_table(tbl text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_has_table' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.has_table(text) IS 'Whether the table (or view) exists and is visible in information_schema.tables.';
+
+CREATE FUNCTION migr.has_column(tbl text, col text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_has_column' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.has_column(text, text) IS 'Whether the column exists and is visible in information_schema.columns.';
+
+CREATE FUNCTION migr.column_type_is(tbl text, col text, type text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_column_type_is' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.column_type_is(text, text, text) IS 'Whether the column has this type, compared by canonical type name.';
+
+CREATE FUNCTION migr.column_is_nullable(tbl text, col text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_column_is_nullable' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.column_is_nullable(text, text) IS 'Whether the column exists and accepts NULL.';
+
+CREATE FUNCTION migr.column_default(tbl text, col text) RETURNS text
+AS 'MODULE_PATHNAME', 'migr_column_default_sql' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.column_default(text, text) IS 'The column default as pg_get_expr prints it, or NULL.';
+
+CREATE FUNCTION migr.has_index(tbl text, idx text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_has_index' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.has_index(text, text) IS 'Whether an index of that name exists on the table.';
+
+CREATE FUNCTION migr.has_index_on(tbl text, cols text[]) RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_has_index_on' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.has_index_on(text, text[]) IS 'Whether some index has exactly these key columns, in this order.';
+
+CREATE FUNCTION migr.index_columns(tbl text, idx text) RETURNS text[]
+AS 'MODULE_PATHNAME', 'migr_index_columns_sql' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.index_columns(text, text) IS 'The key columns (or expressions) of an index, or NULL.';
+
+CREATE FUNCTION migr.has_constraint(tbl text, con text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_has_constraint' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.has_constraint(text, text) IS 'Whether the constraint exists and is visible in information_schema.table_constraints.';
+
+CREATE FUNCTION migr.has_schema(name text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_has_schema_sql' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.has_schema(text) IS 'Whether the schema exists and is visible in information_schema.schemata.';
+
+CREATE FUNCTION migr.has_function(name text, args text[] DEFAULT NULL) RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_has_function_sql' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.has_function(text, text[]) IS 'Whether a visible function or procedure of that name (and signature) exists.';
+
+CREATE FUNCTION migr.has_extension(name text) RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_has_extension_sql' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.has_extension(text) IS 'Whether the extension is installed.';
+
+CREATE FUNCTION migr.name(kind text, tbl text, columns text[] DEFAULT NULL, ref_tbl text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migr_name' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION migr.name(text, text, text[], text) IS 'The conventional name of an index or constraint (ix_, uq_, ck_, fk_, pk_).';
+
+--
+-- Idempotent operations: each returns the DDL it ran, or NULL (with a
+-- NOTICE) when the schema is already in the target state.
+--
+
+CREATE FUNCTION migr.add_column(tbl text, col text, type text, nullable boolean DEFAULT true,
+                                server_default text DEFAULT NULL) RETURNS text
+AS 'MODULE_PATHNAME', 'migr_add_column' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.add_column(text, text, text, boolean, text) IS 'Adds a column unless it exists with that definition.';
+
+CREATE FUNCTION migr.drop_column(tbl text, col text) RETURNS text
+AS 'MODULE_PATHNAME', 'migr_drop_column' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.drop_column(text, text) IS 'Drops a column if it exists.';
+
+CREATE FUNCTION migr.alter_column(tbl text, col text, type text DEFAULT NULL,
+                                  nullable boolean DEFAULT NULL, server_default text DEFAULT NULL,
+                                  drop_default boolean DEFAULT false, new_name text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migr_alter_column' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.alter_column(text, text, text, boolean, text, boolean, text) IS 'Changes what differs of a column''s type, nullability, default and name.';
+
+CREATE FUNCTION migr.create_index(tbl text, columns text[], name text DEFAULT NULL,
+                                  "unique" boolean DEFAULT false, where_clause text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migr_create_index' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.create_index(text, text[], text, boolean, text) IS 'Creates an index unless it exists on those columns.';
+
+CREATE FUNCTION migr.drop_index(tbl text, name text) RETURNS text
+AS 'MODULE_PATHNAME', 'migr_drop_index' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.drop_index(text, text) IS 'Drops an index of the table if it exists.';
+
+CREATE FUNCTION migr.create_check_constraint(tbl text, condition text, name text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migr_create_check_constraint' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.create_check_constraint(text, text, text) IS 'Adds a check constraint unless it exists.';
+
+CREATE FUNCTION migr.create_unique_constraint(tbl text, columns text[], name text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migr_create_unique_constraint' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.create_unique_constraint(text, text[], text) IS 'Adds a unique constraint unless it exists on those columns.';
+
+CREATE FUNCTION migr.create_foreign_key(tbl text, columns text[], ref_tbl text, ref_columns text[],
+                                        name text DEFAULT NULL, on_delete text DEFAULT NULL,
+                                        index boolean DEFAULT true)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migr_create_foreign_key' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.create_foreign_key(text, text[], text, text[], text, text, boolean) IS 'Adds a foreign key (and an index on its columns) unless it exists.';
+
+CREATE FUNCTION migr.drop_constraint(tbl text, name text) RETURNS text
+AS 'MODULE_PATHNAME', 'migr_drop_constraint' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.drop_constraint(text, text) IS 'Drops a constraint of the table if it exists.';
+
+CREATE FUNCTION migr.rename_table(tbl text, new_name text) RETURNS text
+AS 'MODULE_PATHNAME', 'migr_rename_table' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.rename_table(text, text) IS 'Renames a table unless it already has the new name.';
+
+CREATE FUNCTION migr.rename_column(tbl text, col text, new_name text) RETURNS text
+AS 'MODULE_PATHNAME', 'migr_rename_column' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.rename_column(text, text, text) IS 'Renames a column unless it already has the new name.';
 
 GRANT USAGE ON SCHEMA migr TO PUBLIC;
 
 -- Writers are not for everyone: the owner grants them to a deploy role
 -- (docs/privileges.md).
 REVOKE EXECUTE ON FUNCTION
-    migr.revision(text, text, text, text, text, text, text, timestamptz),
+    migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text),
     migr.upgrade(text), migr.downgrade(text), migr.stamp(text)
 FROM PUBLIC;

@@ -21,6 +21,7 @@
 #include "migr_errcodes.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "revcheck.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -372,30 +373,65 @@ do_step(RunState *st, int x, bool upgrade, const char *operation,
 	emit_row(st, r->id, operation, rec->duration_us);
 }
 
+static void
+check_error_callback(void *arg)
+{
+	StepErrorContext *c = (StepErrorContext *) arg;
+
+	errcontext("migr revision \"%s\" (%s), check %s", c->rev, c->direction, c->stmt);
+}
+
+/* Evaluate one check of a revision, naming it in any error's context. */
+static bool
+run_check(MigrRev *r, const char *direction, MigrCheckKind kind, const char *expr)
+{
+	StepErrorContext ctx = {r->id, direction, 0, (char *) migr_check_names[kind], NULL};
+	ErrorContextCallback cb;
+	bool		result;
+
+	cb.callback = check_error_callback;
+	cb.arg = &ctx;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	result = migr_eval_check(r->id, kind, expr);
+	error_context_stack = cb.previous;
+	return result;
+}
+
+static void
+verification_failed(MigrRev *r, const char *direction, MigrCheckKind kind, const char *expr)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGR_POSTCONDITION),
+			 errmsg("migration verification failed"),
+			 errdetail("After the %s of revision \"%s\", %s did not hold: %s",
+					   direction, r->id, migr_check_names[kind], expr),
+			 errhint("Everything this call did has been rolled back.")));
+}
+
 /*
  * migr_apply_plan
  *		Run an upgrade or downgrade plan.  Before anything runs, a downgrade
  *		through an irreversible revision is refused (MG002), so a downgrade
- *		either reverts every step or none.
+ *		either reverts every step or none.  Upgrade steps honour skip_if,
+ *		requires and verify; downgrade steps verify_down.
  */
 void
 migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan, ReturnSetInfo *rsinfo)
 {
 	RunState	st;
-	char	  **sql = palloc(sizeof(char *) * (plan->nsteps + 1));
-	bool	   *isnull = palloc(sizeof(bool) * (plan->nsteps + 1));
-	bytea	  **sums = palloc(sizeof(bytea *) * (plan->nsteps + 1));
+	MigrBody   *bodies;
 	MemoryContext stepcxt;
 
 	if (plan->nsteps == 0)
 		return;
 	init_state(&st, g, max_seq, rsinfo, plan->nsteps);
-	migr_catalog_load_bodies(g, plan->steps, plan->nsteps, plan->upgrade,
-							 sql, isnull, sums, CurrentMemoryContext);
+	bodies = migr_catalog_load_bodies(g, plan->steps, plan->nsteps, plan->upgrade,
+									  CurrentMemoryContext);
 
 	if (!plan->upgrade)
 		for (int i = 0; i < plan->nsteps; i++)
-			if (isnull[i])
+			if (bodies[i].sql == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_MIGR_IRREVERSIBLE),
 						 errmsg("cannot downgrade through irreversible revision \"%s\"",
@@ -408,16 +444,47 @@ migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan, ReturnSetInfo *rsin
 	for (int i = 0; i < plan->nsteps; i++)
 	{
 		MigrRev    *r = &g->revs[plan->steps[i]];
+		MigrBody   *b = &bodies[i];
+		char	  **ck = b->checks;
 
 		if (plan->upgrade)
-			ereport(NOTICE,
-					(errmsg("applying %s (revises %s)", r->id, parents_string(g, r))));
+		{
+			if (ck[MIGR_CHECK_SKIP_IF] &&
+				run_check(r, "upgrade", MIGR_CHECK_SKIP_IF, ck[MIGR_CHECK_SKIP_IF]))
+			{
+				ereport(NOTICE,
+						(errmsg("skipping %s (revises %s): its change is already in effect",
+								r->id, parents_string(g, r)),
+						 errdetail("skip_if holds: %s", ck[MIGR_CHECK_SKIP_IF])));
+				do_step(&st, plan->steps[i], true, "skip", NULL, b->checksum, NULL);
+			}
+			else
+			{
+				if (ck[MIGR_CHECK_REQUIRES] &&
+					!run_check(r, "upgrade", MIGR_CHECK_REQUIRES, ck[MIGR_CHECK_REQUIRES]))
+					ereport(ERROR,
+							(errcode(ERRCODE_MIGR_PRECONDITION),
+							 errmsg("precondition of revision \"%s\" is not met", r->id),
+							 errdetail("requires did not hold: %s", ck[MIGR_CHECK_REQUIRES]),
+							 errhint("Nothing of this call was applied.")));
+				ereport(NOTICE,
+						(errmsg("applying %s (revises %s)", r->id, parents_string(g, r))));
+				do_step(&st, plan->steps[i], true, "upgrade", b->sql, b->checksum, stepcxt);
+			}
+			if (ck[MIGR_CHECK_VERIFY] &&
+				!run_check(r, "upgrade", MIGR_CHECK_VERIFY, ck[MIGR_CHECK_VERIFY]))
+				verification_failed(r, "upgrade", MIGR_CHECK_VERIFY, ck[MIGR_CHECK_VERIFY]);
+		}
 		else
+		{
 			ereport(NOTICE,
 					(errmsg("reverting %s (back to %s)", r->id, parents_string(g, r))));
-		do_step(&st, plan->steps[i], plan->upgrade,
-				plan->upgrade ? "upgrade" : "downgrade",
-				sql[i] ? sql[i] : "", sums[i], stepcxt);
+			do_step(&st, plan->steps[i], false, "downgrade", b->sql, b->checksum, stepcxt);
+			if (ck[MIGR_CHECK_VERIFY_DOWN] &&
+				!run_check(r, "downgrade", MIGR_CHECK_VERIFY_DOWN, ck[MIGR_CHECK_VERIFY_DOWN]))
+				verification_failed(r, "downgrade", MIGR_CHECK_VERIFY_DOWN,
+									ck[MIGR_CHECK_VERIFY_DOWN]);
+		}
 	}
 	MemoryContextDelete(stepcxt);
 	flush(&st);
@@ -443,9 +510,7 @@ migr_apply_stamp(MigrGraph *g, int64 max_seq, const bool *applied_after,
 	int		   *rm_order,
 			   *add_order;
 	int		   *ids;
-	bytea	  **sums;
-	char	  **sql;
-	bool	   *isnull;
+	MigrBody   *bodies = NULL;
 	int			nids = 0;
 
 	for (int i = 0; i < g->nrevs; i++)
@@ -480,12 +545,8 @@ migr_apply_stamp(MigrGraph *g, int64 max_seq, const bool *applied_after,
 	ids = palloc(sizeof(int) * (nadd + 1));
 	for (int i = nadd - 1; i >= 0; i--)
 		ids[nids++] = add_order[i];
-	sql = palloc(sizeof(char *) * (nadd + 1));
-	isnull = palloc(sizeof(bool) * (nadd + 1));
-	sums = palloc(sizeof(bytea *) * (nadd + 1));
 	if (nids > 0)
-		migr_catalog_load_bodies(g, ids, nids, true, sql, isnull, sums,
-								 CurrentMemoryContext);
+		bodies = migr_catalog_load_bodies(g, ids, nids, true, CurrentMemoryContext);
 
 	for (int i = 0; i < nrm; i++)
 	{
@@ -495,7 +556,7 @@ migr_apply_stamp(MigrGraph *g, int64 max_seq, const bool *applied_after,
 	for (int i = 0; i < nids; i++)
 	{
 		ereport(NOTICE, (errmsg("stamping %s as applied", g->revs[ids[i]].id)));
-		do_step(&st, ids[i], true, "stamp", NULL, sums[i], NULL);
+		do_step(&st, ids[i], true, "stamp", NULL, bodies[i].checksum, NULL);
 	}
 	flush(&st);
 }

@@ -69,7 +69,11 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 
 	run("SELECT m.id, m.create_date, m.revises, m.depends_on, m.branch_labels,"
 		"       a.revision IS NOT NULL, COALESCE(a.head_seq, 0),"
-		"       m.downgrade_sql IS NULL"
+		"       m.downgrade_sql IS NULL,"
+		"       (m.skip_if IS NOT NULL)::int4"
+		"       OPERATOR(pg_catalog.|) ((m.requires IS NOT NULL)::int4 OPERATOR(pg_catalog.<<) 1)"
+		"       OPERATOR(pg_catalog.|) ((m.verify IS NOT NULL)::int4 OPERATOR(pg_catalog.<<) 2)"
+		"       OPERATOR(pg_catalog.|) ((m.verify_down IS NOT NULL)::int4 OPERATOR(pg_catalog.<<) 3)"
 		"  FROM migr.migration m"
 		"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
 		" ORDER BY m.create_date, m.id COLLATE \"C\"",
@@ -93,6 +97,7 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 		in[i].applied = DatumGetBool(SPI_getbinval(tup, td, 6, &isnull));
 		in[i].head_seq = DatumGetInt64(SPI_getbinval(tup, td, 7, &isnull));
 		in[i].irreversible = DatumGetBool(SPI_getbinval(tup, td, 8, &isnull));
+		in[i].checkmask = DatumGetInt32(SPI_getbinval(tup, td, 9, &isnull));
 		if (in[i].head_seq > *max_seq)
 			*max_seq = in[i].head_seq;
 	}
@@ -122,7 +127,8 @@ migr_catalog_get_revision(MemoryContext into, const char *id)
 
 	run("SELECT m.revises, m.depends_on, m.branch_labels, m.message,"
 		"       m.create_date, m.upgrade_sql, m.downgrade_sql, m.checksum,"
-		"       a.revision IS NOT NULL, a.checksum"
+		"       a.revision IS NOT NULL, a.checksum,"
+		"       m.skip_if, m.requires, m.verify, m.verify_down"
 		"  FROM migr.migration m"
 		"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
 		" WHERE m.id OPERATOR(pg_catalog.=) $1",
@@ -150,6 +156,11 @@ migr_catalog_get_revision(MemoryContext into, const char *id)
 	r->applied = DatumGetBool(SPI_getbinval(tup, td, 9, &isnull));
 	d = SPI_getbinval(tup, td, 10, &isnull);
 	r->applied_checksum = isnull ? NULL : DatumGetByteaPCopy(d);
+	for (int i = 0; i < MIGR_NCHECKS; i++)
+	{
+		d = SPI_getbinval(tup, td, 11 + i, &isnull);
+		r->checks[i] = isnull ? NULL : TextDatumGetCString(d);
+	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	return r;
@@ -274,10 +285,11 @@ migr_catalog_would_cycle(const char *id, char **targets, int ntargets)
 void
 migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 {
-	Oid			types[9] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, BYTEAOID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
+	Oid			types[13] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, BYTEAOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[13];
+	char		nulls[13] = "             ";
 
 	values[0] = CStringGetTextDatum(rev->id);
 	values[1] = migr_text_array(rev->revises, rev->nrevises);
@@ -294,6 +306,11 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 		nulls[7] = 'n';
 	}
 	values[8] = PointerGetDatum(rev->checksum);
+	for (int i = 0; i < MIGR_NCHECKS; i++)
+	{
+		values[9 + i] = rev->checks[i] ? CStringGetTextDatum(rev->checks[i]) : (Datum) 0;
+		nulls[9 + i] = rev->checks[i] ? ' ' : 'n';
+	}
 
 	if (replace)
 	{
@@ -304,16 +321,18 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 		run("UPDATE migr.migration SET revises = $2, depends_on = $3,"
 			"       branch_labels = $4, message = $5, create_date = $6,"
 			"       upgrade_sql = $7, downgrade_sql = $8, checksum = $9,"
-			"       checksum_algorithm = 'sha256',"
+			"       checksum_algorithm = 'sha256', skip_if = $10, requires = $11,"
+			"       verify = $12, verify_down = $13,"
 			"       registered_at = pg_catalog.now(), registered_by = CURRENT_USER"
 			" WHERE id OPERATOR(pg_catalog.=) $1",
-			9, types, values, nulls, false, SPI_OK_UPDATE);
+			13, types, values, nulls, false, SPI_OK_UPDATE);
 	}
 	else
 		run("INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
-			"       message, create_date, upgrade_sql, downgrade_sql, checksum)"
-			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-			9, types, values, nulls, false, SPI_OK_INSERT);
+			"       message, create_date, upgrade_sql, downgrade_sql, checksum,"
+			"       skip_if, requires, verify, verify_down)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+			13, types, values, nulls, false, SPI_OK_INSERT);
 
 	run("INSERT INTO migr.migration_edge (revision, kind, ord, target)"
 		" SELECT $1, 'p', u.o, u.t FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(t, o)"
@@ -327,12 +346,11 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 
 /*
  * migr_catalog_load_bodies
- *		The upgrade (or downgrade) SQL and checksum of each revision in revs,
- *		in one query, copied into "into".
+ *		The upgrade (or downgrade) SQL, checksum and checks of each revision
+ *		in revs, in one query, copied into "into"; out[i] belongs to revs[i].
  */
-void
+MigrBody *
 migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
-						 char **sql, bool *isnull, bytea **checksums,
 						 MemoryContext into)
 {
 	Oid			types[1] = {TEXTARRAYOID};
@@ -340,14 +358,17 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 	char	  **ids = palloc(sizeof(char *) * (n + 1));
 	int		   *pos;
 	MemoryContext old;
+	MigrBody   *out = MemoryContextAllocZero(into, sizeof(MigrBody) * (n + 1));
 
 	for (int i = 0; i < n; i++)
 		ids[i] = g->revs[revs[i]].id;
 	values[0] = migr_text_array(ids, n);
 	run(upgrade
-		? "SELECT m.id, m.upgrade_sql, m.checksum FROM migr.migration m"
+		? "SELECT m.id, m.upgrade_sql, m.checksum, m.skip_if, m.requires,"
+		"       m.verify, m.verify_down FROM migr.migration m"
 		"  WHERE m.id OPERATOR(pg_catalog.=) ANY ($1)"
-		: "SELECT m.id, m.downgrade_sql, m.checksum FROM migr.migration m"
+		: "SELECT m.id, m.downgrade_sql, m.checksum, m.skip_if, m.requires,"
+		"       m.verify, m.verify_down FROM migr.migration m"
 		"  WHERE m.id OPERATOR(pg_catalog.=) ANY ($1)",
 		1, types, values, NULL, false, SPI_OK_SELECT);
 
@@ -356,12 +377,7 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 	for (int i = 0; i < g->nrevs; i++)
 		pos[i] = -1;
 	for (int i = 0; i < n; i++)
-	{
 		pos[revs[i]] = i;
-		sql[i] = NULL;
-		isnull[i] = true;
-		checksums[i] = NULL;
-	}
 	old = MemoryContextSwitchTo(into);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -370,23 +386,30 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 		bool		nul;
 		char	   *id = TextDatumGetCString(SPI_getbinval(tup, td, 1, &nul));
 		int			idx = migr_graph_lookup(g, id, NULL);
+		MigrBody   *b;
 		Datum		d;
 
 		if (idx < 0 || pos[idx] < 0)
 			continue;
+		b = &out[pos[idx]];
 		d = SPI_getbinval(tup, td, 2, &nul);
-		isnull[pos[idx]] = nul;
-		sql[pos[idx]] = nul ? NULL : TextDatumGetCString(d);
-		checksums[pos[idx]] = DatumGetByteaPCopy(SPI_getbinval(tup, td, 3, &nul));
+		b->sql = nul ? NULL : TextDatumGetCString(d);
+		b->checksum = DatumGetByteaPCopy(SPI_getbinval(tup, td, 3, &nul));
+		for (int k = 0; k < MIGR_NCHECKS; k++)
+		{
+			d = SPI_getbinval(tup, td, 4 + k, &nul);
+			b->checks[k] = nul ? NULL : TextDatumGetCString(d);
+		}
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	for (int i = 0; i < n; i++)
-		if (checksums[i] == NULL)
+		if (out[i].checksum == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision \"%s\" disappeared while migr was running",
 							g->revs[revs[i]].id)));
+	return out;
 }
 
 /*

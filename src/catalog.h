@@ -12,6 +12,7 @@
 #define MIGR_CATALOG_H
 
 #include "graph.h"
+#include "revcheck.h"
 #include "utils/palloc.h"
 
 /* A registered revision's stored row */
@@ -26,6 +27,7 @@ typedef struct MigrStoredRevision
 	char	   *upgrade_sql;
 	char	   *downgrade_sql;	/* NULL when irreversible */
 	bytea	   *checksum;
+	char	   *checks[MIGR_NCHECKS];	/* NULL where absent */
 	bool		applied;
 	bytea	   *applied_checksum;
 } MigrStoredRevision;
@@ -44,8 +46,17 @@ typedef struct MigrNewRevision
 	TimestampTz create_date;
 	char	   *upgrade_sql;
 	char	   *downgrade_sql;
+	char	   *checks[MIGR_NCHECKS];
 	bytea	   *checksum;
 } MigrNewRevision;
+
+/* What a step needs to run: body, checksum and checks */
+typedef struct MigrBody
+{
+	char	   *sql;			/* NULL: no downgrade SQL (irreversible) */
+	bytea	   *checksum;
+	char	   *checks[MIGR_NCHECKS];
+} MigrBody;
 
 /* One step to record */
 typedef struct MigrStepRecord
@@ -72,9 +83,8 @@ extern MigrStoredRevision *migr_catalog_get_revision(MemoryContext into, const c
 extern void migr_catalog_store_revision(MigrNewRevision *rev, bool replace);
 extern char *migr_catalog_label_owner(MemoryContext into, const char *label);
 extern char *migr_catalog_would_cycle(const char *id, char **targets, int ntargets);
-extern void migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n,
-									 bool upgrade, char **sql, bool *isnull,
-									 bytea **checksums, MemoryContext into);
+extern MigrBody *migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n,
+										  bool upgrade, MemoryContext into);
 extern void migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 									  int nseq, const int *seq_revs,
 									  const int64 *seqs);

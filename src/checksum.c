@@ -16,6 +16,7 @@
 #include "checksum.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
+#include "revcheck.h"
 
 static void
 add_field(pg_cryptohash_ctx *ctx, char tag, const char *value)
@@ -40,12 +41,16 @@ add_field(pg_cryptohash_ctx *ctx, char tag, const char *value)
 
 /*
  * migr_checksum
- *		sha256 over the tagged upgrade and downgrade SQL; returns a palloc'd
+ *		sha256 over the tagged upgrade SQL, downgrade SQL and checks (an
+ *		array of MIGR_NCHECKS strings or NULLs, or NULL); returns a palloc'd
  *		bytea of 32 bytes.
  */
 bytea *
-migr_checksum(const char *upgrade_sql, const char *downgrade_sql)
+migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
+			  char *const *checks)
 {
+	static const char check_tags[MIGR_NCHECKS] = {'S', 'R', 'V', 'W'};
+
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	bytea	   *result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 
@@ -53,6 +58,10 @@ migr_checksum(const char *upgrade_sql, const char *downgrade_sql)
 		elog(ERROR, "could not initialize sha256 context: %s", pg_cryptohash_error(ctx));
 	add_field(ctx, 'U', upgrade_sql);
 	add_field(ctx, 'D', downgrade_sql);
+	/* checks only when present, so revisions without them keep their sums */
+	for (int i = 0; i < MIGR_NCHECKS; i++)
+		if (checks && checks[i])
+			add_field(ctx, check_tags[i], checks[i]);
 	if (pg_cryptohash_final(ctx, (uint8 *) VARDATA(result), PG_SHA256_DIGEST_LENGTH) < 0)
 		elog(ERROR, "could not finalize sha256 context: %s", pg_cryptohash_error(ctx));
 	pg_cryptohash_free(ctx);

@@ -13,7 +13,8 @@
 
 #define MIGR_CHECKSUM_LEN	32
 
-extern bytea *migr_checksum(const char *upgrade_sql, const char *downgrade_sql);
+extern bytea *migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
+							 char *const *checks);
 extern char *migr_checksum_hex(bytea *sum);
 
 #endif							/* MIGR_CHECKSUM_H */

@@ -38,6 +38,7 @@ typedef struct MigrRevInput
 	bool		applied;
 	int64		head_seq;		/* position of its row among current heads */
 	bool		irreversible;	/* no downgrade SQL */
+	int			checkmask;		/* bit k: check k (revcheck.h) present */
 } MigrRevInput;
 
 typedef struct MigrRev
@@ -65,6 +66,7 @@ typedef struct MigrRev
 	bool		applied;
 	int64		head_seq;
 	bool		irreversible;
+	int			checkmask;
 } MigrRev;
 
 /*

@@ -19,6 +19,7 @@
 #include "lib/stringinfo.h"
 #include "migr_errcodes.h"
 #include "register.h"
+#include "revcheck.h"
 #include "strlist.h"
 #include "utils/timestamp.h"
 
@@ -150,6 +151,8 @@ differences(MigrStoredRevision *old, MigrNewRevision *rev)
 	DIFF(old->create_date != rev->create_date, "create_date");
 	DIFF(!str_eq(old->upgrade_sql, rev->upgrade_sql), "upgrade");
 	DIFF(!str_eq(old->downgrade_sql, rev->downgrade_sql), "downgrade");
+	for (int i = 0; i < MIGR_NCHECKS; i++)
+		DIFF(!str_eq(old->checks[i], rev->checks[i]), migr_check_names[i]);
 #undef DIFF
 	return buf.data;
 }
@@ -169,6 +172,10 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 	char	  **edges;
 	int			nedges = 0;
 	char	   *diff;
+
+	for (int i = 0; i < MIGR_NCHECKS; i++)
+		if (rev->checks[i])
+			migr_validate_check((MigrCheckKind) i, rev->checks[i]);
 
 	old = migr_catalog_get_revision(CurrentMemoryContext, rev->id);
 	if (!create_date_set)
@@ -252,7 +259,7 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 						VARSIZE_ANY_EXHDR(rev->checksum)) != 0))
 				ereport(ERROR,
 						(errcode(ERRCODE_MIGR_CHECKSUM_MISMATCH),
-						 errmsg("revision \"%s\" is applied and its SQL would change", rev->id),
+						 errmsg("revision \"%s\" is applied and its SQL or checks would change", rev->id),
 						 errdetail("The applied content has sha256 %s; the new content has sha256 %s.",
 								   migr_checksum_hex(old->applied_checksum),
 								   migr_checksum_hex(rev->checksum)),
@@ -286,13 +293,14 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 /*
  * migr_new_revision
  *		Parse and validate the arguments of migr.revision() (NULL strings
- *		for SQL NULLs).
+ *		for SQL NULLs).  checks holds MIGR_NCHECKS expressions or NULLs;
+ *		migr_register() analyses them, since that needs SPI.
  */
 MigrNewRevision *
 migr_new_revision(const char *id, const char *revises, const char *message,
 				  const char *upgrade, const char *downgrade,
 				  const char *branch_labels, const char *depends_on,
-				  TimestampTz create_date)
+				  TimestampTz create_date, char *const *checks)
 {
 	MigrNewRevision *rev = palloc0(sizeof(MigrNewRevision));
 
@@ -314,6 +322,15 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 	rev->create_date = create_date;
 	rev->upgrade_sql = pstrdup(upgrade);
 	rev->downgrade_sql = downgrade ? pstrdup(downgrade) : NULL;
-	rev->checksum = migr_checksum(rev->upgrade_sql, rev->downgrade_sql);
+	for (int i = 0; i < MIGR_NCHECKS; i++)
+	{
+		if (checks[i] && checks[i][0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s of revision \"%s\" must not be empty", migr_check_names[i], id),
+					 errhint("Pass NULL for no check.")));
+		rev->checks[i] = checks[i] ? pstrdup(checks[i]) : NULL;
+	}
+	rev->checksum = migr_checksum(rev->upgrade_sql, rev->downgrade_sql, rev->checks);
 	return rev;
 }

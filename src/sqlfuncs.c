@@ -19,6 +19,7 @@
 #include "lock.h"
 #include "migr_errcodes.h"
 #include "register.h"
+#include "revcheck.h"
 #include "strlist.h"
 #include "target.h"
 #include "utils/array.h"
@@ -82,20 +83,25 @@ check_writable(const char *fn)
 /*
  * migr.revision(id text, revises text, message text, upgrade text,
  *				 downgrade text, branch_labels text, depends_on text,
- *				 create_date timestamptz) RETURNS text
+ *				 create_date timestamptz, skip_if text, requires text,
+ *				 verify text, verify_down text) RETURNS text
  */
 Datum
 migr_revision(PG_FUNCTION_ARGS)
 {
 	MigrNewRevision *rev;
 	char	   *id;
+	char	   *checks[MIGR_NCHECKS];
 
 	check_writable("migr.revision()");
+	for (int i = 0; i < MIGR_NCHECKS; i++)
+		checks[i] = text_arg(fcinfo, 8 + i);
 	rev = migr_new_revision(text_arg(fcinfo, 0), text_arg(fcinfo, 1),
 							text_arg(fcinfo, 2), text_arg(fcinfo, 3),
 							text_arg(fcinfo, 4), text_arg(fcinfo, 5),
 							text_arg(fcinfo, 6),
-							PG_ARGISNULL(7) ? 0 : PG_GETARG_TIMESTAMPTZ(7));
+							PG_ARGISNULL(7) ? 0 : PG_GETARG_TIMESTAMPTZ(7),
+							checks);
 	id = rev->id;
 	connect_spi();
 	migr_lock_acquire();
@@ -171,6 +177,19 @@ migr_stamp(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* The names of the checks a revision has, as text[] */
+static Datum
+checks_array(MigrRev *r)
+{
+	char	   *names[MIGR_NCHECKS];
+	int			n = 0;
+
+	for (int k = 0; k < MIGR_NCHECKS; k++)
+		if (r->checkmask & (1 << k))
+			names[n++] = (char *) migr_check_names[k];
+	return migr_text_array(names, n);
+}
+
 /* Whether a target reads as a downgrade: base, or -N from the current heads. */
 static bool
 looks_like_downgrade(const char *t)
@@ -190,7 +209,8 @@ looks_like_downgrade(const char *t)
 
 /*
  * migr.plan(target text DEFAULT 'head', direction text DEFAULT NULL)
- *	 RETURNS TABLE (step int, revision text, operation text, irreversible bool)
+ *	 RETURNS TABLE (step int, revision text, operation text, irreversible bool,
+ *					checks text[], would_skip bool)
  *
  * direction NULL guesses: "base" and "-N" are downgrades; anything else is
  * an upgrade unless nothing would be upgraded, then a downgrade.
@@ -205,6 +225,7 @@ migr_plan(PG_FUNCTION_ARGS)
 	MigrGraph  *g;
 	MigrPlan   *plan;
 	int64		max_seq;
+	MigrBody   *bodies;
 
 	if (direction && strcmp(direction, "upgrade") != 0 && strcmp(direction, "downgrade") != 0)
 		ereport(ERROR,
@@ -222,16 +243,27 @@ migr_plan(PG_FUNCTION_ARGS)
 		if (direction == NULL && plan->nsteps == 0)
 			plan = migr_plan_downgrade(g, target);
 	}
+	bodies = plan->upgrade && plan->nsteps > 0
+		? migr_catalog_load_bodies(g, plan->steps, plan->nsteps, true, outer)
+		: NULL;
 	for (int i = 0; i < plan->nsteps; i++)
 	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, true};
 		MigrRev    *r = &g->revs[plan->steps[i]];
 
 		values[0] = Int32GetDatum(i + 1);
 		values[1] = CStringGetTextDatum(r->id);
 		values[2] = CStringGetTextDatum(plan->upgrade ? "upgrade" : "downgrade");
 		values[3] = BoolGetDatum(r->irreversible);
+		values[4] = checks_array(r);
+		/* skip_if as of now: later steps of the plan may change the answer */
+		if (bodies && bodies[i].checks[MIGR_CHECK_SKIP_IF])
+		{
+			values[5] = BoolGetDatum(migr_eval_check(r->id, MIGR_CHECK_SKIP_IF,
+													 bodies[i].checks[MIGR_CHECK_SKIP_IF]));
+			nulls[5] = false;
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	finish_spi();
@@ -301,7 +333,7 @@ ids_array(MigrGraph *g, const int *idx, int n)
  * migr.history() RETURNS TABLE (position int, revision text, revises text[],
  *	 depends_on text[], message text, create_date timestamptz,
  *	 branch_labels text[], irreversible bool, applied bool,
- *	 applied_at timestamptz, is_head bool, is_current bool)
+ *	 applied_at timestamptz, is_head bool, is_current bool, checks text[])
  *
  * Every revision, in the order "upgrade heads" from an empty database would
  * apply them.
@@ -344,8 +376,8 @@ migr_history(PG_FUNCTION_ARGS)
 	{
 		int			i = order[n - 1 - k];
 		MigrRev    *r = &g->revs[i];
-		Datum		values[12];
-		bool		nulls[12] = {0};
+		Datum		values[13];
+		bool		nulls[13] = {0};
 
 		values[0] = Int32GetDatum(k + 1);
 		values[1] = CStringGetTextDatum(r->id);
@@ -360,6 +392,7 @@ migr_history(PG_FUNCTION_ARGS)
 		nulls[9] = applied_at_null[i];
 		values[10] = BoolGetDatum(r->nnext == 0);
 		values[11] = BoolGetDatum(is_current[i]);
+		values[12] = checks_array(r);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	finish_spi();

@@ -27,6 +27,20 @@ migr_join_list(char **v, int n)
 	return buf.data;
 }
 
+/* The C strings of a List joined by sep */
+char *
+migr_join_names(List *names, const char *sep)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? sep : "",
+						 (char *) lfirst(lc));
+	return buf.data;
+}
+
 /* A text[] datum holding the strings */
 Datum
 migr_text_array(char **v, int n)
@@ -52,4 +66,19 @@ migr_cstrings(Datum text_array, int *n)
 	for (int i = 0; i < *n; i++)
 		out[i] = nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]);
 	return out;
+}
+
+/* Whether two Lists of C strings are equal, element by element */
+bool
+migr_same_names(List *a, List *b)
+{
+	ListCell   *la,
+			   *lb;
+
+	if (list_length(a) != list_length(b))
+		return false;
+	forboth(la, a, lb, b)
+		if (strcmp(lfirst(la), lfirst(lb)) != 0)
+		return false;
+	return true;
 }

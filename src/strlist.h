@@ -11,8 +11,11 @@
 #define MIGR_STRLIST_H
 
 #include "postgres.h"
+#include "nodes/pg_list.h"
 
 extern char *migr_join_list(char **v, int n);
+extern char *migr_join_names(List *names, const char *sep);
+extern bool migr_same_names(List *a, List *b);
 extern Datum migr_text_array(char **v, int n);
 extern char **migr_cstrings(Datum text_array, int *n);
 

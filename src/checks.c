@@ -1,0 +1,562 @@
+/*-------------------------------------------------------------------------
+ * checks.c
+ *	  Schema state lookups for check functions and idempotent operations.
+ *
+ *	  The answers are information_schema's, taken from the system caches
+ *	  instead of its views: a table, column, constraint, schema or routine
+ *	  counts only where information_schema would show it to the current
+ *	  user (owner, or holding one of the privileges the view tests).  Table
+ *	  names are read as regclass input reads them (optionally
+ *	  schema-qualified, quoted for mixed case, resolved on the search_path);
+ *	  column, index and constraint names are literal names.  A missing object
+ *	  is a false answer, never an error.
+ *
+ * IDENTIFICATION
+ *	  src/checks.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "checks.h"
+#include "strlist.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "parser/parse_func.h"
+#include "parser/parse_type.h"
+#include "parser/parser.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+
+/*
+ * migr_require_name
+ *		NULL is 22004, the empty string 22023.
+ */
+void
+migr_require_name(const char *what, const char *value)
+{
+	if (value == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", what)));
+	if (value[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", what)));
+}
+
+/* information_schema.tables: owner, or any table or column privilege */
+static bool
+table_visible(Oid relid, Oid owner)
+{
+	Oid			role = GetUserId();
+
+	if (has_privs_of_role(role, owner))
+		return true;
+	if (pg_class_aclmask(relid, role,
+						 ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_DELETE |
+						 ACL_TRUNCATE | ACL_REFERENCES | ACL_TRIGGER,
+						 ACLMASK_ANY) != 0)
+		return true;
+	return pg_attribute_aclcheck_all(relid, role,
+									 ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_REFERENCES,
+									 ACLMASK_ANY) == ACLCHECK_OK;
+}
+
+static Oid
+rel_owner(Oid relid, char *relkind)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	*relkind = ((Form_pg_class) GETSTRUCT(tup))->relkind;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * migr_lookup_table
+ *		The table, view or foreign table named tbl, or InvalidOid.  With
+ *		visible_only, also InvalidOid when information_schema.tables would
+ *		not show it to the current user.  A malformed name is PostgreSQL's
+ *		own error (42602).
+ */
+Oid
+migr_lookup_table(const char *tbl, bool visible_only)
+{
+	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(tbl));
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	Oid			owner;
+	char		relkind = 0;
+
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	owner = rel_owner(relid, &relkind);
+	if (!OidIsValid(owner) ||
+		(relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		 relkind != RELKIND_VIEW && relkind != RELKIND_FOREIGN_TABLE))
+		return InvalidOid;
+	if (visible_only && !table_visible(relid, owner))
+		return InvalidOid;
+	return relid;
+}
+
+/* The table for an operation: it must exist (42P01). */
+Oid
+migr_require_table(const char *tbl)
+{
+	Oid			relid = migr_lookup_table(tbl, false);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s\" does not exist", tbl)));
+	return relid;
+}
+
+/* "schema"."table", quoted as needed */
+char *
+migr_qualified_table(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/*
+ * migr_lookup_column
+ *		attnum of a live user column named col, or 0.  With visible_only, 0
+ *		also when information_schema.columns would hide it.
+ */
+int
+migr_lookup_column(Oid relid, const char *col, bool visible_only)
+{
+	HeapTuple	tup = SearchSysCacheAttName(relid, col);
+	int			attnum;
+	char		relkind;
+	Oid			role = GetUserId();
+
+	if (!HeapTupleIsValid(tup))
+		return 0;
+	attnum = ((Form_pg_attribute) GETSTRUCT(tup))->attnum;
+	ReleaseSysCache(tup);
+	if (attnum <= 0)
+		return 0;
+	if (visible_only &&
+		!has_privs_of_role(role, rel_owner(relid, &relkind)) &&
+		pg_class_aclmask(relid, role, ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_REFERENCES,
+						 ACLMASK_ANY) == 0 &&
+		pg_attribute_aclmask(relid, attnum, role,
+							 ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_REFERENCES,
+							 ACLMASK_ANY) == 0)
+		return 0;
+	return attnum;
+}
+
+static Form_pg_attribute
+attribute(Oid relid, int attnum, HeapTuple *tup)
+{
+	*tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+	if (!HeapTupleIsValid(*tup))
+		elog(ERROR, "cache lookup failed for attribute %d of relation %u", attnum, relid);
+	return (Form_pg_attribute) GETSTRUCT(*tup);
+}
+
+/* format_type of a column, with its typmod: "character varying(50)" */
+char *
+migr_column_type(Oid relid, int attnum)
+{
+	HeapTuple	tup;
+	Form_pg_attribute att = attribute(relid, attnum, &tup);
+	char	   *res = format_type_with_typemod(att->atttypid, att->atttypmod);
+
+	ReleaseSysCache(tup);
+	return res;
+}
+
+/*
+ * migr_canonical_type
+ *		A type name as format_type spells it, so "varchar(50)" and
+ *		"character varying(50)", or "int" and "integer", compare equal.  An
+ *		unknown type is PostgreSQL's error (42704).
+ */
+char *
+migr_canonical_type(const char *type)
+{
+	Oid			typid;
+	int32		typmod;
+
+	parseTypeString(type, &typid, &typmod, false);
+	return format_type_with_typemod(typid, typmod);
+}
+
+bool
+migr_column_nullable(Oid relid, int attnum)
+{
+	HeapTuple	tup;
+	bool		res = !attribute(relid, attnum, &tup)->attnotnull;
+
+	ReleaseSysCache(tup);
+	return res;
+}
+
+/*
+ * migr_column_default
+ *		The column's default as pg_get_expr prints it, or NULL (also for a
+ *		generated column, as information_schema.columns.column_default).
+ */
+char *
+migr_column_default(Oid relid, int attnum)
+{
+	HeapTuple	tup;
+	char		generated = attribute(relid, attnum, &tup)->attgenerated;
+	Relation	rel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	char	   *res = NULL;
+
+	ReleaseSysCache(tup);
+	if (generated != '\0')
+		return NULL;
+	rel = table_open(AttrDefaultRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_attrdef_adrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[1], Anum_pg_attrdef_adnum, BTEqualStrategyNumber,
+				F_INT2EQ, Int16GetDatum(attnum));
+	scan = systable_beginscan(rel, AttrDefaultIndexId, true, NULL, 2, key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		bin = heap_getattr(tup, Anum_pg_attrdef_adbin,
+									   RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			res = TextDatumGetCString(DirectFunctionCall2(pg_get_expr, bin,
+														  ObjectIdGetDatum(relid)));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return res;
+}
+
+/*
+ * migr_lookup_index
+ *		The index named idx (in the table's schema) on the table, or
+ *		InvalidOid.
+ */
+Oid
+migr_lookup_index(Oid relid, const char *idx)
+{
+	Oid			indexid = get_relname_relid(idx, get_rel_namespace(relid));
+	HeapTuple	tup;
+	Oid			indrelid;
+
+	if (!OidIsValid(indexid))
+		return InvalidOid;
+	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	indrelid = ((Form_pg_index) GETSTRUCT(tup))->indrelid;
+	ReleaseSysCache(tup);
+	return indrelid == relid ? indexid : InvalidOid;
+}
+
+/*
+ * migr_index_columns
+ *		The key columns of an index, as column names, or as the expression
+ *		text for expression columns.
+ */
+List *
+migr_index_columns(Oid indexrelid)
+{
+	HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexrelid));
+	Form_pg_index ind;
+	List	   *cols = NIL;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for index %u", indexrelid);
+	ind = (Form_pg_index) GETSTRUCT(tup);
+	for (int k = 0; k < ind->indnkeyatts; k++)
+	{
+		AttrNumber	att = ind->indkey.values[k];
+
+		if (att > 0)
+			cols = lappend(cols, get_attname(ind->indrelid, att, false));
+		else
+			cols = lappend(cols,
+						   TextDatumGetCString(DirectFunctionCall3(pg_get_indexdef_ext,
+																   ObjectIdGetDatum(indexrelid),
+																   Int32GetDatum(k + 1),
+																   BoolGetDatum(true))));
+	}
+	ReleaseSysCache(tup);
+	return cols;
+}
+
+/*
+ * migr_find_index_on
+ *		An index (unique_only: a unique one) whose key columns are exactly
+ *		these, in this order; InvalidOid if none.  Lowest OID first, so the
+ *		answer is stable.
+ */
+Oid
+migr_find_index_on(Oid relid, List *columns, bool unique_only)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	Oid			found = InvalidOid;
+
+	relation_close(rel, AccessShareLock);
+	foreach(lc, indexes)
+	{
+		Oid			indexid = lfirst_oid(lc);
+
+		if (unique_only)
+		{
+			HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+			bool		unique = HeapTupleIsValid(tup) &&
+			((Form_pg_index) GETSTRUCT(tup))->indisunique;
+
+			if (HeapTupleIsValid(tup))
+				ReleaseSysCache(tup);
+			if (!unique)
+				continue;
+		}
+		if (migr_same_names(migr_index_columns(indexid), columns) &&
+			(!OidIsValid(found) || indexid < found))
+			found = indexid;
+	}
+	return found;
+}
+
+/*
+ * migr_index_leads_with
+ *		Whether some index's first key columns are exactly these, in order:
+ *		such an index serves lookups on them (a foreign key's, say).
+ */
+bool
+migr_index_leads_with(Oid relid, List *columns)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+
+	relation_close(rel, AccessShareLock);
+	foreach(lc, indexes)
+	{
+		List	   *have = migr_index_columns(lfirst_oid(lc));
+
+		if (list_length(have) >= list_length(columns) &&
+			migr_same_names(list_truncate(have, list_length(columns)), columns))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * migr_lookup_constraint
+ *		The constraint named con on the table, or InvalidOid.  With
+ *		visible_only, as information_schema.table_constraints: no trigger or
+ *		exclusion constraints, and only for the owner or a holder of one of
+ *		the privileges that view tests.
+ */
+Oid
+migr_lookup_constraint(Oid relid, const char *con, bool visible_only)
+{
+	Oid			conid = get_relation_constraint_oid(relid, con, true);
+	HeapTuple	tup;
+	char		contype;
+	char		relkind;
+	Oid			role = GetUserId();
+
+	if (!OidIsValid(conid) || !visible_only)
+		return conid;
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conid));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	contype = ((Form_pg_constraint) GETSTRUCT(tup))->contype;
+	ReleaseSysCache(tup);
+	if (contype == CONSTRAINT_TRIGGER || contype == CONSTRAINT_EXCLUSION)
+		return InvalidOid;
+	if (has_privs_of_role(role, rel_owner(relid, &relkind)) ||
+		pg_class_aclmask(relid, role,
+						 ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE |
+						 ACL_REFERENCES | ACL_TRIGGER, ACLMASK_ANY) != 0 ||
+		pg_attribute_aclcheck_all(relid, role, ACL_INSERT | ACL_UPDATE | ACL_REFERENCES,
+								  ACLMASK_ANY) == ACLCHECK_OK)
+		return conid;
+	return InvalidOid;
+}
+
+/* information_schema.schemata: owner, or CREATE or USAGE on it */
+bool
+migr_has_schema(const char *name)
+{
+	Oid			nspid = get_namespace_oid(name, true);
+	HeapTuple	tup;
+	Oid			owner;
+	Oid			role = GetUserId();
+
+	if (!OidIsValid(nspid))
+		return false;
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return has_privs_of_role(role, owner) ||
+		pg_namespace_aclmask(nspid, role, ACL_CREATE | ACL_USAGE, ACLMASK_ANY) != 0;
+}
+
+/* information_schema.routines: owner, or EXECUTE */
+static bool
+routine_visible(Oid procid)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(procid));
+	Oid			owner;
+	Oid			role = GetUserId();
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	return has_privs_of_role(role, owner) ||
+		pg_proc_aclmask(procid, role, ACL_EXECUTE, ACLMASK_ANY) != 0;
+}
+
+/*
+ * migr_has_function
+ *		A function or procedure of that (optionally qualified) name visible
+ *		on the search_path; unless any_args, exactly the signature argtypes
+ *		(a List of type names, possibly empty).
+ */
+bool
+migr_has_function(const char *name, bool any_args, List *argtypes)
+{
+	List	   *names = stringToQualifiedNameList(name);
+
+	if (any_args)
+	{
+		FuncCandidateList c = FuncnameGetCandidates(names, -1, NIL, false, false,
+													false, true);
+
+		for (; c != NULL; c = c->next)
+			if (routine_visible(c->oid))
+				return true;
+		return false;
+	}
+	else
+	{
+		int			n = list_length(argtypes);
+		Oid		   *oids = palloc(sizeof(Oid) * (n + 1));
+		int			i = 0;
+		ListCell   *lc;
+		Oid			procid;
+
+		foreach(lc, argtypes)
+		{
+			int32		typmod;
+
+			parseTypeString(lfirst(lc), &oids[i++], &typmod, false);
+		}
+		procid = LookupFuncName(names, n, oids, true);
+		return OidIsValid(procid) && routine_visible(procid);
+	}
+}
+
+bool
+migr_has_extension(const char *name)
+{
+	return OidIsValid(get_extension_oid(name, true));
+}
+
+/*
+ * migr_check_expression
+ *		expr must be one SQL scalar expression: "SELECT (expr)" must parse as
+ *		a single plain SELECT with one target and nothing else.  This keeps a
+ *		default, condition or check from smuggling in a second statement, a
+ *		FROM clause or a comment that swallows the rest (42601).
+ */
+typedef struct ExpressionContext
+{
+	const char *what;
+	const char *query;
+} ExpressionContext;
+
+/* A syntax error points into the wrapped expression, not the caller's query. */
+static void
+expression_error_callback(void *arg)
+{
+	ExpressionContext *c = (ExpressionContext *) arg;
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery(c->query);
+	}
+	errcontext("%s expression", c->what);
+}
+
+void
+migr_check_expression(const char *what, const char *expr)
+{
+	List	   *stmts;
+	SelectStmt *sel;
+	ExpressionContext ctx;
+	ErrorContextCallback cb;
+
+	migr_require_name(what, expr);
+	ctx.what = what;
+	ctx.query = psprintf("SELECT (%s\n)", expr);
+	cb.callback = expression_error_callback;
+	cb.arg = &ctx;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	stmts = raw_parser(ctx.query, RAW_PARSE_DEFAULT);
+	error_context_stack = cb.previous;
+	if (list_length(stmts) == 1 &&
+		IsA(linitial_node(RawStmt, stmts)->stmt, SelectStmt))
+	{
+		sel = (SelectStmt *) linitial_node(RawStmt, stmts)->stmt;
+		if (sel->op == SETOP_NONE && list_length(sel->targetList) == 1 &&
+			sel->fromClause == NIL && sel->whereClause == NULL &&
+			sel->groupClause == NIL && sel->havingClause == NULL &&
+			sel->windowClause == NIL && sel->sortClause == NIL &&
+			sel->limitCount == NULL && sel->limitOffset == NULL &&
+			sel->lockingClause == NIL && sel->withClause == NULL &&
+			sel->intoClause == NULL && sel->distinctClause == NIL &&
+			sel->valuesLists == NIL &&
+			((ResTarget *) linitial(sel->targetList))->name == NULL)
+			return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_SYNTAX_ERROR),
+			 errmsg("%s must be a single SQL expression", what),
+			 errdetail("The text given was \"%s\".", expr)));
+}

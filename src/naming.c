@@ -1,0 +1,113 @@
+/*-------------------------------------------------------------------------
+ * naming.c
+ *	  Names for indexes and constraints, after SQLAlchemy's naming
+ *	  convention as Alembic projects configure it:
+ *	    ix_<table>_<col>[_<col>...]           index
+ *	    uq_<table>_<col>[_<col>...]           unique constraint
+ *	    ck_<table>_<name>                     check constraint
+ *	    fk_<table>_<col>[_<col>...]_<reftable> foreign key
+ *	    pk_<table>                            primary key
+ *	  A name longer than 63 bytes (NAMEDATALEN - 1) is cut at a character
+ *	  boundary and ends in "_" plus the first 8 hex digits of the sha256 of
+ *	  the full name, so it stays deterministic and two long names that share
+ *	  a prefix do not collide.  Pure functions of their arguments.
+ *
+ * IDENTIFICATION
+ *	  src/naming.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "naming.h"
+#include "nodes/value.h"
+#include "utils/regproc.h"
+
+#define HASH_HEX	8
+
+/* The unqualified table name of a possibly qualified, quoted name. */
+char *
+migr_bare_table_name(const char *tbl)
+{
+	List	   *names = stringToQualifiedNameList(tbl);
+
+	return pstrdup(strVal(llast(names)));
+}
+
+static char *
+shorten(const char *name)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	pg_cryptohash_ctx *ctx;
+	int			keep;
+	StringInfoData buf;
+
+	if (strlen(name) < NAMEDATALEN)
+		return pstrdup(name);
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) name, strlen(name)) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute sha256: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	keep = pg_mbcliplen(name, strlen(name), NAMEDATALEN - 1 - 1 - HASH_HEX);
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, name, keep);
+	appendStringInfoChar(&buf, '_');
+	for (int i = 0; i < HASH_HEX / 2; i++)
+	{
+		appendStringInfoChar(&buf, hex[digest[i] >> 4]);
+		appendStringInfoChar(&buf, hex[digest[i] & 0xf]);
+	}
+	return buf.data;
+}
+
+/*
+ * migr_make_name
+ *		kind is ix, uq, ck, fk or pk; table is a bare table name; columns a
+ *		List of C strings (for ck: the constraint's own name).
+ */
+char *
+migr_make_name(const char *kind, const char *table, List *columns,
+			   const char *ref_table)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		need_cols = strcmp(kind, "pk") != 0;
+
+	if (strcmp(kind, "ix") != 0 && strcmp(kind, "uq") != 0 &&
+		strcmp(kind, "ck") != 0 && strcmp(kind, "fk") != 0 &&
+		strcmp(kind, "pk") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized name kind \"%s\"", kind),
+				 errhint("Use \"ix\", \"uq\", \"ck\", \"fk\" or \"pk\".")));
+	if (need_cols && columns == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a name of kind \"%s\" needs %s", kind,
+						strcmp(kind, "ck") == 0 ? "the constraint's name as its only column" : "at least one column")));
+	if (strcmp(kind, "fk") == 0 && (ref_table == NULL || ref_table[0] == '\0'))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a name of kind \"fk\" needs the referenced table")));
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s_%s", kind, table);
+	if (need_cols)
+		foreach(lc, columns)
+		{
+			if (((char *) lfirst(lc))[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column names must not be empty")));
+			appendStringInfo(&buf, "_%s", (char *) lfirst(lc));
+		}
+	if (strcmp(kind, "fk") == 0)
+		appendStringInfo(&buf, "_%s", ref_table);
+	return shorten(buf.data);
+}
