@@ -10,6 +10,8 @@ P2  10,000 revisions with empty bodies: migr's own cost per revision
 P3  planning time of migr.plan('heads') on graphs of 2,500 to 40,000
     revisions with a branch and a merge every 10 revisions: linear growth
     shows as a constant time per revision.
+P4  the check functions against the equivalent information_schema query,
+    10,000 calls each, in a database with 1,000 other tables.
 """
 import os
 import statistics
@@ -146,6 +148,48 @@ def p3(sizes):
     return out
 
 
+CHECKS = [
+    ("has_table", "migr.has_table('bench_t' || left(g::text, 0))",
+     "EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'bench_t' || left(g::text, 0))"),
+    ("has_column", "migr.has_column('bench_t' || left(g::text, 0), 'c5')",
+     "EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'bench_t' || left(g::text, 0) AND column_name = 'c5')"),
+    ("column_type_is", "migr.column_type_is('bench_t' || left(g::text, 0), 'c5', 'varchar(50)')",
+     "EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'bench_t' || left(g::text, 0) AND column_name = 'c5' AND data_type = 'character varying' AND character_maximum_length = 50)"),
+    ("has_constraint", "migr.has_constraint('bench_t' || left(g::text, 0), 'bench_t_pkey')",
+     "EXISTS (SELECT 1 FROM information_schema.table_constraints WHERE table_schema = 'public' AND table_name = 'bench_t' || left(g::text, 0) AND constraint_name = 'bench_t_pkey')"),
+]
+
+
+def p4(n):
+    """Each check n times inside one statement, against the equivalent
+    information_schema query, in a database with 1,000 other tables.  The
+    table name depends on the row (|| left(g::text, 0) adds nothing) so the
+    planner cannot evaluate the subquery once for all rows."""
+    fresh_db("bench_checks")
+    c = psycopg2.connect(dbname="bench_checks")
+    cur = c.cursor()
+    cur.execute("CREATE EXTENSION migr")
+    cur.execute("DO $$BEGIN FOR i IN 1..1000 LOOP EXECUTE format("
+                "'CREATE TABLE filler_%s (id int PRIMARY KEY, a text, b int)', i); END LOOP; END$$")
+    cur.execute("CREATE TABLE bench_t (id int PRIMARY KEY, " +
+                ", ".join("c%d varchar(50)" % i for i in range(10)) + ")")
+    c.commit()
+    out = []
+    for name, migr_expr, is_expr in CHECKS:
+        times = {}
+        for label, expr in (("migr", migr_expr), ("is", is_expr)):
+            best = []
+            for _ in range(ROUNDS):
+                t = time.perf_counter()
+                cur.execute("SELECT count(*) FILTER (WHERE %s) FROM generate_series(1, %d) g" % (expr, n))
+                assert cur.fetchone()[0] == n, (name, label)
+                best.append(time.perf_counter() - t)
+            times[label] = statistics.median(best)
+        out.append((name, times["migr"], times["is"]))
+    c.close()
+    return out
+
+
 def main():
     n1 = int(os.environ.get("MIGR_BENCH_P1", "1000"))
     n2 = int(os.environ.get("MIGR_BENCH_P2", "10000"))
@@ -169,6 +213,13 @@ def main():
     print("| revisions | plan time | per revision |\n|---|---|---|")
     for total, t in p3([2500, 5000, 10000, 20000, 40000]):
         print("| %d | %.1f ms | %.2f µs |" % (total, t * 1000, t / total * 1e6))
+    n4 = int(os.environ.get("MIGR_BENCH_P4", "10000"))
+    print()
+    print("## P4: check functions against the information_schema query, %d calls each, 1,000 other tables\n" % n4)
+    print("| check | migr | information_schema | per call (migr / is) | speed-up |\n|---|---|---|---|---|")
+    for name, tm, ti in p4(n4):
+        print("| %s | %.1f ms | %.1f ms | %.2f µs / %.1f µs | %.0f× |"
+              % (name, tm * 1000, ti * 1000, tm / n4 * 1e6, ti / n4 * 1e6, ti / tm))
     return 0
 
 

@@ -5,10 +5,13 @@ SELECT migr.revision('0001_users', NULL, 'create users',
     'DROP TABLE users;');
 SELECT migr.revision('0002_user_name', '0001_users', 'add users.name',
     'ALTER TABLE users ADD COLUMN name text;',
-    'ALTER TABLE users DROP COLUMN name;');
+    'ALTER TABLE users DROP COLUMN name;',
+    skip_if => $$migr.has_column('users', 'name')$$,
+    verify  => $$migr.column_type_is('users', 'name', 'text')$$);
 SELECT migr.revision('0003_email_index', '0002_user_name', 'index users.email',
-    'CREATE UNIQUE INDEX ix_users_email ON users (email);',
-    'DROP INDEX ix_users_email;');
+    $$SELECT migr.create_index('users', ARRAY['email'], "unique" => true);$$,
+    $$SELECT migr.drop_index('users', 'ix_users_email');$$,
+    verify => $$migr.has_index_on('users', ARRAY['email'])$$);
 \echo '--- plan, then upgrade to head'
 SELECT * FROM migr.plan();
 SELECT revision, operation FROM migr.upgrade();
