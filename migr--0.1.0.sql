@@ -98,11 +98,27 @@ CREATE TABLE migr.event (
     backend_pid     int4        NOT NULL,
     heads_before    text[]      NOT NULL,
     heads_after     text[]      NOT NULL,
+    fingerprint     text,
     CONSTRAINT event_pkey PRIMARY KEY (id),
     CONSTRAINT event_operation_check CHECK (operation OPERATOR(pg_catalog.=) ANY (ARRAY['upgrade', 'downgrade', 'stamp', 'skip']))
 );
 ALTER SEQUENCE migr.event_id_seq OWNED BY migr.event.id;
 CREATE INDEX event_revision_idx ON migr.event (revision);
+COMMENT ON COLUMN migr.event.fingerprint IS 'Schema fingerprint after the call, on the last step of each call.';
+
+-- The schema description recorded at the end of the latest upgrade,
+-- downgrade or stamp call that did something, so migr.check() can say what
+-- drifted.  One row; each call replaces it.
+CREATE TABLE migr.snapshot (
+    event_id        int8        NOT NULL,
+    taken_at        timestamptz NOT NULL,
+    fingerprint     text        NOT NULL,
+    kinds           text[]      NOT NULL,
+    objects         text[]      NOT NULL,
+    definitions     text[]      NOT NULL,
+    CONSTRAINT snapshot_pkey PRIMARY KEY (event_id)
+);
+COMMENT ON TABLE migr.snapshot IS 'The schema as migr last left it (see migr.describe()).';
 COMMENT ON TABLE migr.event IS 'Append-only log of upgrade, downgrade and stamp steps.';
 
 CREATE FUNCTION migr.event_append_only() RETURNS trigger
@@ -123,12 +139,13 @@ SELECT pg_catalog.pg_extension_config_dump('migr.branch_label', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.applied', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.event', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.event_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('migr.snapshot', '');
 
 REVOKE ALL ON migr.migration, migr.migration_edge, migr.branch_label,
-              migr.applied, migr.event FROM PUBLIC;
+              migr.applied, migr.event, migr.snapshot FROM PUBLIC;
 REVOKE ALL ON SEQUENCE migr.event_id_seq FROM PUBLIC;
 GRANT SELECT ON migr.migration, migr.migration_edge, migr.branch_label,
-                migr.applied, migr.event TO PUBLIC;
+                migr.applied, migr.event, migr.snapshot TO PUBLIC;
 
 --
 -- SQL API
@@ -209,6 +226,29 @@ AS 'MODULE_PATHNAME', 'migr_history'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION migr.history() IS 'Every registered revision in application order.';
 
+
+--
+-- Health: schema description and fingerprint, check, reversibility test
+--
+
+CREATE FUNCTION migr.describe(schemas text[] DEFAULT NULL)
+RETURNS TABLE (kind text, object text, definition text)
+AS 'MODULE_PATHNAME', 'migr_describe_sql' LANGUAGE C STABLE;
+COMMENT ON FUNCTION migr.describe(text[]) IS 'Canonical description of the managed schemas, one row per object.';
+
+CREATE FUNCTION migr.fingerprint(schemas text[] DEFAULT NULL) RETURNS text
+AS 'MODULE_PATHNAME', 'migr_fingerprint_sql' LANGUAGE C STABLE;
+COMMENT ON FUNCTION migr.fingerprint(text[]) IS 'sha256 of migr.describe(): equal schemas give equal fingerprints.';
+
+CREATE FUNCTION migr.check(strict boolean DEFAULT false)
+RETURNS TABLE (severity text, code text, revision text, message text, detail text)
+AS 'MODULE_PATHNAME', 'migr_check' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.check(boolean) IS 'Findings about the database state; with strict, errors raise MG006.';
+
+CREATE FUNCTION migr.test_reversibility(target text DEFAULT 'heads')
+RETURNS TABLE (step int4, revision text, status text, detail text)
+AS 'MODULE_PATHNAME', 'migr_test_reversibility' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.test_reversibility(text) IS 'Upgrade, downgrade and upgrade again each revision up to target, comparing fingerprints; always rolled back.';
 
 --
 -- Check functions: answers as information_schema gives them, from the
@@ -334,5 +374,6 @@ GRANT USAGE ON SCHEMA migr TO PUBLIC;
 -- (docs/privileges.md).
 REVOKE EXECUTE ON FUNCTION
     migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text),
-    migr.upgrade(text), migr.downgrade(text), migr.stamp(text)
+    migr.upgrade(text), migr.downgrade(text), migr.stamp(text),
+    migr.test_reversibility(text)
 FROM PUBLIC;

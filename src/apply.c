@@ -240,8 +240,8 @@ statement_excerpt(const char *sql, int len)
  * for the whole body, and each statement runs with its own snapshot as in a
  * psql script.
  */
-static void
-run_body(const char *rev, const char *direction, const char *sql)
+void
+migr_apply_run_body(const char *rev, const char *direction, const char *sql)
 {
 	StepErrorContext ctx = {rev, direction, 0, NULL, sql};
 	ErrorContextCallback cb;
@@ -314,13 +314,17 @@ parents_string(MigrGraph *g, MigrRev *r)
 	return buf.data;
 }
 
-/* Write the records of this call: applied rows, moved head rows, events. */
+/*
+ * Write the records of this call: applied rows, moved head rows, events, and
+ * the schema description and fingerprint as the call leaves it.
+ */
 static void
 flush(RunState *st)
 {
 	int		   *seq_revs = palloc(sizeof(int) * (st->g->nrevs + 1));
 	int64	   *seqs = palloc(sizeof(int64) * (st->g->nrevs + 1));
 	int			nseq = 0;
+	char	   *fingerprint;
 
 	for (int i = 0; i < st->nrec; i++)
 		if (st->rec[i].now_applied)
@@ -331,7 +335,17 @@ flush(RunState *st)
 			seq_revs[nseq] = i;
 			seqs[nseq++] = st->g->revs[i].head_seq;
 		}
-	migr_catalog_record_steps(st->g, st->rec, st->nrec, nseq, seq_revs, seqs);
+	/* fingerprint once per call, not per step: per step would be quadratic */
+	if (st->nrec > 0)
+	{
+		int			nrows;
+		MigrDescRow *rows = migr_describe((Datum) 0, true, &nrows);
+
+		fingerprint = migr_fingerprint_of(rows, nrows);
+		migr_catalog_record_steps(st->g, st->rec, st->nrec, nseq, seq_revs, seqs,
+								  fingerprint);
+		migr_catalog_save_snapshot(rows, nrows, fingerprint);
+	}
 }
 
 /*
@@ -357,7 +371,7 @@ do_step(RunState *st, int x, bool upgrade, const char *operation,
 	if (sql != NULL)
 	{
 		old = MemoryContextSwitchTo(stepcxt);
-		run_body(r->id, upgrade ? "upgrade" : "downgrade", sql);
+		migr_apply_run_body(r->id, upgrade ? "upgrade" : "downgrade", sql);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(stepcxt);
 	}

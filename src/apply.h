@@ -15,6 +15,8 @@
 
 extern void migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan,
 							ReturnSetInfo *rsinfo);
+extern void migr_apply_run_body(const char *rev, const char *direction,
+								const char *sql);
 extern void migr_apply_stamp(MigrGraph *g, int64 max_seq, const bool *applied_after,
 							 ReturnSetInfo *rsinfo);
 

@@ -57,7 +57,7 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 		run("SELECT a.revision FROM migr.applied a"
 		" WHERE NOT EXISTS (SELECT 1 FROM migr.migration m"
 		"                    WHERE m.id OPERATOR(pg_catalog.=) a.revision)"
-		" ORDER BY a.revision COLLATE \"C\" LIMIT 1",
+		" ORDER BY a.revision COLLATE pg_catalog.\"C\" LIMIT 1",
 		0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (strict && SPI_processed > 0)
 		ereport(ERROR,
@@ -70,13 +70,13 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 	run("SELECT m.id, m.create_date, m.revises, m.depends_on, m.branch_labels,"
 		"       a.revision IS NOT NULL, COALESCE(a.head_seq, 0),"
 		"       m.downgrade_sql IS NULL,"
-		"       (m.skip_if IS NOT NULL)::int4"
-		"       OPERATOR(pg_catalog.|) ((m.requires IS NOT NULL)::int4 OPERATOR(pg_catalog.<<) 1)"
-		"       OPERATOR(pg_catalog.|) ((m.verify IS NOT NULL)::int4 OPERATOR(pg_catalog.<<) 2)"
-		"       OPERATOR(pg_catalog.|) ((m.verify_down IS NOT NULL)::int4 OPERATOR(pg_catalog.<<) 3)"
+		"       (m.skip_if IS NOT NULL)::pg_catalog.int4"
+		"       OPERATOR(pg_catalog.|) ((m.requires IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 1)"
+		"       OPERATOR(pg_catalog.|) ((m.verify IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 2)"
+		"       OPERATOR(pg_catalog.|) ((m.verify_down IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 3)"
 		"  FROM migr.migration m"
 		"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
-		" ORDER BY m.create_date, m.id COLLATE \"C\"",
+		" ORDER BY m.create_date, m.id COLLATE pg_catalog.\"C\"",
 		0, NULL, NULL, NULL, !strict, SPI_OK_SELECT);
 
 	n = SPI_processed;
@@ -269,7 +269,7 @@ migr_catalog_would_cycle(const char *id, char **targets, int ntargets)
 		"    SELECT e.revision FROM migr.migration_edge e"
 		"      JOIN up ON e.target OPERATOR(pg_catalog.=) up.id)"
 		" SELECT up.id FROM up WHERE up.id OPERATOR(pg_catalog.=) ANY ($2)"
-		" ORDER BY up.id COLLATE \"C\" LIMIT 1",
+		" ORDER BY up.id COLLATE pg_catalog.\"C\" LIMIT 1",
 		2, types, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed > 0)
 		found = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
@@ -420,7 +420,8 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
  */
 void
 migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
-						  int nseq, const int *seq_revs, const int64 *seqs)
+						  int nseq, const int *seq_revs, const int64 *seqs,
+						  const char *fingerprint)
 {
 	Datum	   *ins_rev = palloc(sizeof(Datum) * (n + 1));
 	Datum	   *ins_at = palloc(sizeof(Datum) * (n + 1));
@@ -515,9 +516,11 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 
 	/* the event log: every step, in order */
 	{
-		Oid			types[8] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
-		INTERVALARRAYOID, TEXTARRAYOID, TEXTARRAYOID, NAMEOID, INT4OID};
-		Datum		values[8];
+		Oid			types[10] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+			INTERVALARRAYOID, TEXTARRAYOID, TEXTARRAYOID, NAMEOID, INT4OID,
+		TEXTOID, INT8OID};
+		Datum		values[10];
+		char		nulls[10] = "          ";
 		Datum	   *at = palloc(sizeof(Datum) * n);
 		Datum	   *du = palloc(sizeof(Datum) * n);
 
@@ -534,16 +537,97 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 		values[5] = PointerGetDatum(construct_array(ev_ha, n, TEXTOID, -1, false, TYPALIGN_INT));
 		values[6] = role;
 		values[7] = Int32GetDatum(MyProcPid);
+		values[8] = fingerprint ? CStringGetTextDatum(fingerprint) : (Datum) 0;
+		nulls[8] = fingerprint ? ' ' : 'n';
+		values[9] = Int64GetDatum(n);
 		run("INSERT INTO migr.event (revision, operation, started_at, duration,"
-			"       role, backend_pid, heads_before, heads_after)"
+			"       role, backend_pid, heads_before, heads_after, fingerprint)"
 			" SELECT u.r, u.o, u.s, u.d, $7, $8,"
 			"        pg_catalog.string_to_array(u.hb, ','),"
-			"        pg_catalog.string_to_array(u.ha, ',')"
+			"        pg_catalog.string_to_array(u.ha, ','),"
+			"        CASE WHEN u.n OPERATOR(pg_catalog.=) $10 THEN $9 END"
 			"   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 			"                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
 			"                   pg_catalog.unnest($5), pg_catalog.unnest($6))"
 			"        WITH ORDINALITY AS u(r, o, s, d, hb, ha, n)"
 			"  ORDER BY u.n",
-			8, types, values, NULL, false, SPI_OK_INSERT);
+			10, types, values, nulls, false, SPI_OK_INSERT);
 	}
+}
+
+/*
+ * migr_catalog_save_snapshot
+ *		Replace the recorded schema description with this one, tied to the
+ *		latest event.
+ */
+void
+migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerprint)
+{
+	Oid			types[4] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum		values[4];
+	char	  **k = palloc(sizeof(char *) * (n + 1));
+	char	  **o = palloc(sizeof(char *) * (n + 1));
+	char	  **d = palloc(sizeof(char *) * (n + 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		k[i] = rows[i].kind;
+		o[i] = rows[i].object;
+		d[i] = rows[i].definition;
+	}
+	values[0] = CStringGetTextDatum(fingerprint);
+	values[1] = migr_text_array(k, n);
+	values[2] = migr_text_array(o, n);
+	values[3] = migr_text_array(d, n);
+	run("DELETE FROM migr.snapshot", 0, NULL, NULL, NULL, false, SPI_OK_DELETE);
+	run("INSERT INTO migr.snapshot (event_id, taken_at, fingerprint, kinds, objects, definitions)"
+		" SELECT pg_catalog.max(e.id), pg_catalog.now(), $1, $2, $3, $4 FROM migr.event e",
+		4, types, values, NULL, false, SPI_OK_INSERT);
+}
+
+/*
+ * migr_catalog_load_snapshot
+ *		The recorded description and fingerprint, or false when migr has not
+ *		recorded one yet.
+ */
+bool
+migr_catalog_load_snapshot(MemoryContext into, MigrDescRow **rows, int *n,
+						   char **fingerprint)
+{
+	MemoryContext old;
+	HeapTuple	tup;
+	TupleDesc	td;
+	bool		isnull;
+	char	  **k,
+			  **o,
+			  **d;
+	int			nk,
+				no,
+				nd;
+
+	run("SELECT s.fingerprint, s.kinds, s.objects, s.definitions FROM migr.snapshot s"
+		" ORDER BY s.event_id DESC LIMIT 1",
+		0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return false;
+	tup = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	old = MemoryContextSwitchTo(into);
+	*fingerprint = TextDatumGetCString(SPI_getbinval(tup, td, 1, &isnull));
+	k = migr_cstrings(SPI_getbinval(tup, td, 2, &isnull), &nk);
+	o = migr_cstrings(SPI_getbinval(tup, td, 3, &isnull), &no);
+	d = migr_cstrings(SPI_getbinval(tup, td, 4, &isnull), &nd);
+	if (nk != no || nk != nd)
+		elog(ERROR, "migr.snapshot arrays differ in length");
+	*rows = palloc(sizeof(MigrDescRow) * (nk + 1));
+	for (int i = 0; i < nk; i++)
+	{
+		(*rows)[i].kind = k[i];
+		(*rows)[i].object = o[i];
+		(*rows)[i].definition = d[i];
+	}
+	*n = nk;
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	return true;
 }

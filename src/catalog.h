@@ -11,6 +11,7 @@
 #ifndef MIGR_CATALOG_H
 #define MIGR_CATALOG_H
 
+#include "fingerprint.h"
 #include "graph.h"
 #include "revcheck.h"
 #include "utils/palloc.h"
@@ -87,6 +88,10 @@ extern MigrBody *migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n,
 										  bool upgrade, MemoryContext into);
 extern void migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 									  int nseq, const int *seq_revs,
-									  const int64 *seqs);
+									  const int64 *seqs, const char *fingerprint);
+extern void migr_catalog_save_snapshot(const MigrDescRow *rows, int n,
+									   const char *fingerprint);
+extern bool migr_catalog_load_snapshot(MemoryContext into, MigrDescRow **rows,
+									   int *n, char **fingerprint);
 
 #endif							/* MIGR_CATALOG_H */

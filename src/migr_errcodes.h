@@ -22,5 +22,7 @@
 #define ERRCODE_MIGR_PRECONDITION			MAKE_SQLSTATE('M','G','0','0','4')
 /* postcondition failed after apply */
 #define ERRCODE_MIGR_POSTCONDITION			MAKE_SQLSTATE('M','G','0','0','5')
+/* migr.check(strict => true) found error-level findings */
+#define ERRCODE_MIGR_CHECK_FAILED			MAKE_SQLSTATE('M','G','0','0','6')
 
 #endif							/* MIGR_ERRCODES_H */

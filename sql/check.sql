@@ -1,0 +1,46 @@
+-- check: every finding, provoked on purpose
+SET client_min_messages = warning;
+-- nothing registered: nothing to say
+SELECT * FROM migr.check();
+CREATE TABLE parent (id int PRIMARY KEY);
+SELECT migr.revision('c1', NULL, 'child', 'CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id));',
+                     'DROP TABLE child;', create_date => '2024-01-01 00:00:00+00',
+                     verify => $$migr.has_table('child')$$);
+SELECT migr.revision('c2', 'c1', 'one way', 'ALTER TABLE child ADD COLUMN note text;',
+                     create_date => '2024-01-02 00:00:00+00');
+SELECT migr.revision('c3', 'c1', 'branch', 'CREATE INDEX ix_child_parent_id ON child (parent_id);',
+                     'DROP INDEX ix_child_parent_id;', create_date => '2024-01-03 00:00:00+00');
+-- pending revisions, several heads, an irreversible revision, no fingerprint yet
+SELECT severity, code, revision, message FROM migr.check();
+SELECT count(*) FROM migr.upgrade('c2');
+-- now the foreign key lacks an index, and c3 is still pending
+SELECT severity, code, revision, message, detail FROM migr.check();
+SELECT count(*) FROM migr.upgrade('heads');
+SELECT migr.revision('c4', 'c2, c3', 'merge', '', '', create_date => '2024-01-04 00:00:00+00');
+SELECT count(*) FROM migr.upgrade();
+-- a clean database has only the info about c2
+SELECT severity, code, revision FROM migr.check();
+SELECT count(*) FROM migr.check(strict => true);
+-- schema drift: a change by hand, named in the detail
+ALTER TABLE child ADD COLUMN hand_made int;
+CREATE TABLE stray (id int);
+SELECT severity, code, message, detail FROM migr.check() WHERE code = 'schema_drift';
+SELECT * FROM migr.check(strict => true);
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE stray;
+ALTER TABLE child DROP COLUMN hand_made;
+SELECT count(*) AS drift FROM migr.check() WHERE code = 'schema_drift';
+-- verify no longer holds
+ALTER TABLE child RENAME TO child_renamed;
+SELECT code, revision, message FROM migr.check() WHERE severity = 'error' ORDER BY code;
+ALTER TABLE child_renamed RENAME TO child;
+-- content changed since applied (only possible by writing the catalog directly)
+UPDATE migr.migration SET upgrade_sql = upgrade_sql || ' -- edited', checksum = '\x00' WHERE id = 'c3';
+SELECT code, revision, message FROM migr.check() WHERE code = 'checksum_mismatch';
+-- an applied revision that is no longer registered
+INSERT INTO migr.applied VALUES ('ghost', now(), current_user, '\x00', '0', 99);
+SELECT code, revision, message FROM migr.check() WHERE code = 'unregistered';
+DELETE FROM migr.applied WHERE revision = 'ghost';
+DROP TABLE child, parent;
+DROP EXTENSION migr;
+CREATE EXTENSION migr;

@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ * fingerprint.h
+ *	  Canonical schema description and fingerprint.
+ *
+ * IDENTIFICATION
+ *	  src/fingerprint.h
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGR_FINGERPRINT_H
+#define MIGR_FINGERPRINT_H
+
+#include "postgres.h"
+
+typedef struct MigrDescRow
+{
+	char	   *kind;
+	char	   *object;
+	char	   *definition;
+} MigrDescRow;
+
+extern MigrDescRow *migr_describe(Datum schemas, bool schemas_null, int *nrows);
+extern char *migr_fingerprint_of(const MigrDescRow *rows, int n);
+extern char *migr_describe_diff(const MigrDescRow *before, int nb,
+								const MigrDescRow *after, int na, int max);
+
+#endif							/* MIGR_FINGERPRINT_H */

@@ -1,0 +1,488 @@
+/*-------------------------------------------------------------------------
+ * health.c
+ *	  "Is this database where it should be?": migr.check(), the schema
+ *	  description and fingerprint functions, and the built-in reversibility
+ *	  ("stairway") test.  SQL entry points and their logic; the catalog and
+ *	  graph work is in catalog.c, target.c and fingerprint.c.
+ *
+ * IDENTIFICATION
+ *	  src/health.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "apply.h"
+#include "catalog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fingerprint.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "lock.h"
+#include "migr_errcodes.h"
+#include "revcheck.h"
+#include "target.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+PG_FUNCTION_INFO_V1(migr_describe_sql);
+PG_FUNCTION_INFO_V1(migr_fingerprint_sql);
+PG_FUNCTION_INFO_V1(migr_check);
+PG_FUNCTION_INFO_V1(migr_test_reversibility);
+
+#define MAX_DIFF_LINES 20
+
+typedef struct Finding
+{
+	int			severity;		/* 0 error, 1 warning, 2 info */
+	const char *code;
+	char	   *revision;
+	char	   *message;
+	char	   *detail;
+} Finding;
+
+static const char *const severity_names[] = {"error", "warning", "info"};
+
+static void
+connect_spi(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+/* schemas argument: a text[] or NULL for the default set */
+static Datum
+schemas_arg(FunctionCallInfo fcinfo, bool *isnull)
+{
+	*isnull = PG_ARGISNULL(0);
+	return *isnull ? (Datum) 0 : PG_GETARG_DATUM(0);
+}
+
+/*
+ * migr.describe(schemas text[] DEFAULT NULL)
+ *	 RETURNS TABLE (kind text, object text, definition text)
+ */
+Datum
+migr_describe_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		isnull;
+	Datum		schemas = schemas_arg(fcinfo, &isnull);
+	MigrDescRow *rows;
+	int			n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	rows = migr_describe(schemas, isnull, &n);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(rows[i].kind);
+		values[1] = CStringGetTextDatum(rows[i].object);
+		values[2] = CStringGetTextDatum(rows[i].definition);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/* migr.fingerprint(schemas text[] DEFAULT NULL) RETURNS text */
+Datum
+migr_fingerprint_sql(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	Datum		schemas = schemas_arg(fcinfo, &isnull);
+	MigrDescRow *rows;
+	int			n;
+	char	   *fp;
+
+	connect_spi();
+	rows = migr_describe(schemas, isnull, &n);
+	fp = migr_fingerprint_of(rows, n);
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(fp));
+}
+
+static void
+add(List **findings, int severity, const char *code, const char *rev,
+	char *message, char *detail)
+{
+	Finding    *f = palloc(sizeof(Finding));
+
+	f->severity = severity;
+	f->code = code;
+	f->revision = rev ? pstrdup(rev) : NULL;
+	f->message = message;
+	f->detail = detail;
+	*findings = lappend(*findings, f);
+}
+
+static int
+cmp_findings(const ListCell *a, const ListCell *b)
+{
+	const Finding *x = lfirst(a);
+	const Finding *y = lfirst(b);
+	int			c = x->severity - y->severity;
+
+	if (c == 0)
+		c = strcmp(x->code, y->code);
+	if (c == 0)
+		c = strcmp(x->revision ? x->revision : "", y->revision ? y->revision : "");
+	return c;
+}
+
+/* Run a catalog query under search_path = pg_catalog, pg_temp. */
+static void
+catalog_query(const char *sql)
+{
+	int			nest = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	rc = SPI_execute(sql, false, 0);
+	AtEOXact_GUC(true, nest);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "migr check query failed: %s", SPI_result_code_string(rc));
+}
+
+static char *
+value(int row, int col)
+{
+	char	   *v = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+
+	return v ? pstrdup(v) : NULL;
+}
+
+/*
+ * Gather every finding.  Allocations in the current (caller's) context; the
+ * caller is connected to SPI.
+ */
+static List *
+gather_findings(void)
+{
+	List	   *findings = NIL;
+	int64		max_seq;
+	MigrGraph  *g = migr_catalog_load_graph(CurrentMemoryContext, false, &max_seq);
+	MigrPlan   *pending;
+	MigrDescRow *snap,
+			   *now;
+	int			nsnap,
+				nnow;
+	char	   *fp_snap;
+	int		   *applied_verify;
+	int			nverify = 0;
+
+	/* history and registrations that disagree */
+	catalog_query("SELECT a.revision FROM migr.applied a"
+				  " WHERE NOT EXISTS (SELECT 1 FROM migr.migration m WHERE m.id = a.revision)"
+				  " ORDER BY a.revision COLLATE pg_catalog.\"C\"");
+	for (uint64 i = 0; i < SPI_processed; i++)
+		add(&findings, 0, "unregistered", value(i, 1),
+			psprintf("applied revision \"%s\" is not registered", value(i, 1)),
+			pstrdup("migr.applied records it, but migr.migration has no revision with that id."));
+	catalog_query("SELECT a.revision, encode(a.checksum, 'hex'), encode(m.checksum, 'hex')"
+				  "  FROM migr.applied a JOIN migr.migration m ON m.id = a.revision"
+				  " WHERE a.checksum <> m.checksum ORDER BY a.revision COLLATE pg_catalog.\"C\"");
+	for (uint64 i = 0; i < SPI_processed; i++)
+		add(&findings, 0, "checksum_mismatch", value(i, 1),
+			psprintf("applied revision \"%s\" changed since it was applied", value(i, 1)),
+			psprintf("It ran with sha256 %s; the registered content has sha256 %s.",
+					 value(i, 2), value(i, 3)));
+
+	/* pending revisions and several heads */
+	if (g->nrevs > 0)
+	{
+		pending = migr_plan_upgrade(g, "heads");
+		for (int i = 0; i < pending->nsteps; i++)
+			add(&findings, 0, "pending", g->revs[pending->steps[i]].id,
+				psprintf("revision \"%s\" is not applied", g->revs[pending->steps[i]].id),
+				pstrdup("It is on the way to the heads; migr.upgrade('heads') would apply it."));
+	}
+	if (g->nheads > 1)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		for (int i = 0; i < g->nheads; i++)
+			appendStringInfo(&buf, "%s\"%s\"", i ? ", " : "", g->revs[g->heads[i]].id);
+		add(&findings, 1, "multiple_heads", NULL,
+			psprintf("the revision graph has %d heads", g->nheads),
+			psprintf("The heads are %s; register a merge revision that revises them.", buf.data));
+	}
+
+	/* applied revisions whose verify no longer holds */
+	applied_verify = palloc(sizeof(int) * (g->nrevs + 1));
+	for (int i = 0; i < g->nrevs; i++)
+		if (g->revs[i].applied && (g->revs[i].checkmask & (1 << MIGR_CHECK_VERIFY)))
+			applied_verify[nverify++] = i;
+	if (nverify > 0)
+	{
+		MigrBody   *b = migr_catalog_load_bodies(g, applied_verify, nverify, true,
+												 CurrentMemoryContext);
+
+		for (int i = 0; i < nverify; i++)
+		{
+			MigrRev    *r = &g->revs[applied_verify[i]];
+
+			if (!migr_eval_check(r->id, MIGR_CHECK_VERIFY, b[i].checks[MIGR_CHECK_VERIFY]))
+				add(&findings, 0, "verify_failed", r->id,
+					psprintf("the verify condition of applied revision \"%s\" no longer holds", r->id),
+					psprintf("verify: %s", b[i].checks[MIGR_CHECK_VERIFY]));
+		}
+	}
+
+	/* schema drift since migr last changed the schema */
+	if (migr_catalog_load_snapshot(CurrentMemoryContext, &snap, &nsnap, &fp_snap))
+	{
+		now = migr_describe((Datum) 0, true, &nnow);
+		if (strcmp(migr_fingerprint_of(now, nnow), fp_snap) != 0)
+			add(&findings, 0, "schema_drift", NULL,
+				pstrdup("the schema differs from the one migr last recorded"),
+				psprintf("Objects that differ (+ added, - removed, ~ changed):\n%s",
+						 migr_describe_diff(snap, nsnap, now, nnow, MAX_DIFF_LINES)));
+	}
+	else if (g->nrevs > 0)
+		add(&findings, 2, "no_fingerprint", NULL,
+			pstrdup("no schema fingerprint is recorded yet"),
+			pstrdup("migr records one at the end of every upgrade, downgrade or stamp that changes something."));
+
+	/* foreign keys without an index on their referencing columns */
+	catalog_query("SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), co.conname,"
+				  "       pg_get_constraintdef(co.oid)"
+				  "  FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid"
+				  "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+				  " WHERE co.contype = 'f'"
+				  "   AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', 'migr'])"
+				  "   AND NOT EXISTS ("
+				  "       SELECT 1 FROM pg_index i WHERE i.indrelid = co.conrelid"
+				  "          AND array_to_string((i.indkey::int2[])[0:cardinality(co.conkey) - 1], ',')"
+				  "              = array_to_string(co.conkey, ','))"
+				  " ORDER BY n.nspname COLLATE pg_catalog.\"C\", c.relname COLLATE pg_catalog.\"C\","
+				  "          co.conname COLLATE pg_catalog.\"C\"");
+	for (uint64 i = 0; i < SPI_processed; i++)
+		add(&findings, 1, "unindexed_foreign_key", NULL,
+			psprintf("foreign key \"%s\" on \"%s\" has no index on its referencing columns",
+					 value(i, 2), value(i, 1)),
+			psprintf("%s. Deletes and updates on the referenced table scan \"%s\"; migr.create_foreign_key() adds the index.",
+					 value(i, 3), value(i, 1)));
+
+	/* irreversible revisions */
+	for (int i = 0; i < g->nrevs; i++)
+		if (g->revs[i].irreversible)
+			add(&findings, 2, "irreversible", g->revs[i].id,
+				psprintf("revision \"%s\" is irreversible", g->revs[i].id),
+				pstrdup("It has no downgrade SQL; migr.downgrade() cannot go below it."));
+
+	list_sort(findings, cmp_findings);
+	return findings;
+}
+
+/*
+ * migr.check(strict boolean DEFAULT false)
+ *	 RETURNS TABLE (severity text, code text, revision text, message text,
+ *					detail text)
+ *
+ * With strict, any error-level finding raises MG006 instead.
+ */
+Datum
+migr_check(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		strict = !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
+	List	   *findings;
+	ListCell   *lc;
+	int			nerrors = 0;
+	StringInfoData errs;
+
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	findings = gather_findings();
+	initStringInfo(&errs);
+	foreach(lc, findings)
+	{
+		Finding    *f = lfirst(lc);
+		Datum		values[5];
+		bool		nulls[5] = {false, false, f->revision == NULL, false, f->detail == NULL};
+
+		if (f->severity == 0)
+		{
+			if (nerrors < 5)
+				appendStringInfo(&errs, "%s%s: %s", nerrors ? "; " : "", f->code, f->message);
+			nerrors++;
+		}
+		values[0] = CStringGetTextDatum(severity_names[f->severity]);
+		values[1] = CStringGetTextDatum(f->code);
+		values[2] = f->revision ? CStringGetTextDatum(f->revision) : (Datum) 0;
+		values[3] = CStringGetTextDatum(f->message);
+		values[4] = f->detail ? CStringGetTextDatum(f->detail) : (Datum) 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	if (strict && nerrors > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGR_CHECK_FAILED),
+				 errmsg("migr.check() found %d error%s", nerrors, nerrors == 1 ? "" : "s"),
+				 errdetail("%s%s", errs.data, nerrors > 5 ? "; ..." : ""),
+				 errhint("Run SELECT * FROM migr.check() to see every finding.")));
+	return (Datum) 0;
+}
+
+/* the function's own resource owner: result rows must not belong to a
+ * subtransaction that is rolled back (a tuplestore may spill to a file) */
+static ResourceOwner result_owner;
+
+static void
+put_result(ReturnSetInfo *rsinfo, int step, const char *rev, const char *status,
+		   const char *detail)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, detail == NULL};
+	ResourceOwner save = CurrentResourceOwner;
+
+	values[0] = Int32GetDatum(step);
+	values[1] = CStringGetTextDatum(rev);
+	values[2] = CStringGetTextDatum(status);
+	values[3] = detail ? CStringGetTextDatum(detail) : (Datum) 0;
+	CurrentResourceOwner = result_owner;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	CurrentResourceOwner = save;
+}
+
+/*
+ * One stairway step for revision r: fingerprint, upgrade, fingerprint,
+ * downgrade, compare, upgrade again, compare.  Leaves r applied.  Returns
+ * the failure detail, or NULL when it passed.
+ */
+static char *
+stairway_step(MigrRev *r, const char *up, const char *down)
+{
+	int			n0,
+				n1,
+				n2,
+				n3;
+	MigrDescRow *d0 = migr_describe((Datum) 0, true, &n0);
+	MigrDescRow *d1;
+	MigrDescRow *d2;
+	MigrDescRow *d3;
+	char	   *diff;
+
+	migr_apply_run_body(r->id, "upgrade", up);
+	d1 = migr_describe((Datum) 0, true, &n1);
+	migr_apply_run_body(r->id, "downgrade", down);
+	d2 = migr_describe((Datum) 0, true, &n2);
+	diff = migr_describe_diff(d0, n0, d2, n2, MAX_DIFF_LINES);
+	if (diff)
+		return psprintf("the downgrade does not restore the schema (+ left behind, - not restored, ~ changed):\n%s", diff);
+	migr_apply_run_body(r->id, "upgrade", up);
+	d3 = migr_describe((Datum) 0, true, &n3);
+	diff = migr_describe_diff(d1, n1, d3, n3, MAX_DIFF_LINES);
+	if (diff)
+		return psprintf("upgrading again gives another schema than the first upgrade:\n%s", diff);
+	return NULL;
+}
+
+/*
+ * migr.test_reversibility(target text DEFAULT 'heads')
+ *	 RETURNS TABLE (step int, revision text, status text, detail text)
+ *
+ * For each revision an upgrade to target would apply, in order: upgrade,
+ * downgrade, upgrade again, comparing fingerprints.  status is pass, fail,
+ * error (the SQL raised; later steps are "not run"), or irreversible (no
+ * downgrade SQL: upgraded without testing).  Everything runs in a
+ * subtransaction that is always rolled back, so the database, the catalog
+ * and the event log are exactly as before.
+ */
+Datum
+migr_test_reversibility(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *target;
+	MemoryContext outer = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	MigrGraph  *g;
+	MigrPlan   *plan;
+	MigrBody   *up,
+			   *down;
+	int64		max_seq;
+	volatile bool stopped = false;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target must not be null")));
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot execute migr.test_reversibility() in a read-only transaction")));
+	target = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	result_owner = owner;
+	InitMaterializedSRF(fcinfo, 0);
+	connect_spi();
+	migr_lock_acquire();
+	g = migr_catalog_load_graph(outer, true, &max_seq);
+	plan = migr_plan_upgrade(g, target);
+	up = migr_catalog_load_bodies(g, plan->steps, plan->nsteps, true, outer);
+	down = migr_catalog_load_bodies(g, plan->steps, plan->nsteps, false, outer);
+
+	BeginInternalSubTransaction("migr stairway");
+	MemoryContextSwitchTo(outer);
+	for (int i = 0; i < plan->nsteps; i++)
+	{
+		MigrRev    *r = &g->revs[plan->steps[i]];
+		char	   *volatile detail = NULL;
+
+		if (stopped)
+		{
+			put_result(rsinfo, i + 1, r->id, "not run", "An earlier step failed with an error.");
+			continue;
+		}
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(outer);
+		PG_TRY();
+		{
+			if (down[i].sql == NULL)
+				migr_apply_run_body(r->id, "upgrade", up[i].sql);
+			else
+				detail = stairway_step(r, up[i].sql, down[i].sql);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(outer);
+			CurrentResourceOwner = owner;
+			if (down[i].sql == NULL)
+				put_result(rsinfo, i + 1, r->id, "irreversible",
+						   "It has no downgrade SQL; it was upgraded without a test.");
+			else
+				put_result(rsinfo, i + 1, r->id, detail ? "fail" : "pass", detail);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(outer);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(outer);
+			CurrentResourceOwner = owner;
+			put_result(rsinfo, i + 1, r->id, "error",
+					   psprintf("%s (SQLSTATE %s)%s%s", edata->message,
+								unpack_sql_state(edata->sqlerrcode),
+								edata->context ? "\n" : "",
+								edata->context ? edata->context : ""));
+			FreeErrorData(edata);
+			stopped = true;
+		}
+		PG_END_TRY();
+	}
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(outer);
+	CurrentResourceOwner = owner;
+	SPI_finish();
+	return (Datum) 0;
+}
