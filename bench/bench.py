@@ -12,6 +12,9 @@ P3  planning time of migr.plan('heads') on graphs of 2,500 to 40,000
     shows as a constant time per revision.
 P4  the check functions against the equivalent information_schema query,
     10,000 calls each, in a database with 1,000 other tables.
+P5  migr.fingerprint(), migr.check() and a no-op migr.upgrade() on 1,000
+    tables and a 10,000-revision history with merges.  P1 runs with the
+    fingerprint recorded at the end of each call, as always.
 """
 import os
 import statistics
@@ -190,6 +193,66 @@ def p4(n):
     return out
 
 
+def p5(ntables, nrevs):
+    """A database with ntables tables (each with a primary key, an index, a
+    foreign key and a check constraint), a few views and functions, and an
+    nrevs-revision history with a merge every 10 revisions, all applied."""
+    fresh_db("bench_health")
+    c = psycopg2.connect(dbname="bench_health")
+    cur = c.cursor()
+    cur.execute("CREATE EXTENSION migr")
+    cur.execute("SET client_min_messages = warning")
+    cur.execute("CREATE TABLE t0 (id int PRIMARY KEY)")
+    cur.execute(
+        "DO $$BEGIN FOR i IN 1..%d LOOP EXECUTE format("
+        "'CREATE TABLE t%%s (id int PRIMARY KEY, parent_id int REFERENCES t0 (id), "
+        "v text CHECK (v <> ''''), n int DEFAULT 0); "
+        "CREATE INDEX ix_t%%s_parent_id ON t%%s (parent_id)', i, i, i); END LOOP; END$$" % ntables)
+    cur.execute(
+        "DO $$BEGIN FOR i IN 1..20 LOOP EXECUTE format("
+        "'CREATE VIEW v%s AS SELECT id, v FROM t%s; "
+        "CREATE FUNCTION f%s(x int) RETURNS int LANGUAGE sql AS ''SELECT x + %s''', "
+        "i, i, i, i); END LOOP; END$$")
+    cur.execute(
+        "INSERT INTO migr.migration (id, revises, create_date, upgrade_sql, downgrade_sql, checksum)"
+        " SELECT format('r%%s', i),"
+        "        CASE WHEN i = 1 THEN '{}'::text[]"
+        "             WHEN i %% 10 = 5 AND i > 10 THEN ARRAY[format('r%%s', i - 1), format('s%%s', i - 5)]"
+        "             ELSE ARRAY[format('r%%s', i - 1)] END,"
+        "        '2024-01-01'::timestamptz + i * interval '1 second', '', '', '\\x00'::bytea"
+        "   FROM generate_series(1, %s) i"
+        " UNION ALL"
+        " SELECT format('s%%s', i), ARRAY[format('r%%s', i)],"
+        "        '2024-01-01'::timestamptz + i * interval '1 second', '', '', '\\x00'::bytea"
+        "   FROM generate_series(10, %s, 10) i WHERE i + 5 <= %s", (nrevs, nrevs, nrevs))
+    cur.execute("INSERT INTO migr.migration_edge (revision, kind, ord, target)"
+                " SELECT m.id, 'p', u.o, u.t FROM migr.migration m,"
+                "        unnest(m.revises) WITH ORDINALITY u(t, o)")
+    c.commit()
+    cur.execute("SELECT count(*) FROM migr.stamp('heads')")
+    c.commit()
+    res = {}
+    for name, sql in (("fingerprint()", "SELECT migr.fingerprint()"),
+                      ("check()", "SELECT count(*) FROM migr.check()"),
+                      ("no-op upgrade('heads')", "SELECT count(*) FROM migr.upgrade('heads')")):
+        times = []
+        for _ in range(ROUNDS + 2):
+            t = time.perf_counter()
+            cur.execute(sql)
+            cur.fetchall()
+            c.commit()
+            times.append(time.perf_counter() - t)
+        res[name] = statistics.median(times)
+    cur.execute("SELECT count(*) FROM migr.describe()")
+    nobj = cur.fetchone()[0]
+    cur.execute("SELECT count(*) FROM migr.migration")
+    total = cur.fetchone()[0]
+    cur.execute("SELECT count(*) FROM migr.check() WHERE severity = 'error'")
+    errors = cur.fetchone()[0]
+    c.close()
+    return res, nobj, total, errors
+
+
 def main():
     n1 = int(os.environ.get("MIGR_BENCH_P1", "1000"))
     n2 = int(os.environ.get("MIGR_BENCH_P2", "10000"))
@@ -220,7 +283,19 @@ def main():
     for name, tm, ti in p4(n4):
         print("| %s | %.1f ms | %.1f ms | %.2f µs / %.1f µs | %.0f× |"
               % (name, tm * 1000, ti * 1000, tm / n4 * 1e6, ti / n4 * 1e6, ti / tm))
+    nt = int(os.environ.get("MIGR_BENCH_P5_TABLES", "1000"))
+    nr = int(os.environ.get("MIGR_BENCH_P5_REVS", "10000"))
+    res, nobj, total, errors = p5(nt, nr)
+    print()
+    print("## P5: health on %d tables (%d described objects) and %d revisions with merges, all applied\n"
+          % (nt, nobj, total))
+    print("| call | median | target |\n|---|---|---|")
+    targets = {"fingerprint()": "", "check()": "≤ 200 ms", "no-op upgrade('heads')": "≤ 20 ms"}
+    for name, t in res.items():
+        print("| %s | %.1f ms | %s |" % (name, t * 1000, targets[name]))
+    print("\n(check() reported %d error-level findings on this database.)" % errors)
     return 0
+
 
 
 if __name__ == "__main__":
