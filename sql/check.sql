@@ -34,6 +34,9 @@ SELECT count(*) AS drift FROM migr.check() WHERE code = 'schema_drift';
 ALTER TABLE child RENAME TO child_renamed;
 SELECT code, revision, message FROM migr.check() WHERE severity = 'error' ORDER BY code;
 ALTER TABLE child_renamed RENAME TO child;
+-- a verify that raises is reported, not fatal to check()
+UPDATE migr.migration SET verify = 'EXISTS (SELECT 1 FROM no_such_table)' WHERE id = 'c1';
+SELECT code, revision, detail FROM migr.check() WHERE code = 'verify_failed';
 -- content changed since applied (only possible by writing the catalog directly)
 UPDATE migr.migration SET upgrade_sql = upgrade_sql || ' -- edited', checksum = '\x00' WHERE id = 'c3';
 SELECT code, revision, message FROM migr.check() WHERE code = 'checksum_mismatch';

@@ -78,6 +78,14 @@ SELECT migr.revision('k9', 'k3', 'later', 'CREATE TABLE later_t (flag boolean);'
     verify => $$(SELECT count(*) = 0 FROM later_t)$$);
 SELECT revision, operation FROM migr.upgrade();
 SELECT count(*) FROM migr.migration;
-DROP TABLE accounts, later_t;
+-- plan cannot evaluate a skip_if on a table an earlier step creates: NULL
+SELECT migr.revision('k10', 'k9', 'needs a new table', 'CREATE TABLE newer_t (id int);', 'DROP TABLE newer_t;',
+    create_date => '2024-01-10 00:00:00+00');
+SELECT migr.revision('k11', 'k10', 'skips on it', 'SELECT 1;', 'SELECT 1;',
+    create_date => '2024-01-11 00:00:00+00',
+    skip_if => $$EXISTS (SELECT 1 FROM newer_t)$$);
+SELECT step, revision, checks, would_skip FROM migr.plan();
+SELECT revision, operation FROM migr.upgrade();
+DROP TABLE accounts, later_t, newer_t;
 DROP EXTENSION migr;
 CREATE EXTENSION migr;

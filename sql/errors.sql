@@ -9,7 +9,7 @@ SELECT migr.revision('bad id', NULL, 'x', '');
 \echo :LAST_ERROR_SQLSTATE
 SELECT migr.revision('bad@id', NULL, 'x', '');
 \echo :LAST_ERROR_SQLSTATE
-SELECT migr.revision(repeat('x', 129), NULL, 'x', '');
+SELECT migr.revision(repeat('r', 129), NULL, 'x', '');
 \echo :LAST_ERROR_SQLSTATE
 SELECT length(migr.revision(repeat('y', 128), NULL, 'max length', ''));
 SELECT migr.revision('head', NULL, 'x', '');

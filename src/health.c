@@ -231,10 +231,16 @@ gather_findings(void)
 		{
 			MigrRev    *r = &g->revs[applied_verify[i]];
 
-			if (!migr_eval_check(r->id, MIGR_CHECK_VERIFY, b[i].checks[MIGR_CHECK_VERIFY]))
+			char	   *error = NULL;
+			int			ok = migr_try_eval_check(r->id, MIGR_CHECK_VERIFY,
+												 b[i].checks[MIGR_CHECK_VERIFY], &error);
+
+			if (ok != 1)
 				add(&findings, 0, "verify_failed", r->id,
 					psprintf("the verify condition of applied revision \"%s\" no longer holds", r->id),
-					psprintf("verify: %s", b[i].checks[MIGR_CHECK_VERIFY]));
+					ok < 0
+					? psprintf("verify: %s\nIt raised an error: %s", b[i].checks[MIGR_CHECK_VERIFY], error)
+					: psprintf("verify: %s", b[i].checks[MIGR_CHECK_VERIFY]));
 		}
 	}
 

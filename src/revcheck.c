@@ -130,3 +130,46 @@ migr_eval_check(const char *rev, MigrCheckKind kind, const char *expr)
 	SPI_freetuptable(SPI_tuptable);
 	return result;
 }
+
+/*
+ * migr_try_eval_check
+ *		Evaluate a check in a subtransaction: 1 true, 0 not true, -1 when it
+ *		raised an error (whose message goes to *error when error is not
+ *		NULL).  For the readers (migr.plan, migr.check), which report a
+ *		check that cannot be evaluated now instead of failing.
+ */
+int
+migr_try_eval_check(const char *rev, MigrCheckKind kind, const char *expr,
+					char **error)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile int result = -1;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		result = migr_eval_check(rev, kind, expr) ? 1 : 0;
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (error)
+			*error = pstrdup(edata->message);
+		FreeErrorData(edata);
+		result = -1;
+	}
+	PG_END_TRY();
+	return result;
+}

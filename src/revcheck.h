@@ -25,5 +25,7 @@ extern const char *const migr_check_names[MIGR_NCHECKS];
 
 extern void migr_validate_check(MigrCheckKind kind, const char *expr);
 extern bool migr_eval_check(const char *rev, MigrCheckKind kind, const char *expr);
+extern int	migr_try_eval_check(const char *rev, MigrCheckKind kind,
+								const char *expr, char **error);
 
 #endif							/* MIGR_REVCHECK_H */

@@ -257,12 +257,19 @@ migr_plan(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(plan->upgrade ? "upgrade" : "downgrade");
 		values[3] = BoolGetDatum(r->irreversible);
 		values[4] = checks_array(r);
-		/* skip_if as of now: later steps of the plan may change the answer */
+		/*
+		 * skip_if as of now: later steps of the plan may change the answer,
+		 * and a check on objects an earlier step creates cannot be evaluated
+		 * yet (NULL then).
+		 */
 		if (bodies && bodies[i].checks[MIGR_CHECK_SKIP_IF])
 		{
-			values[5] = BoolGetDatum(migr_eval_check(r->id, MIGR_CHECK_SKIP_IF,
-													 bodies[i].checks[MIGR_CHECK_SKIP_IF]));
-			nulls[5] = false;
+			int			skip = migr_try_eval_check(r->id, MIGR_CHECK_SKIP_IF,
+												   bodies[i].checks[MIGR_CHECK_SKIP_IF],
+												   NULL);
+
+			values[5] = BoolGetDatum(skip == 1);
+			nulls[5] = skip < 0;
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -851,10 +851,12 @@ migr_plan_downgrade(MigrGraph *g, const char *target)
 
 /*
  * migr_stamp_applied_set
- *		The applied set after "stamp target": the current heads on the
- *		target's lineage are replaced by the target's revisions (removed for
- *		base), heads elsewhere stay, and everything below the resulting heads
- *		counts as applied.  Alembic's _stamp_revs, expressed as sets.
+ *		The applied set after "stamp target", as Alembic's _stamp_revs moves
+ *		the version table: for each destination, a current head on the
+ *		target's lineage that is below or above it is replaced by it (all of
+ *		them at once); a destination unrelated to them starts a new branch
+ *		and they stay; "base" (or a walk past it) removes them.  Everything
+ *		below the resulting heads counts as applied.
  */
 bool *
 migr_stamp_applied_set(MigrGraph *g, const char *target)
@@ -862,6 +864,7 @@ migr_stamp_applied_set(MigrGraph *g, const char *target)
 	RevList    *cur;
 	RevList    *filtered;
 	RevList    *dests;
+	bool	   *is_head = palloc0(sizeof(bool) * (g->nrevs + 1));
 	RevList    *heads = rl_new();
 
 	cur_target = target;
@@ -869,14 +872,49 @@ migr_stamp_applied_set(MigrGraph *g, const char *target)
 	cur = current_heads(g);
 	filtered = filter_for_lineage(g, cur, target, true);
 	dests = get_revisions(g, target);
-	for (int i = 0; i < dests->n; i++)
-		if (dests->v[i] == MIGR_NONE || dests->v[i] == MIGR_BASE)
-			err_walked_too_far(-1);
+	if (dests->n == 0)
+		rl_push(dests, MIGR_NONE);
 	for (int i = 0; i < cur->n; i++)
-		if (!rl_has(filtered, cur->v[i]))
-			rl_push(heads, cur->v[i]);
+		is_head[cur->v[i]] = true;
+
 	for (int i = 0; i < dests->n; i++)
-		if (!rl_has(heads, dests->v[i]))
-			rl_push(heads, dests->v[i]);
+	{
+		int			d = dests->v[i];
+		bool		related = false;
+
+		/* a walk that lands exactly below a base: Alembic asserts */
+		if (d == MIGR_BASE)
+			err_walked_too_far(-1);
+		/* "-1" from two heads can reach one revision twice (Alembic asserts) */
+		for (int j = 0; j < i; j++)
+			if (d >= 0 && dests->v[j] == d)
+				ereport(ERROR,
+						(errcode(ERRCODE_MIGR_AMBIGUOUS_TARGET),
+						 errmsg("stamp target \"%s\" reaches revision \"%s\" more than once", target,
+								g->revs[d].id),
+						 errhint("Stamp the revision by its id.")));
+		if (d == MIGR_NONE)
+		{
+			for (int j = 0; j < filtered->n; j++)
+				is_head[filtered->v[j]] = false;
+			continue;
+		}
+		if (rl_has(filtered, d))
+			continue;
+		{
+			bool	   *up = migr_graph_descendants(g, &d, 1, true);
+			bool	   *down = migr_graph_ancestors(g, &d, 1, true, false);
+
+			for (int j = 0; j < filtered->n && !related; j++)
+				related = up[filtered->v[j]] || down[filtered->v[j]];
+		}
+		if (related)
+			for (int j = 0; j < filtered->n; j++)
+				is_head[filtered->v[j]] = false;
+		is_head[d] = true;
+	}
+	for (int i = 0; i < g->nrevs; i++)
+		if (is_head[i])
+			rl_push(heads, i);
 	return migr_graph_ancestors(g, heads->v, heads->n, true, false);
 }
