@@ -8,6 +8,8 @@ PGFILEDESC = "migr - schema migrations inside PostgreSQL"
 
 REGRESS    = install revision graph target upgrade downgrade stamp history checks check_functions operations naming patterns fingerprint check reversibility privileges errors uninstall
 REGRESS_OPTS = --inputdir=.
+ISOLATION  = concurrent_upgrade
+ISOLATION_OPTS = --inputdir=test --outputdir=output_iso
 
 PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 

@@ -61,6 +61,29 @@ CREATE TABLE migr.migration_edge (
 CREATE INDEX migration_edge_target_idx ON migr.migration_edge (target);
 COMMENT ON TABLE migr.migration_edge IS 'Revision graph edges: parents (p) and dependencies (d), in declared order.';
 
+-- Cycles are refused by the database too, whoever writes the edges.  The
+-- walk goes up from the edge's revision, through what already descends from
+-- it, so registering revisions in order costs one empty walk per edge.
+CREATE FUNCTION migr.edge_no_cycle() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF EXISTS (WITH RECURSIVE up(id) AS (
+                   SELECT NEW.revision
+                   UNION
+                   SELECT e.revision FROM migr.migration_edge e JOIN up ON e.target = up.id)
+               SELECT 1 FROM up WHERE up.id = NEW.target) THEN
+        RAISE EXCEPTION 'revision "%" would create a cycle in the revision graph', NEW.revision
+            USING ERRCODE = 'invalid_recursion',
+                  DETAIL = format('Revision "%s", which it would %s, already descends from it.',
+                                  NEW.target, CASE NEW.kind WHEN 'p' THEN 'revise' ELSE 'depend on' END);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION migr.edge_no_cycle() IS 'Refuses an edge that would close a cycle in the revision graph.';
+CREATE TRIGGER migration_edge_no_cycle AFTER INSERT OR UPDATE ON migr.migration_edge
+    FOR EACH ROW EXECUTE FUNCTION migr.edge_no_cycle();
+
 -- Branch labels are unique across the graph.
 CREATE TABLE migr.branch_label (
     label       text    NOT NULL,

@@ -39,6 +39,7 @@ SELECT * FROM migr.current() ORDER BY 1;
 SELECT revision, operation FROM migr.downgrade('b222');
 SELECT * FROM migr.current() ORDER BY 1;
 -- cycles are refused, including one made by re-registering
+\set SHOW_CONTEXT never
 SELECT pg_temp.reg('cy1', NULL, 10);
 SELECT pg_temp.reg('cy2', 'cy1', 11);
 SELECT pg_temp.reg('cy3', 'cy2', 12);
@@ -46,6 +47,10 @@ SELECT migr.revision('cy1', 'cy3', 'loop', '', '');
 \echo :LAST_ERROR_SQLSTATE
 SELECT migr.revision('cy1', NULL, 'loop', '', '', depends_on => 'cy2');
 \echo :LAST_ERROR_SQLSTATE
+-- the database itself refuses them, whoever writes the edges
+INSERT INTO migr.migration_edge (revision, kind, ord, target) VALUES ('cy1', 'd', 1, 'cy3');
+\echo :LAST_ERROR_SQLSTATE
+\set SHOW_CONTEXT errors
 -- an applied revision cannot be re-parented either
 SELECT migr.revision('aaaa', 'nnnn', 'loop', '', '');
 \echo :LAST_ERROR_SQLSTATE

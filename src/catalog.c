@@ -301,36 +301,6 @@ migr_catalog_history_details(MigrGraph *g, char **message, TimestampTz *applied_
 }
 
 /*
- * migr_catalog_would_cycle
- *		Which of targets (the new parents and dependencies of id) already
- *		descends from id through the stored edges, or NULL.  Walks up from
- *		id, so registering revisions in order costs nothing.
- */
-char *
-migr_catalog_would_cycle(const char *id, char **targets, int ntargets)
-{
-	Oid			types[2] = {TEXTOID, TEXTARRAYOID};
-	Datum		values[2];
-	char	   *found = NULL;
-
-	values[0] = CStringGetTextDatum(id);
-	values[1] = migr_text_array(targets, ntargets);
-	run("WITH RECURSIVE up(id) AS ("
-		"    SELECT e.revision FROM migr.migration_edge e"
-		"     WHERE e.target OPERATOR(pg_catalog.=) $1"
-		"  UNION"
-		"    SELECT e.revision FROM migr.migration_edge e"
-		"      JOIN up ON e.target OPERATOR(pg_catalog.=) up.id)"
-		" SELECT up.id FROM up WHERE up.id OPERATOR(pg_catalog.=) ANY ($2)"
-		" ORDER BY up.id COLLATE pg_catalog.\"C\" LIMIT 1",
-		2, types, values, NULL, false, SPI_OK_SELECT);
-	if (SPI_processed > 0)
-		found = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	SPI_freetuptable(SPI_tuptable);
-	return found;
-}
-
-/*
  * migr_catalog_store_revision
  *		Insert a revision (or, with replace, overwrite an unapplied one) with
  *		its edges and labels.  The caller has validated everything.

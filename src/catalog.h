@@ -83,7 +83,6 @@ extern void migr_catalog_history_details(MigrGraph *g, char **message,
 extern MigrStoredRevision *migr_catalog_get_revision(MemoryContext into, const char *id);
 extern void migr_catalog_store_revision(MigrNewRevision *rev, bool replace);
 extern char *migr_catalog_label_owner(MemoryContext into, const char *label);
-extern char *migr_catalog_would_cycle(const char *id, char **targets, int ntargets);
 extern MigrBody *migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n,
 										  bool upgrade, MemoryContext into);
 extern void migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,

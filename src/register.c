@@ -272,11 +272,7 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 		}
 	}
 
-	if (nedges > 0 && (owner = migr_catalog_would_cycle(rev->id, edges, nedges)) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_RECURSION),
-				 errmsg("revision \"%s\" would create a cycle in the revision graph", rev->id),
-				 errdetail("Revision \"%s\", which it would revise or depend on, already descends from it.", owner)));
+	/* cycles: the migration_edge_no_cycle trigger refuses the closing edge */
 
 	if (old)
 		ereport(NOTICE,
