@@ -20,6 +20,9 @@ SELECT step, revision, status, detail FROM migr.test_reversibility();
 SELECT migr.revision('r5', 'r4', 'broken', 'ALTER TABLE rt ADD COLUMN b int;',
                      'ALTER TABLE rt DROP COLUMN no_such;', create_date => '2024-01-05 00:00:00+00');
 SELECT step, revision, status, detail FROM migr.test_reversibility();
+-- after failures and errors the database is unchanged too
+SELECT to_regclass('rt') AS rt, (SELECT count(*) FROM migr.applied) AS applied,
+       (SELECT count(*) FROM migr.event) AS events;
 -- from the current state: only what is not applied yet is tested
 SELECT count(*) FROM migr.upgrade('r2');
 SELECT step, revision, status FROM migr.test_reversibility('r3');
