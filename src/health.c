@@ -22,6 +22,7 @@
 #include "lock.h"
 #include "migr_errcodes.h"
 #include "revcheck.h"
+#include "subxact.h"
 #include "target.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -366,6 +367,14 @@ put_result(ReturnSetInfo *rsinfo, int step, const char *rev, const char *status,
  * downgrade, compare, upgrade again, compare.  Leaves r applied.  Returns
  * the failure detail, or NULL when it passed.
  */
+typedef struct Stair
+{
+	MigrRev    *r;
+	const char *up;
+	const char *down;			/* NULL: irreversible, just upgrade */
+	char	   *detail;			/* failure detail, or NULL */
+} Stair;
+
 static char *
 stairway_step(MigrRev *r, const char *up, const char *down)
 {
@@ -394,6 +403,17 @@ stairway_step(MigrRev *r, const char *up, const char *down)
 	return NULL;
 }
 
+static void
+stairway_in_subxact(void *arg)
+{
+	Stair	   *s = (Stair *) arg;
+
+	if (s->down == NULL)
+		migr_apply_run_body(s->r->id, "upgrade", s->up);
+	else
+		s->detail = stairway_step(s->r, s->up, s->down);
+}
+
 /*
  * migr.test_reversibility(target text DEFAULT 'heads')
  *	 RETURNS TABLE (step int, revision text, status text, detail text)
@@ -417,7 +437,7 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 	MigrBody   *up,
 			   *down;
 	int64		max_seq;
-	volatile bool stopped = false;
+	bool		stopped = false;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -442,40 +462,21 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 	for (int i = 0; i < plan->nsteps; i++)
 	{
 		MigrRev    *r = &g->revs[plan->steps[i]];
-		char	   *volatile detail = NULL;
+		Stair		stair;
+		ErrorData  *edata;
 
 		if (stopped)
 		{
 			put_result(rsinfo, i + 1, r->id, "not run", "An earlier step failed with an error.");
 			continue;
 		}
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(outer);
-		PG_TRY();
+		stair.r = r;
+		stair.up = up[i].sql;
+		stair.down = down[i].sql;
+		stair.detail = NULL;
+		edata = migr_subxact_try(stairway_in_subxact, &stair, true);
+		if (edata)
 		{
-			if (down[i].sql == NULL)
-				migr_apply_run_body(r->id, "upgrade", up[i].sql);
-			else
-				detail = stairway_step(r, up[i].sql, down[i].sql);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(outer);
-			CurrentResourceOwner = owner;
-			if (down[i].sql == NULL)
-				put_result(rsinfo, i + 1, r->id, "irreversible",
-						   "It has no downgrade SQL; it was upgraded without a test.");
-			else
-				put_result(rsinfo, i + 1, r->id, detail ? "fail" : "pass", detail);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(outer);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(outer);
-			CurrentResourceOwner = owner;
 			put_result(rsinfo, i + 1, r->id, "error",
 					   psprintf("%s (SQLSTATE %s)%s%s", edata->message,
 								unpack_sql_state(edata->sqlerrcode),
@@ -484,7 +485,11 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 			FreeErrorData(edata);
 			stopped = true;
 		}
-		PG_END_TRY();
+		else if (stair.down == NULL)
+			put_result(rsinfo, i + 1, r->id, "irreversible",
+					   "It has no downgrade SQL; it was upgraded without a test.");
+		else
+			put_result(rsinfo, i + 1, r->id, stair.detail ? "fail" : "pass", stair.detail);
 	}
 	RollbackAndReleaseCurrentSubTransaction();
 	MemoryContextSwitchTo(outer);

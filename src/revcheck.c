@@ -15,15 +15,13 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "checks.h"
 #include "executor/spi.h"
 #include "revcheck.h"
+#include "subxact.h"
 #include "utils/builtins.h"
-#include "utils/memutils.h"
 #include "utils/plancache.h"
-#include "utils/resowner.h"
 
 const char *const migr_check_names[MIGR_NCHECKS] = {
 	"skip_if", "requires", "verify", "verify_down"
@@ -54,41 +52,37 @@ not_boolean(const char *what, Oid type)
  *		always rolled back, so nothing of it stays.  The caller is connected
  *		to SPI.
  */
+typedef struct TypeProbe
+{
+	const char *expr;
+	Oid			type;
+} TypeProbe;
+
+/* Analyse "SELECT (expr)" and note its result type. */
+static void
+probe_type(void *arg)
+{
+	TypeProbe  *p = (TypeProbe *) arg;
+	SPIPlanPtr	plan = SPI_prepare(check_query(p->expr), 0, NULL);
+	CachedPlanSource *src;
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	src = linitial(SPI_plan_get_plan_sources(plan));
+	p->type = TupleDescAttr(src->resultDesc, 0)->atttypid;
+	SPI_freeplan(plan);
+}
+
 void
 migr_validate_check(MigrCheckKind kind, const char *expr)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	Oid			type = BOOLOID;
+	TypeProbe	probe = {expr, BOOLOID};
+	ErrorData  *edata;
 
 	migr_check_expression(migr_check_names[kind], expr);
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
+	edata = migr_subxact_try(probe_type, &probe, false);
+	if (edata)
 	{
-		SPIPlanPtr	plan = SPI_prepare(check_query(expr), 0, NULL);
-		CachedPlanSource *src;
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		src = linitial(SPI_plan_get_plan_sources(plan));
-		type = TupleDescAttr(src->resultDesc, 0)->atttypid;
-		SPI_freeplan(plan);
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
 		switch (edata->sqlerrcode)
 		{
 			case ERRCODE_UNDEFINED_TABLE:
@@ -102,9 +96,8 @@ migr_validate_check(MigrCheckKind kind, const char *expr)
 				ReThrowError(edata);
 		}
 	}
-	PG_END_TRY();
-	if (type != BOOLOID)
-		not_boolean(migr_check_names[kind], type);
+	if (probe.type != BOOLOID)
+		not_boolean(migr_check_names[kind], probe.type);
 }
 
 /*
@@ -131,6 +124,22 @@ migr_eval_check(const char *rev, MigrCheckKind kind, const char *expr)
 	return result;
 }
 
+typedef struct EvalArgs
+{
+	const char *rev;
+	MigrCheckKind kind;
+	const char *expr;
+	bool		result;
+} EvalArgs;
+
+static void
+eval_in_subxact(void *arg)
+{
+	EvalArgs   *a = (EvalArgs *) arg;
+
+	a->result = migr_eval_check(a->rev, a->kind, a->expr);
+}
+
 /*
  * migr_try_eval_check
  *		Evaluate a check in a subtransaction: 1 true, 0 not true, -1 when it
@@ -142,34 +151,13 @@ int
 migr_try_eval_check(const char *rev, MigrCheckKind kind, const char *expr,
 					char **error)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile int result = -1;
+	EvalArgs	args = {rev, kind, expr, false};
+	ErrorData  *edata = migr_subxact_try(eval_in_subxact, &args, true);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		result = migr_eval_check(rev, kind, expr) ? 1 : 0;
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (error)
-			*error = pstrdup(edata->message);
-		FreeErrorData(edata);
-		result = -1;
-	}
-	PG_END_TRY();
-	return result;
+	if (edata == NULL)
+		return args.result ? 1 : 0;
+	if (error)
+		*error = pstrdup(edata->message);
+	FreeErrorData(edata);
+	return -1;
 }
