@@ -54,8 +54,16 @@ BEGIN READ ONLY;
 SELECT * FROM migr.upgrade();
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
--- a syntax error names the revision too
+-- a syntax error is caught at registration, pointing into the body
 SELECT migr.revision('u6', 'u5', 'typo', 'CREAT TABLE nope (id int);', '',
+                     create_date => '2024-01-06 00:00:00+00');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.revision('u6', 'u5', 'typo', 'SELECT 1;', 'DROP TABLE nope; DROPP TABLE x;',
+                     create_date => '2024-01-06 00:00:00+00');
+\echo :LAST_ERROR_SQLSTATE
+SELECT message FROM migr.migration WHERE id = 'u6';  -- still the earlier registration
+-- a revision whose body fails when it runs names itself and the statement
+SELECT migr.revision('u6', 'u5', 'fails', 'SELECT 1; SELECT 1/0;', '',
                      create_date => '2024-01-06 00:00:00+00');
 SELECT * FROM migr.upgrade();
 \echo :LAST_ERROR_SQLSTATE

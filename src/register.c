@@ -18,6 +18,7 @@
 #include "checksum.h"
 #include "lib/stringinfo.h"
 #include "migr_errcodes.h"
+#include "parser/parser.h"
 #include "register.h"
 #include "revcheck.h"
 #include "strlist.h"
@@ -155,6 +156,48 @@ differences(MigrStoredRevision *old, MigrNewRevision *rev)
 		DIFF(!str_eq(old->checks[i], rev->checks[i]), migr_check_names[i]);
 #undef DIFF
 	return buf.data;
+}
+
+typedef struct BodyContext
+{
+	const char *rev;
+	const char *which;
+	const char *sql;
+} BodyContext;
+
+/* A syntax error points into the body, not into the migr.revision() call. */
+static void
+body_error_callback(void *arg)
+{
+	BodyContext *c = (BodyContext *) arg;
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery(c->sql);
+	}
+	errcontext("%s SQL of revision \"%s\"", c->which, c->rev);
+}
+
+/*
+ * Parse a body with PostgreSQL's grammar, so that a syntax error is
+ * reported at registration (42601) rather than in the middle of an upgrade.
+ * Only syntax: names are resolved when the body runs.
+ */
+static void
+check_body_syntax(const char *rev, const char *which, const char *sql)
+{
+	BodyContext ctx = {rev, which, sql};
+	ErrorContextCallback cb;
+
+	cb.callback = body_error_callback;
+	cb.arg = &ctx;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	(void) raw_parser(sql, RAW_PARSE_DEFAULT);
+	error_context_stack = cb.previous;
 }
 
 /*
@@ -316,6 +359,9 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 	rev->labels = parse_list("branch label", branch_labels, &rev->nlabels);
 	rev->message = pstrdup(message ? message : "");
 	rev->create_date = create_date;
+	check_body_syntax(id, "upgrade", upgrade);
+	if (downgrade)
+		check_body_syntax(id, "downgrade", downgrade);
 	rev->upgrade_sql = pstrdup(upgrade);
 	rev->downgrade_sql = downgrade ? pstrdup(downgrade) : NULL;
 	for (int i = 0; i < MIGR_NCHECKS; i++)
