@@ -31,6 +31,7 @@ import warnings
 import psycopg2
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.script.base import Script
 
 warnings.simplefilter("ignore")
@@ -307,6 +308,22 @@ def run_seed(seed, conn, verbose):
         cfg, db = write_alembic(revs, root)
         migr_setup(conn, revs)
         stats = {"commands": 0, "agree": 0, "explained": 0}
+        # history order: "alembic history" walks newest first
+        try:
+            a_hist = [r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions()][::-1]
+        except BaseException as e:
+            a_hist = "error: %s" % e
+        cur = conn.cursor()
+        cur.execute("SELECT revision FROM migr.history() ORDER BY ordinal")
+        m_hist = [x[0] for x in cur.fetchall()]
+        conn.commit()
+        stats["commands"] += 1
+        if a_hist != m_hist:
+            print("seed %d: DISAGREE on history order" % seed)
+            print("   alembic: %s" % (a_hist,))
+            print("   migr:    %s" % (m_hist,))
+            return stats, False
+        stats["agree"] += 1
         a_cur = []
         m_cur = []
         for direction, target in cmds:
