@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  * target.h
  *	  Resolve targets (head, heads, base, ids and prefixes, label@head,
- *	  relative steps) and compute which revisions an upgrade, downgrade or
- *	  stamp touches, in order.  No SPI.
+ *	  relative steps; target.c) and compute which revisions an upgrade,
+ *	  downgrade or stamp touches, in order (plan.c).  No SPI.
  *
  * IDENTIFICATION
  *	  src/target.h
@@ -20,6 +20,38 @@ typedef struct MigrPlan
 	int		   *steps;			/* revision indexes in execution order */
 } MigrPlan;
 
+/* A list of revision indexes (MIGR_NONE and MIGR_BASE allowed) */
+typedef struct MigrRevList
+{
+	int			n;
+	int			cap;
+	int		   *v;
+} MigrRevList;
+
+/* target.c: resolution */
+extern void migr_target_begin(const char *target);
+extern const char *migr_target_current(void);
+extern MigrRevList *migr_rl_new(void);
+extern void migr_rl_push(MigrRevList *l, int v);
+extern MigrRevList *migr_rl_from(const int *v, int n);
+extern bool migr_rl_has(MigrRevList *l, int v);
+extern char *migr_rl_names(MigrGraph *g, MigrRevList *l);
+extern bool migr_match_relative(const char *target, char **label,
+								char **symbol, int *relative);
+extern MigrRevList *migr_get_revisions(MigrGraph *g, const char *id);
+extern int	migr_get_revision(MigrGraph *g, const char *id);
+extern int	migr_get_revision_on(MigrGraph *g, const char *label,
+								 const char *symbol);
+extern int	migr_walk(MigrGraph *g, int start, int steps,
+					  const char *branch_label);
+extern MigrRevList *migr_filter_for_lineage(MigrGraph *g, MigrRevList *targets,
+											const char *check_against,
+											bool include_deps);
+extern int	migr_resolve_branch(MigrGraph *g, const char *label);
+extern void migr_err_walked_too_far(int relative) pg_attribute_noreturn();
+extern MigrRevList *migr_current_heads_list(MigrGraph *g);
+
+/* plan.c: plans */
 extern MigrPlan *migr_plan_upgrade(MigrGraph *g, const char *target);
 extern MigrPlan *migr_plan_downgrade(MigrGraph *g, const char *target);
 extern bool *migr_stamp_applied_set(MigrGraph *g, const char *target);
