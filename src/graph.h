@@ -90,6 +90,18 @@ typedef struct MigrGraph
 	int		   *stack;
 } MigrGraph;
 
+/* Start a new traversal: a fresh epoch makes every mark stale at once. */
+static inline uint32
+migr_graph_next_epoch(MigrGraph *g)
+{
+	if (++g->epoch == 0)
+	{
+		memset(g->mark, 0, sizeof(uint32) * g->nrevs);
+		g->epoch = 1;
+	}
+	return g->epoch;
+}
+
 extern MigrGraph *migr_graph_build(MigrRevInput *in, int n);
 extern int	migr_graph_lookup(MigrGraph *g, const char *name, bool *is_label);
 extern bool migr_graph_has_label(MigrRev *r, const char *label);
@@ -102,6 +114,7 @@ extern bool *migr_graph_descendants(MigrGraph *g, const int *targets, int n,
 extern bool migr_graph_shares_lineage(MigrGraph *g, int target,
 									  const int *against, int n,
 									  bool include_deps);
+/* order.c */
 extern int *migr_graph_toposort(MigrGraph *g, const bool *todo,
 								const int *heads, int nheads, int *nout);
 extern int *migr_graph_current_heads(MigrGraph *g, int *nout);
