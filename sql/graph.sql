@@ -50,6 +50,16 @@ SELECT migr.revision('cy1', NULL, 'loop', '', '', depends_on => 'cy2');
 -- the database itself refuses them, whoever writes the edges
 INSERT INTO migr.migration_edge (revision, kind, ord, target) VALUES ('cy1', 'd', 1, 'cy3');
 \echo :LAST_ERROR_SQLSTATE
+-- a statement writing many edges (a restore) is checked as a whole, once
+INSERT INTO migr.migration (id, create_date, upgrade_sql, checksum)
+SELECT 'bulk' || i, now(), '', '\x00' FROM generate_series(1, 40) i;
+INSERT INTO migr.migration_edge (revision, kind, ord, target)
+SELECT 'bulk' || i, 'p', 1, 'bulk' || (i % 40 + 1) FROM generate_series(1, 40) i;
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO migr.migration_edge (revision, kind, ord, target)
+SELECT 'bulk' || i, 'p', 1, 'bulk' || (i + 1) FROM generate_series(1, 39) i;
+SELECT count(*) AS bulk_edges FROM migr.migration_edge WHERE revision LIKE 'bulk%';
+DELETE FROM migr.migration WHERE id LIKE 'bulk%';
 \set SHOW_CONTEXT errors
 -- an applied revision cannot be re-parented either
 SELECT migr.revision('aaaa', 'nnnn', 'loop', '', '');

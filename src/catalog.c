@@ -18,6 +18,7 @@
 #include "access/htup_details.h"
 #include "catalog.h"
 #include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "migr_errcodes.h"
@@ -653,4 +654,105 @@ migr_catalog_load_snapshot(MemoryContext into, MigrDescRow **rows, int *n,
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	return true;
+}
+
+/*
+ * migr_catalog_check_acyclic
+ *		Raise 42P19 naming the revisions involved if the stored edges contain
+ *		a cycle: Kahn's algorithm over migr.migration_edge, linear in its
+ *		size.  Used by the edge trigger for statements that write many edges.
+ */
+void
+migr_catalog_check_acyclic(void)
+{
+	HASHCTL		ctl;
+	HTAB	   *names;
+	uint64		n;
+	int			nnodes = 0;
+	int		   *src,
+			   *dst,
+			   *indeg,
+			   *first,
+			   *next,
+			   *queue;
+	char	  **label;
+	int			head = 0,
+				tail = 0;
+	typedef struct
+	{
+		char		key[MIGR_MAX_ID_LEN + 1];
+		int			idx;
+	}			Node;
+
+	run("SELECT e.revision, e.target FROM migr.migration_edge e",
+		0, NULL, NULL, NULL, false, SPI_OK_SELECT);
+	n = SPI_processed;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = MIGR_MAX_ID_LEN + 1;
+	ctl.entrysize = sizeof(Node);
+	ctl.hcxt = CurrentMemoryContext;
+	names = hash_create("migr edge names", Max(n, 16), &ctl,
+						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	src = palloc(sizeof(int) * (n + 1));
+	dst = palloc(sizeof(int) * (n + 1));
+	label = palloc(sizeof(char *) * (2 * n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		for (int k = 0; k < 2; k++)
+		{
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, k + 1);
+			bool		found;
+			Node	   *node = hash_search(names, v, HASH_ENTER, &found);
+
+			if (!found)
+			{
+				node->idx = nnodes;
+				label[nnodes++] = pstrdup(v);
+			}
+			if (k == 0)
+				src[i] = node->idx;
+			else
+				dst[i] = node->idx;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	/* edge revision -> target: the revision needs the target first */
+	indeg = palloc0(sizeof(int) * (nnodes + 1));
+	first = palloc(sizeof(int) * (nnodes + 1));
+	next = palloc(sizeof(int) * (n + 1));
+	queue = palloc(sizeof(int) * (nnodes + 1));
+	for (int v = 0; v < nnodes; v++)
+		first[v] = -1;
+	for (uint64 i = 0; i < n; i++)
+	{
+		indeg[src[i]]++;
+		next[i] = first[dst[i]];
+		first[dst[i]] = (int) i;
+	}
+	for (int v = 0; v < nnodes; v++)
+		if (indeg[v] == 0)
+			queue[tail++] = v;
+	while (head < tail)
+	{
+		int			v = queue[head++];
+
+		for (int e = first[v]; e >= 0; e = next[e])
+			if (--indeg[src[e]] == 0)
+				queue[tail++] = src[e];
+	}
+	if (tail < nnodes)
+	{
+		StringInfoData buf;
+		int			shown = 0;
+
+		initStringInfo(&buf);
+		for (int v = 0; v < nnodes && shown < 10; v++)
+			if (indeg[v] > 0)
+				appendStringInfo(&buf, "%s\"%s\"", shown++ ? ", " : "", label[v]);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_RECURSION),
+				 errmsg("revision graph contains a cycle"),
+				 errdetail("The cycle runs through or above revisions %s.", buf.data)));
+	}
 }

@@ -76,6 +76,7 @@ typedef struct MigrStepRecord
 extern MigrGraph *migr_catalog_load_graph(MemoryContext into, bool strict,
 										  int64 *max_seq);
 extern bool migr_catalog_revision_exists(const char *id);
+extern void migr_catalog_check_acyclic(void);
 extern void migr_catalog_history_details(MigrGraph *g, char **message,
 										 TimestampTz *applied_at,
 										 bool *applied_at_null,

@@ -24,6 +24,10 @@ COMMIT;
 SELECT count(*) FROM migr.upgrade('heads');
 -- merge the two heads, so check() has nothing to say
 SELECT migr.revision('m1', 'd3, e1', 'merge', '', '', create_date => '2024-01-05');
+-- and a long tail, so the restore loads thousands of edges in one COPY
+SELECT count(migr.revision('t' || i, CASE WHEN i = 1 THEN 'm1' ELSE 't' || (i - 1) END,
+                           'tail', '', '', create_date => '2024-01-06'::timestamptz + i * interval '1 second'))
+  FROM generate_series(1, 3000) i;
 SELECT count(*) FROM migr.upgrade();
 SQL
 before_fp=$(psql -XAt -d $src -c "SELECT migr.fingerprint()")
@@ -40,7 +44,7 @@ restore_check() {
     events=$(psql -XAt -d "$db" -c "SELECT count(*) FROM migr.event")
     check=$(psql -XAt -d "$db" -c "SELECT string_agg(severity || ' ' || code, '; ' ORDER BY severity, code) FROM migr.check()")
     noop=$(psql -XAt -d "$db" -c "SELECT count(*) FROM migr.upgrade('heads')")
-    echo "$how: history $hist, events $events, findings [${check}], upgrade steps $noop"
+    echo "$how: history of $(echo "$hist" | tr ',' '\n' | wc -l) revisions (md5 $(echo "$hist" | md5sum | cut -c1-12)), events $events, findings [${check}], upgrade steps $noop"
     [ "$fp" = "$before_fp" ] || { echo "$how: fingerprint differs"; fail=1; }
     [ "$hist" = "$before_hist" ] || { echo "$how: history differs"; fail=1; }
     [ "$events" = "$before_events" ] || { echo "$how: event log differs"; fail=1; }
