@@ -494,6 +494,50 @@ migr_has_extension(const char *name)
 	return OidIsValid(get_extension_oid(name, true));
 }
 
+typedef struct ParseContext
+{
+	const char *sql;
+	const char *context;
+} ParseContext;
+
+/* A syntax error points into the parsed text, not into the caller's query. */
+static void
+parse_error_callback(void *arg)
+{
+	ParseContext *c = (ParseContext *) arg;
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery(c->sql);
+	}
+	errcontext("%s", c->context);
+}
+
+/*
+ * migr_raw_parse
+ *		PostgreSQL's raw parser on text that is not the current query (a
+ *		revision body, an expression): a syntax error (42601) shows its
+ *		position in that text, with context as its context line.
+ */
+List *
+migr_raw_parse(const char *sql, const char *context)
+{
+	ParseContext ctx = {sql, context};
+	ErrorContextCallback cb;
+	List	   *stmts;
+
+	cb.callback = parse_error_callback;
+	cb.arg = &ctx;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+	error_context_stack = cb.previous;
+	return stmts;
+}
+
 /*
  * migr_check_expression
  *		expr must be one SQL scalar expression: "SELECT (expr)" must parse as
@@ -501,45 +545,15 @@ migr_has_extension(const char *name)
  *		default, condition or check from smuggling in a second statement, a
  *		FROM clause or a comment that swallows the rest (42601).
  */
-typedef struct ExpressionContext
-{
-	const char *what;
-	const char *query;
-} ExpressionContext;
-
-/* A syntax error points into the wrapped expression, not the caller's query. */
-static void
-expression_error_callback(void *arg)
-{
-	ExpressionContext *c = (ExpressionContext *) arg;
-	int			pos = geterrposition();
-
-	if (pos > 0)
-	{
-		errposition(0);
-		internalerrposition(pos);
-		internalerrquery(c->query);
-	}
-	errcontext("%s expression", c->what);
-}
-
 void
 migr_check_expression(const char *what, const char *expr)
 {
 	List	   *stmts;
 	SelectStmt *sel;
-	ExpressionContext ctx;
-	ErrorContextCallback cb;
 
 	migr_require_name(what, expr);
-	ctx.what = what;
-	ctx.query = psprintf("SELECT (%s\n)", expr);
-	cb.callback = expression_error_callback;
-	cb.arg = &ctx;
-	cb.previous = error_context_stack;
-	error_context_stack = &cb;
-	stmts = raw_parser(ctx.query, RAW_PARSE_DEFAULT);
-	error_context_stack = cb.previous;
+	stmts = migr_raw_parse(psprintf("SELECT (%s\n)", expr),
+						   psprintf("%s expression", what));
 	if (list_length(stmts) == 1 &&
 		IsA(linitial_node(RawStmt, stmts)->stmt, SelectStmt))
 	{

@@ -30,6 +30,7 @@ extern Oid	migr_lookup_constraint(Oid relid, const char *con, bool visible_only)
 extern bool migr_has_schema(const char *name);
 extern bool migr_has_function(const char *name, bool any_args, List *argtypes);
 extern bool migr_has_extension(const char *name);
+extern List *migr_raw_parse(const char *sql, const char *context);
 extern void migr_check_expression(const char *what, const char *expr);
 
 #endif							/* MIGR_CHECKS_H */

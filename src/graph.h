@@ -115,7 +115,7 @@ extern bool migr_graph_shares_lineage(MigrGraph *g, int target,
 									  const int *against, int n,
 									  bool include_deps);
 /* order.c */
-extern int *migr_graph_toposort(MigrGraph *g, const bool *todo,
+extern int *migr_graph_toposort(MigrGraph *g, const bool *remaining,
 								const int *heads, int nheads, int *nout);
 extern int *migr_graph_current_heads(MigrGraph *g, int *nout);
 

@@ -22,7 +22,7 @@ int_cmp(const void *a, const void *b)
 
 /*
  * migr_graph_toposort
- *		Alembic's _topological_sort: the revisions in todo, newest first
+ *		Alembic's _topological_sort: the revisions in remaining, newest first
  *		(downgrade order; reverse it to upgrade).  The walk starts from the
  *		given heads in index order and keeps walking down one branch until the
  *		next revision is still needed by another branch, then switches to the
@@ -41,35 +41,35 @@ int_cmp(const void *a, const void *b)
  *		upward search always finds one (asserted).
  */
 int *
-migr_graph_toposort(MigrGraph *g, const bool *todo_in, const int *heads,
+migr_graph_toposort(MigrGraph *g, const bool *remaining_in, const int *heads,
 					int nheads, int *nout)
 {
 	int			n = g->nrevs;
-	bool	   *todo = palloc(sizeof(bool) * (n + 1));
+	bool	   *remaining = palloc(sizeof(bool) * (n + 1));
 	bool	   *incur = palloc0(sizeof(bool) * (n + 1));
 	int		   *pending = palloc0(sizeof(int) * (n + 1));
 	int		   *cur = palloc(sizeof(int) * (n + 1));
 	int		   *out;
 	int		   *bfs = palloc(sizeof(int) * (n + 1));
 	int			ncur = 0,
-				ntodo = 0,
+				nremaining = 0,
 				nemit = 0,
 				idx = 0;
 
-	memcpy(todo, todo_in, sizeof(bool) * n);
+	memcpy(remaining, remaining_in, sizeof(bool) * n);
 	for (int i = 0; i < n; i++)
 	{
-		if (!todo[i])
+		if (!remaining[i])
 			continue;
-		ntodo++;
+		nremaining++;
 		for (int j = 0; j < g->revs[i].ndown; j++)
-			if (todo[g->revs[i].down[j]])
+			if (remaining[g->revs[i].down[j]])
 				pending[g->revs[i].down[j]]++;
 	}
-	out = palloc(sizeof(int) * (ntodo + 1));
+	out = palloc(sizeof(int) * (nremaining + 1));
 
 	for (int i = 0; i < nheads; i++)
-		if (heads[i] >= 0 && todo[heads[i]] && !incur[heads[i]])
+		if (heads[i] >= 0 && remaining[heads[i]] && !incur[heads[i]])
 		{
 			incur[heads[i]] = true;
 			cur[ncur++] = heads[i];
@@ -101,7 +101,7 @@ migr_graph_toposort(MigrGraph *g, const bool *todo_in, const int *heads,
 				{
 					int			u = x->up[k];
 
-					if (todo[u] && g->mark[u] != ep)
+					if (remaining[u] && g->mark[u] != ep)
 					{
 						g->mark[u] = ep;
 						bfs[qt++] = u;
@@ -119,13 +119,13 @@ migr_graph_toposort(MigrGraph *g, const bool *todo_in, const int *heads,
 
 		/* emit c */
 		out[nemit++] = c;
-		todo[c] = false;
+		remaining[c] = false;
 		incur[c] = false;
 		for (int j = 0; j < r->ndown; j++)
 		{
 			int			d = r->down[j];
 
-			if (!todo[d])
+			if (!remaining[d])
 				continue;
 			pending[d]--;
 			if (incur[d])
@@ -145,9 +145,9 @@ migr_graph_toposort(MigrGraph *g, const bool *todo_in, const int *heads,
 		else
 			cur[idx] = first_add;
 	}
-	Assert(nemit == ntodo);
+	Assert(nemit == nremaining);
 	*nout = nemit;
-	pfree(todo);
+	pfree(remaining);
 	pfree(incur);
 	pfree(pending);
 	pfree(cur);

@@ -192,11 +192,11 @@ parse_downgrade_target(MigrGraph *g, MigrRevList *current, const char *target,
 }
 
 static MigrPlan *
-make_plan(MigrGraph *g, bool *todo, MigrRevList *heads, bool upgrade)
+make_plan(MigrGraph *g, bool *remaining, MigrRevList *heads, bool upgrade)
 {
 	MigrPlan   *plan = palloc0(sizeof(MigrPlan));
 	int			n;
-	int		   *order = migr_graph_toposort(g, todo, heads->v, heads->n, &n);
+	int		   *order = migr_graph_toposort(g, remaining, heads->v, heads->n, &n);
 
 	plan->upgrade = upgrade;
 	plan->nsteps = n;

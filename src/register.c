@@ -15,10 +15,10 @@
 
 #include "access/xact.h"
 #include "catalog.h"
+#include "checks.h"
 #include "checksum.h"
 #include "lib/stringinfo.h"
 #include "migr_errcodes.h"
-#include "parser/parser.h"
 #include "register.h"
 #include "revcheck.h"
 #include "strlist.h"
@@ -158,29 +158,6 @@ differences(MigrStoredRevision *old, MigrNewRevision *rev)
 	return buf.data;
 }
 
-typedef struct BodyContext
-{
-	const char *rev;
-	const char *which;
-	const char *sql;
-} BodyContext;
-
-/* A syntax error points into the body, not into the migr.revision() call. */
-static void
-body_error_callback(void *arg)
-{
-	BodyContext *c = (BodyContext *) arg;
-	int			pos = geterrposition();
-
-	if (pos > 0)
-	{
-		errposition(0);
-		internalerrposition(pos);
-		internalerrquery(c->sql);
-	}
-	errcontext("%s SQL of revision \"%s\"", c->which, c->rev);
-}
-
 /*
  * Parse a body with PostgreSQL's grammar, so that a syntax error is
  * reported at registration (42601) rather than in the middle of an upgrade.
@@ -189,15 +166,7 @@ body_error_callback(void *arg)
 static void
 check_body_syntax(const char *rev, const char *which, const char *sql)
 {
-	BodyContext ctx = {rev, which, sql};
-	ErrorContextCallback cb;
-
-	cb.callback = body_error_callback;
-	cb.arg = &ctx;
-	cb.previous = error_context_stack;
-	error_context_stack = &cb;
-	(void) raw_parser(sql, RAW_PARSE_DEFAULT);
-	error_context_stack = cb.previous;
+	(void) migr_raw_parse(sql, psprintf("%s SQL of revision \"%s\"", which, rev));
 }
 
 /*
