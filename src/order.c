@@ -22,8 +22,8 @@ int_cmp(const void *a, const void *b)
 
 /*
  * migr_graph_toposort
- *		Alembic's _topological_sort (its "todo" set is remaining_in here): the
- *		revisions to order, newest first
+ *		Alembic's _topological_sort (remaining_in is its set of revisions still
+ *		to emit): the revisions to order, newest first
  *		(downgrade order; reverse it to upgrade).  The walk starts from the
  *		given heads in index order and keeps walking down one branch until the
  *		next revision is still needed by another branch, then switches to the
