@@ -34,6 +34,10 @@ SELECT migr.revision('n1', 'ok1', 'x', '', branch_labels => 'head');
 \echo :LAST_ERROR_SQLSTATE
 SELECT migr.revision('n1', 'ok1', 'x', '', branch_labels => 'a b');
 \echo :LAST_ERROR_SQLSTATE
+SELECT migr.revision('-n1', 'ok1', 'x', '');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.revision('n1', 'ok1', 'x', '', depends_on => 'ok1, ok1');
+\echo :LAST_ERROR_SQLSTATE
 -- targets
 SELECT * FROM migr.upgrade('no_such_revision');
 \echo :LAST_ERROR_SQLSTATE
@@ -50,6 +54,8 @@ SELECT * FROM migr.downgrade('-1');
 SELECT * FROM migr.upgrade('+1x');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM migr.upgrade('ok1+99');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM migr.upgrade(repeat('t', 300));
 \echo :LAST_ERROR_SQLSTATE
 -- after all that, the catalog holds just the two good revisions
 SELECT id FROM migr.migration ORDER BY 1;

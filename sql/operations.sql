@@ -84,6 +84,12 @@ SELECT migr.rename_table('order_items', 'users');
 SELECT migr.rename_table('nothing_here', 'nor_here');
 \echo :LAST_ERROR_SQLSTATE
 -- bad arguments
+SELECT migr.alter_column('users', 'email', server_default => $$'x'$$, drop_default => true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.create_foreign_key('order_items', ARRAY['id', 'User Id'], 'users', ARRAY['id']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.create_index('users', ARRAY['email'], name => 'order_items');
+\echo :LAST_ERROR_SQLSTATE
 SELECT migr.add_column(NULL, 'a', 'int');
 \echo :LAST_ERROR_SQLSTATE
 SELECT migr.add_column('users', '', 'int');

@@ -76,5 +76,17 @@ SELECT pg_temp.steps('r1aa-1', 'downgrade');
 -- an id that looks relative is still that id
 SELECT pg_temp.reg('v1-2', 't5gg', 9);
 SELECT pg_temp.steps('v1-2');
+-- "+1" from several current heads is ambiguous
+SELECT pg_temp.steps('+1', 'upgrade');
+\echo :LAST_ERROR_SQLSTATE
+-- with nothing applied, a branch has no head to step down from
+SELECT count(*) FROM migr.stamp('base');
+SELECT pg_temp.steps('s@-1');
+\echo :LAST_ERROR_SQLSTATE
+-- a relative stamp that reaches one revision from two heads
+SELECT pg_temp.reg('w1ww', 'r1ab', 10);
+SELECT pg_temp.reg('w2ww', 'r1ab', 11);
+SELECT * FROM migr.stamp('-1');
+\echo :LAST_ERROR_SQLSTATE
 DROP EXTENSION migr;
 CREATE EXTENSION migr;

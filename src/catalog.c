@@ -131,16 +131,10 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 
-	if (n == 0)
+	/* with no revision registered, the count column never came back */
+	if (strict && (n == 0 || applied_rows != applied_matched))
 	{
-		run("SELECT pg_catalog.count(*) FROM migr.applied",
-			0, NULL, NULL, NULL, !strict, SPI_OK_SELECT);
-		applied_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
-		SPI_freetuptable(SPI_tuptable);
-	}
-	if (strict && applied_rows != applied_matched)
-	{
-		/* some applied revision is not registered: name one */
+		/* some applied revision may not be registered: name one */
 		run("SELECT a.revision FROM migr.applied a"
 			" WHERE NOT EXISTS (SELECT 1 FROM migr.migration m"
 			"                    WHERE m.id OPERATOR(pg_catalog.=) a.revision)"
@@ -221,45 +215,40 @@ migr_catalog_get_revision(MemoryContext into, const char *id)
 }
 
 /*
- * migr_catalog_label_owner
- *		The revision declaring a branch label, or NULL.
+ * migr_catalog_lookup_names
+ *		For each name, in one query: whether a revision has that id, and the
+ *		revision declaring it as a branch label (NULL if none).  Results go
+ *		into caller-provided arrays of length n, strings into "into".
  */
-char *
-migr_catalog_label_owner(MemoryContext into, const char *label)
+void
+migr_catalog_lookup_names(MemoryContext into, char **names, int n,
+						  bool *is_id, char **label_owner)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(label)};
-	char	   *owner = NULL;
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
 
-	run("SELECT l.revision FROM migr.branch_label l"
-		" WHERE l.label OPERATOR(pg_catalog.=) $1",
+	if (n == 0)
+		return;
+	values[0] = migr_text_array(names, n);
+	run("SELECT u.o,"
+		"       EXISTS (SELECT 1 FROM migr.migration m WHERE m.id OPERATOR(pg_catalog.=) u.n),"
+		"       (SELECT l.revision FROM migr.branch_label l WHERE l.label OPERATOR(pg_catalog.=) u.n)"
+		"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(n, o)",
 		1, types, values, NULL, false, SPI_OK_SELECT);
-	if (SPI_processed > 0)
+	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		bool		no_owner;
+		int			k = (int) DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull)) - 1;
+		Datum		owner = SPI_getbinval(tup, td, 3, &no_owner);
 
-		owner = MemoryContextStrdup(into, v);
+		is_id[k] = DatumGetBool(SPI_getbinval(tup, td, 2, &isnull));
+		label_owner[k] = no_owner ? NULL
+			: MemoryContextStrdup(into, TextDatumGetCString(owner));
 	}
 	SPI_freetuptable(SPI_tuptable);
-	return owner;
-}
-
-/*
- * migr_catalog_revision_exists
- *		Whether a revision with this id is registered.
- */
-bool
-migr_catalog_revision_exists(const char *id)
-{
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(id)};
-	bool		found;
-
-	run("SELECT 1 FROM migr.migration m WHERE m.id OPERATOR(pg_catalog.=) $1",
-		1, types, values, NULL, false, SPI_OK_SELECT);
-	found = SPI_processed > 0;
-	SPI_freetuptable(SPI_tuptable);
-	return found;
 }
 
 /*
@@ -642,7 +631,11 @@ migr_catalog_load_snapshot(MemoryContext into, MigrDescRow **rows, int *n,
 	o = migr_cstrings(SPI_getbinval(tup, td, 3, &isnull), &no);
 	d = migr_cstrings(SPI_getbinval(tup, td, 4, &isnull), &nd);
 	if (nk != no || nk != nd)
-		elog(ERROR, "migr.snapshot arrays differ in length");
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migr.snapshot is inconsistent"),
+				 errdetail("Its kinds, objects and definitions arrays differ in length."),
+				 errhint("It was written by hand; the next upgrade, downgrade or stamp that changes something rewrites it.")));
 	*rows = palloc(sizeof(MigrDescRow) * (nk + 1));
 	for (int i = 0; i < nk; i++)
 	{

@@ -75,7 +75,6 @@ typedef struct MigrStepRecord
 
 extern MigrGraph *migr_catalog_load_graph(MemoryContext into, bool strict,
 										  int64 *max_seq);
-extern bool migr_catalog_revision_exists(const char *id);
 extern void migr_catalog_check_acyclic(void);
 extern void migr_catalog_history_details(MigrGraph *g, char **message,
 										 TimestampTz *applied_at,
@@ -83,7 +82,8 @@ extern void migr_catalog_history_details(MigrGraph *g, char **message,
 										 MemoryContext into);
 extern MigrStoredRevision *migr_catalog_get_revision(MemoryContext into, const char *id);
 extern void migr_catalog_store_revision(MigrNewRevision *rev, bool replace);
-extern char *migr_catalog_label_owner(MemoryContext into, const char *label);
+extern void migr_catalog_lookup_names(MemoryContext into, char **names, int n,
+									  bool *is_id, char **label_owner);
 extern MigrBody *migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n,
 										  bool upgrade, MemoryContext into);
 extern void migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,

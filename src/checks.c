@@ -318,12 +318,11 @@ migr_index_columns(Oid indexrelid)
 
 /*
  * migr_find_index_on
- *		An index (unique_only: a unique one) whose key columns are exactly
- *		these, in this order; InvalidOid if none.  Lowest OID first, so the
- *		answer is stable.
+ *		An index whose key columns are exactly these, in this order;
+ *		InvalidOid if none.  Lowest OID first, so the answer is stable.
  */
 Oid
-migr_find_index_on(Oid relid, List *columns, bool unique_only)
+migr_find_index_on(Oid relid, List *columns)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
 	List	   *indexes = RelationGetIndexList(rel);
@@ -335,17 +334,6 @@ migr_find_index_on(Oid relid, List *columns, bool unique_only)
 	{
 		Oid			indexid = lfirst_oid(lc);
 
-		if (unique_only)
-		{
-			HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
-			bool		unique = HeapTupleIsValid(tup) &&
-			((Form_pg_index) GETSTRUCT(tup))->indisunique;
-
-			if (HeapTupleIsValid(tup))
-				ReleaseSysCache(tup);
-			if (!unique)
-				continue;
-		}
 		if (migr_same_names(migr_index_columns(indexid), columns) &&
 			(!OidIsValid(found) || indexid < found))
 			found = indexid;

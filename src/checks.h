@@ -24,7 +24,7 @@ extern bool migr_column_nullable(Oid relid, int attnum);
 extern char *migr_column_default(Oid relid, int attnum);
 extern Oid	migr_lookup_index(Oid relid, const char *idx);
 extern List *migr_index_columns(Oid indexrelid);
-extern Oid	migr_find_index_on(Oid relid, List *columns, bool unique_only);
+extern Oid	migr_find_index_on(Oid relid, List *columns);
 extern bool migr_index_leads_with(Oid relid, List *columns);
 extern Oid	migr_lookup_constraint(Oid relid, const char *con, bool visible_only);
 extern bool migr_has_schema(const char *name);

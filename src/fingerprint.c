@@ -122,6 +122,29 @@
 	"   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped" \
 	"  GROUP BY typ.name"
 
+/*
+ * migr_catalog_path_query
+ *		Run a SELECT over the system catalogs with search_path set to
+ *		pg_catalog, pg_temp for its duration: unqualified names in it resolve
+ *		to the catalogs, and deparsing functions qualify every other name.
+ *		Not read-only, so it sees what the current call just changed.
+ */
+void
+migr_catalog_path_query(const char *sql, int nargs, Oid *types, Datum *values,
+						const char *nulls)
+{
+	int			nest = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	AtEOXact_GUC(true, nest);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "catalog query failed: %s", SPI_result_code_string(rc));
+}
+
 static int
 cmp_rows(const void *a, const void *b)
 {
@@ -149,19 +172,10 @@ migr_describe(Datum schemas, bool schemas_null, int *nrows)
 	Oid			types[1] = {TEXTARRAYOID};
 	Datum		values[1] = {schemas};
 	char		nulls[1] = {schemas_null ? 'n' : ' '};
-	int			nest = NewGUCNestLevel();
-	int			rc;
 	MigrDescRow *rows;
 	MemoryContext callercxt = CurrentMemoryContext;
 
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	/* not read-only: the description must see what this call just changed */
-	rc = SPI_execute_with_args(DESCRIBE_SQL, 1, types, values, nulls, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "describing the schema failed: %s", SPI_result_code_string(rc));
-	AtEOXact_GUC(true, nest);
+	migr_catalog_path_query(DESCRIBE_SQL, 1, types, values, nulls);
 
 	rows = MemoryContextAlloc(callercxt, sizeof(MigrDescRow) * (SPI_processed + 1));
 	for (uint64 i = 0; i < SPI_processed; i++)

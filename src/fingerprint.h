@@ -18,6 +18,8 @@ typedef struct MigrDescRow
 	char	   *definition;
 } MigrDescRow;
 
+extern void migr_catalog_path_query(const char *sql, int nargs, Oid *types,
+									Datum *values, const char *nulls);
 extern MigrDescRow *migr_describe(Datum schemas, bool schemas_null, int *nrows);
 extern char *migr_fingerprint_of(const MigrDescRow *rows, int n);
 extern char *migr_describe_diff(const MigrDescRow *before, int nb,

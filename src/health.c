@@ -25,7 +25,6 @@
 #include "subxact.h"
 #include "target.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
@@ -137,20 +136,11 @@ cmp_findings(const ListCell *a, const ListCell *b)
 	return c;
 }
 
-/* Run a catalog query under search_path = pg_catalog, pg_temp. */
+/* A parameterless catalog query (see migr_catalog_path_query). */
 static void
 catalog_query(const char *sql)
 {
-	int			nest = NewGUCNestLevel();
-	int			rc;
-
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	rc = SPI_execute(sql, false, 0);
-	AtEOXact_GUC(true, nest);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "migr check query failed: %s", SPI_result_code_string(rc));
+	migr_catalog_path_query(sql, 0, NULL, NULL, NULL);
 }
 
 static char *

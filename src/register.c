@@ -180,9 +180,10 @@ void
 migr_register(MigrNewRevision *rev, bool create_date_set)
 {
 	MigrStoredRevision *old;
-	char	   *owner;
-	char	  **edges;
-	int			nedges = 0;
+	char	  **names;
+	bool	   *is_id;
+	char	  **owners;
+	int			nnames;
 	char	   *diff;
 
 	for (int i = 0; i < MIGR_NCHECKS; i++)
@@ -193,34 +194,51 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 	if (!create_date_set)
 		rev->create_date = old ? old->create_date : GetCurrentTransactionStartTimestamp();
 
+	/*
+	 * Everything the checks below need to know about names, in one query:
+	 * the id, the labels, the dependencies and the parents, in that order.
+	 */
+	nnames = 1 + rev->nlabels + rev->ndeps + rev->nrevises;
+	names = palloc(sizeof(char *) * nnames);
+	is_id = palloc0(sizeof(bool) * nnames);
+	owners = palloc0(sizeof(char *) * nnames);
+	names[0] = rev->id;
+	memcpy(names + 1, rev->labels, sizeof(char *) * rev->nlabels);
+	memcpy(names + 1 + rev->nlabels, rev->deps, sizeof(char *) * rev->ndeps);
+	memcpy(names + 1 + rev->nlabels + rev->ndeps, rev->revises, sizeof(char *) * rev->nrevises);
+	migr_catalog_lookup_names(CurrentMemoryContext, names, nnames, is_id, owners);
+
 	/* a revision id must not be taken by a branch label, nor vice versa */
-	owner = migr_catalog_label_owner(CurrentMemoryContext, rev->id);
-	if (owner)
+	if (owners[0])
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("revision id \"%s\" is already used as a branch label by revision \"%s\"",
-						rev->id, owner)));
+						rev->id, owners[0])));
 	for (int i = 0; i < rev->nlabels; i++)
 	{
-		if (strcmp(rev->labels[i], rev->id) == 0 ||
-			migr_catalog_revision_exists(rev->labels[i]))
+		int			k = 1 + i;
+
+		if (strcmp(rev->labels[i], rev->id) == 0 || is_id[k])
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("branch label \"%s\" is already used as a revision id", rev->labels[i])));
-		owner = migr_catalog_label_owner(CurrentMemoryContext, rev->labels[i]);
-		if (owner && strcmp(owner, rev->id) != 0)
+		if (owners[k] && strcmp(owners[k], rev->id) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("branch label \"%s\" is already used by revision \"%s\"",
-							rev->labels[i], owner)));
+							rev->labels[i], owners[k])));
 	}
 
 	/* depends_on may name a branch label: store the revision declaring it */
 	for (int i = 0; i < rev->ndeps; i++)
 	{
-		owner = migr_catalog_label_owner(CurrentMemoryContext, rev->deps[i]);
-		if (owner)
-			rev->deps[i] = owner;
+		int			k = 1 + rev->nlabels + i;
+
+		if (owners[k])
+		{
+			rev->deps[i] = owners[k];
+			is_id[k] = true;	/* the declaring revision is registered */
+		}
 		for (int j = 0; j < i; j++)
 			if (strcmp(rev->deps[j], rev->deps[i]) == 0)
 				ereport(ERROR,
@@ -228,35 +246,33 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 						 errmsg("dependency \"%s\" is listed twice", rev->deps[i])));
 	}
 
-	/* self references and cycles */
-	edges = palloc(sizeof(char *) * (rev->nrevises + rev->ndeps + 1));
+	/* self references */
 	for (int i = 0; i < rev->nrevises; i++)
-	{
 		if (strcmp(rev->revises[i], rev->id) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_RECURSION),
 					 errmsg("revision \"%s\" cannot revise itself", rev->id)));
-		edges[nedges++] = rev->revises[i];
-	}
 	for (int i = 0; i < rev->ndeps; i++)
-	{
 		if (strcmp(rev->deps[i], rev->id) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_RECURSION),
 					 errmsg("revision \"%s\" cannot depend on itself", rev->id)));
-		edges[nedges++] = rev->deps[i];
-	}
 
 	/* unknown parents are refused at once outside a transaction block */
 	if (!IsTransactionBlock())
-		for (int i = 0; i < nedges; i++)
-			if (!migr_catalog_revision_exists(edges[i]))
+		for (int k = 1 + rev->nlabels; k < nnames; k++)
+			if (!is_id[k])
+			{
+				bool		dep = k < 1 + rev->nlabels + rev->ndeps;
+
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_OBJECT),
 						 errmsg("revision \"%s\" %s \"%s\", which is not registered",
-								rev->id, i < rev->nrevises ? "revises" : "depends on",
-								edges[i]),
+								rev->id, dep ? "depends on" : "revises", names[k]),
 						 errhint("Register the revisions in order, or register them all inside one transaction, where references are checked at commit.")));
+			}
+
+	/* cycles: the triggers on migr.migration_edge refuse the closing edge */
 
 	if (old)
 	{
@@ -283,8 +299,6 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 					 errhint("An applied revision cannot change; register a new revision instead.")));
 		}
 	}
-
-	/* cycles: the migration_edge_no_cycle trigger refuses the closing edge */
 
 	if (old)
 		ereport(NOTICE,

@@ -187,7 +187,7 @@ migr_has_index_on(PG_FUNCTION_ARGS)
 	Oid			relid = migr_lookup_table(name_arg(fcinfo, 0, "table name"), true);
 	List	   *cols = names_arg(fcinfo, 1, "column names", true);
 
-	PG_RETURN_BOOL(OidIsValid(relid) && OidIsValid(migr_find_index_on(relid, cols, false)));
+	PG_RETURN_BOOL(OidIsValid(relid) && OidIsValid(migr_find_index_on(relid, cols)));
 }
 
 /* migr.index_columns(tbl text, idx text) RETURNS text[] */

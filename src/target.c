@@ -49,11 +49,6 @@ migr_target_begin(const char *target)
 	migr_check_target_syntax(target);
 }
 
-const char *
-migr_target_current(void)
-{
-	return cur_target;
-}
 
 static int	revision_for_ident(MigrGraph *g, const char *rid,
 							   const char *check_branch, bool *failed);

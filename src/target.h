@@ -30,7 +30,6 @@ typedef struct MigrRevList
 
 /* target.c: resolution */
 extern void migr_target_begin(const char *target);
-extern const char *migr_target_current(void);
 extern MigrRevList *migr_rl_new(void);
 extern void migr_rl_push(MigrRevList *l, int v);
 extern MigrRevList *migr_rl_from(const int *v, int n);
