@@ -224,17 +224,33 @@ void
 migr_catalog_lookup_names(MemoryContext into, char **names, int n,
 						  bool *is_id, char **label_owner)
 {
-	Oid			types[1] = {TEXTARRAYOID};
+	/* registration runs this once per revision: plan it once per backend */
+	static SPIPlanPtr plan = NULL;
 	Datum		values[1];
+	int			rc;
 
 	if (n == 0)
 		return;
+	if (plan == NULL)
+	{
+		Oid			types[1] = {TEXTARRAYOID};
+		SPIPlanPtr	p = SPI_prepare("SELECT u.o,"
+									"       EXISTS (SELECT 1 FROM migr.migration m"
+									"                WHERE m.id OPERATOR(pg_catalog.=) u.n),"
+									"       (SELECT l.revision FROM migr.branch_label l"
+									"         WHERE l.label OPERATOR(pg_catalog.=) u.n)"
+									"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(n, o)",
+									1, types);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare the name look-up: %s",
+				 SPI_result_code_string(SPI_result));
+		plan = p;
+	}
 	values[0] = migr_text_array(names, n);
-	run("SELECT u.o,"
-		"       EXISTS (SELECT 1 FROM migr.migration m WHERE m.id OPERATOR(pg_catalog.=) u.n),"
-		"       (SELECT l.revision FROM migr.branch_label l WHERE l.label OPERATOR(pg_catalog.=) u.n)"
-		"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(n, o)",
-		1, types, values, NULL, false, SPI_OK_SELECT);
+	rc = SPI_execute_plan(plan, values, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
