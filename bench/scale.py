@@ -611,7 +611,7 @@ def fmt(s):
 def failure_text(res):
     out, cap = res.failure
     if out.kind == "timeout":
-        return "> %d s (timed out)" % cap
+        return "> %d s (timed out; cancelled after %.1f s)" % (cap, out.seconds)
     if out.kind == "killed":
         return "> %.0f s (killed: ignored cancellation)" % out.seconds
     return "error %s after %s: %s" % (out.sqlstate, fmt(out.seconds), out.message)
@@ -668,12 +668,15 @@ def report(sizes, started, header):
             print("| %s | %d | %s | %s–%s | %d |" % (name, n, fmt(r.median()), fmt(min(r.times)),
                                                     fmt(max(r.times)), len(r.times)))
     if MEMORY:
-        print("\nPeak memory of upgrade() from base (shape 7), per round:\n")
-        print("| size | private memory peak (RssAnon) | per revision | VmHWM growth (with shared buffers) |")
-        print("|---|---|---|---|")
+        print("\nPeak memory of upgrade() from base (shape 7):\n")
+        print("| size | private memory peak (RssAnon), median | per revision | range | VmHWM growth (with shared buffers), median | n |")
+        print("|---|---|---|---|---|---|")
         for n, rows in sorted(MEMORY.items()):
-            for anon, hwm in rows:
-                print("| %d | %.1f MB | %.2f kB | %.1f MB |" % (n, anon / 1024, anon / n, hwm / 1024))
+            anon = [a for a, _ in rows]
+            hwm = [h for _, h in rows]
+            print("| %d | %.1f MB | %.2f kB | %.1f–%.1f MB | %.1f MB | %d |"
+                  % (n, statistics.median(anon) / 1024, statistics.median(anon) / n,
+                     min(anon) / 1024, max(anon) / 1024, statistics.median(hwm) / 1024, len(rows)))
     if INTERRUPTS:
         print("\nInterruptibility (shape 6), statement_timeout = 1s:\n")
         print("| call | shape | size | ended after | how | next statement |")
@@ -683,7 +686,8 @@ def report(sizes, started, header):
                    "killed": "not cancelled; killed %d s after the cancel request" % ARGS.interrupt_kill,
                    "error": "error %s: %s" % (out.sqlstate, out.message)}[out.kind]
             print("| %s | %s | %d | %s | %s | %s |" % (name, shape, n, fmt(out.seconds), how, nxt))
-    print("\n(total run time %.0f s)" % (time.monotonic() - started))
+    print("\n(total run time %.0f s; load average at the end %s)"
+          % (time.monotonic() - started, " ".join("%.2f" % x for x in os.getloadavg())))
 
 
 def main():
@@ -696,9 +700,9 @@ def main():
     p.add_argument("--cap", type=int, default=30, help="seconds allowed per call")
     p.add_argument("--reg-cap", type=int, default=90, help="seconds allowed per registration")
     p.add_argument("--long", type=int, default=15, help="a measurement slower than this runs once")
-    p.add_argument("--kill-after", type=int, default=15,
+    p.add_argument("--kill-after", type=int, default=5,
                    help="seconds a backend may ignore cancellation before SIGKILL")
-    p.add_argument("--interrupt-kill", type=int, default=20,
+    p.add_argument("--interrupt-kill", type=int, default=10,
                    help="the same for shape 6 (statement_timeout 1s)")
     p.add_argument("--no-kill", action="store_true", help="never kill a backend; wait for it")
     p.add_argument("--keep", action="store_true", help="keep the scale_* databases")
