@@ -112,6 +112,7 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 		Datum		v[10];
 		bool		isnull[10];
 
+		CHECK_FOR_INTERRUPTS();
 		/* one deform per row: SPI_getbinval per column is quadratic in columns */
 		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, isnull);
 		in[i].id = TextDatumGetCString(v[0]);

@@ -371,6 +371,7 @@ migr_history(PG_FUNCTION_ARGS)
 	applied_at_null = palloc(sizeof(bool) * (g->nrevs + 1));
 	migr_catalog_history_details(g, message, applied_at, applied_at_null, outer);
 
+	migr_graph_inherit_labels(g);
 	all = palloc(sizeof(bool) * (g->nrevs + 1));
 	for (int i = 0; i < g->nrevs; i++)
 		all[i] = true;
