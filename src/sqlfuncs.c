@@ -34,7 +34,6 @@ PG_FUNCTION_INFO_V1(migr_plan);
 PG_FUNCTION_INFO_V1(migr_current);
 PG_FUNCTION_INFO_V1(migr_heads);
 PG_FUNCTION_INFO_V1(migr_history);
-PG_FUNCTION_INFO_V1(migr_check_acyclic);
 
 static char *
 text_arg(FunctionCallInfo fcinfo, int n)
@@ -406,19 +405,4 @@ migr_history(PG_FUNCTION_ARGS)
 	}
 	finish_spi();
 	return (Datum) 0;
-}
-
-/*
- * migr.check_acyclic() RETURNS void
- *
- * Used by the trigger on migr.migration_edge when a statement writes many
- * edges (a restore): one linear check of the whole graph.
- */
-Datum
-migr_check_acyclic(PG_FUNCTION_ARGS)
-{
-	connect_spi();
-	migr_catalog_check_acyclic();
-	finish_spi();
-	PG_RETURN_VOID();
 }
