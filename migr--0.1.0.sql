@@ -149,7 +149,48 @@ COMMENT ON FUNCTION migr.event_append_only() IS 'Refuses UPDATE and DELETE on mi
 CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON migr.event
     FOR EACH STATEMENT EXECUTE FUNCTION migr.event_append_only();
 
+-- What the whole graph says, kept for the common calls (src/summary.c): a
+-- no-op upgrade and migr.current() read this row instead of loading every
+-- revision.  Upgrade, downgrade and stamp write it; any write to the tables
+-- it summarises marks it stale, and a stale or missing row means "load the
+-- graph".
+CREATE TABLE migr.summary (
+    singleton       bool    NOT NULL DEFAULT true,
+    fresh           bool    NOT NULL,
+    pending         int8    NOT NULL,
+    graph_heads     int4    NOT NULL,
+    current_heads   text[]  NOT NULL,
+    CONSTRAINT summary_pkey PRIMARY KEY (singleton),
+    CONSTRAINT summary_singleton_check CHECK (singleton)
+);
+COMMENT ON TABLE migr.summary IS 'The graph''s verdicts kept for no-op upgrades and migr.current(); stale after any catalog write.';
+COMMENT ON COLUMN migr.summary.pending IS 'Registered revisions that are not applied.';
+COMMENT ON COLUMN migr.summary.current_heads IS 'migr.current(), in order.';
+
+CREATE FUNCTION migr.summary_stale() RETURNS trigger
+AS 'MODULE_PATHNAME', 'migr_summary_stale'
+LANGUAGE C;
+COMMENT ON FUNCTION migr.summary_stale() IS 'Marks migr.summary stale after a write to the tables it summarises.';
+CREATE TRIGGER migration_summary_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migr.migration
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.summary_stale();
+CREATE TRIGGER migration_edge_summary_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migr.migration_edge
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.summary_stale();
+CREATE TRIGGER branch_label_summary_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migr.branch_label
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.summary_stale();
+CREATE TRIGGER applied_summary_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migr.applied
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.summary_stale();
+-- migr's own triggers fire even under session_replication_role = replica,
+-- which would otherwise let a write slip past them.
+ALTER TABLE migr.migration ENABLE ALWAYS TRIGGER migration_summary_stale;
+ALTER TABLE migr.migration_edge ENABLE ALWAYS TRIGGER migration_edge_summary_stale;
+ALTER TABLE migr.branch_label ENABLE ALWAYS TRIGGER branch_label_summary_stale;
+ALTER TABLE migr.applied ENABLE ALWAYS TRIGGER applied_summary_stale;
+ALTER TABLE migr.migration_edge ENABLE ALWAYS TRIGGER migration_edge_no_cycle_insert;
+ALTER TABLE migr.migration_edge ENABLE ALWAYS TRIGGER migration_edge_no_cycle_update;
+ALTER TABLE migr.event ENABLE ALWAYS TRIGGER event_append_only;
+
 SELECT pg_catalog.pg_extension_config_dump('migr.migration', '');
+SELECT pg_catalog.pg_extension_config_dump('migr.summary', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.migration_edge', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.branch_label', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.applied', '');
@@ -158,10 +199,10 @@ SELECT pg_catalog.pg_extension_config_dump('migr.event_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.snapshot', '');
 
 REVOKE ALL ON migr.migration, migr.migration_edge, migr.branch_label,
-              migr.applied, migr.event, migr.snapshot FROM PUBLIC;
+              migr.applied, migr.event, migr.snapshot, migr.summary FROM PUBLIC;
 REVOKE ALL ON SEQUENCE migr.event_id_seq FROM PUBLIC;
 GRANT SELECT ON migr.migration, migr.migration_edge, migr.branch_label,
-                migr.applied, migr.event, migr.snapshot TO PUBLIC;
+                migr.applied, migr.event, migr.snapshot, migr.summary TO PUBLIC;
 
 --
 -- SQL API

@@ -21,6 +21,7 @@
 #include "register.h"
 #include "revcheck.h"
 #include "strlist.h"
+#include "summary.h"
 #include "target.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -125,9 +126,16 @@ run_plan(FunctionCallInfo fcinfo, bool upgrade)
 	InitMaterializedSRF(fcinfo, 0);
 	connect_spi();
 	migr_lock_acquire();
+	/* the common deploy: nothing to do, known without loading the graph */
+	if (upgrade && migr_summary_noop_upgrade(target))
+	{
+		finish_spi();
+		return (Datum) 0;
+	}
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	plan = upgrade ? migr_plan_upgrade(g, target) : migr_plan_downgrade(g, target);
 	migr_apply_plan(g, max_seq, plan, rsinfo);
+	migr_summary_write(g);
 	finish_spi();
 	return (Datum) 0;
 }
@@ -173,6 +181,7 @@ migr_stamp(PG_FUNCTION_ARGS)
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	after = migr_stamp_applied_set(g, target);
 	migr_apply_stamp(g, max_seq, after, rsinfo);
+	migr_summary_write(g);
 	finish_spi();
 	return (Datum) 0;
 }
@@ -300,8 +309,22 @@ migr_current(PG_FUNCTION_ARGS)
 	int			n;
 	int		   *heads;
 
+	MigrSummary sum;
+
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	connect_spi();
+	if (migr_summary_read(outer, &sum))
+	{
+		for (int i = 0; i < sum.ncurrent; i++)
+		{
+			Datum		v = CStringGetTextDatum(sum.current_heads[i]);
+			bool		isnull = false;
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+		}
+		finish_spi();
+		return (Datum) 0;
+	}
 	g = migr_catalog_load_graph(outer, false, &max_seq);
 	heads = migr_graph_current_heads(g, &n);
 	put_ids(rsinfo, g, heads, n);
