@@ -10,7 +10,9 @@
  *	  less left to explore makes registration cheap in either order: when
  *	  revisions come oldest first nothing is above R yet, and when they come
  *	  newest first nothing is below T yet, so one side runs dry at once.
- *	  Each step is one index probe through a saved plan.
+ *	  Each step is one index probe through a saved plan.  migr.revision()
+ *	  checks its edges the same way before it inserts them, and tells the
+ *	  trigger so, which spares reading them back from the transition table.
  *
  *	  A statement that writes many edges (a restore's COPY) is checked once,
  *	  over the whole table, by migr_catalog_check_acyclic().
@@ -24,6 +26,7 @@
 #include "catalog.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "cycle.h"
 #include "executor/spi.h"
 #include "graph.h"
 #include "miscadmin.h"
@@ -54,6 +57,9 @@ typedef struct Side
 static SPIPlanPtr below_plan = NULL;	/* what an id revises or depends on */
 static SPIPlanPtr above_plan = NULL;	/* what revises or depends on an id */
 
+/* set while migr inserts edges it has checked already */
+static bool skip_trigger = false;
+
 static SPIPlanPtr
 keep_plan(const char *sql)
 {
@@ -76,6 +82,17 @@ push(Side *s, const char *id)
 			: palloc(sizeof(char *) * s->cap);
 	}
 	s->queue[s->tail++] = pstrdup(id);
+}
+
+static void
+prepare_plans(void)
+{
+	if (below_plan == NULL)
+		below_plan = keep_plan("SELECT e.target FROM migr.migration_edge e"
+							   " WHERE e.revision OPERATOR(pg_catalog.=) $1");
+	if (above_plan == NULL)
+		above_plan = keep_plan("SELECT e.revision FROM migr.migration_edge e"
+							   " WHERE e.target OPERATOR(pg_catalog.=) $1");
 }
 
 /*
@@ -144,6 +161,44 @@ closes_cycle(const char *revision, const char *target)
 	}
 }
 
+static void
+cycle_error(const char *revision, const char *target, bool parent)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_RECURSION),
+			 errmsg("revision \"%s\" would create a cycle in the revision graph",
+					revision),
+			 errdetail("Revision \"%s\", which it would %s, already descends from it.",
+					   target, parent ? "revise" : "depend on")));
+}
+
+/*
+ * migr_refuse_cycle
+ *		Before migr stores the edge revision -> target (revision revises
+ *		target, or depends on it when parent is false): raise 42P19 if the
+ *		edges already stored lead from target down to revision.  The caller
+ *		is connected to SPI.
+ */
+void
+migr_refuse_cycle(const char *revision, const char *target, bool parent)
+{
+	prepare_plans();
+	if (closes_cycle(revision, target))
+		cycle_error(revision, target, parent);
+}
+
+/*
+ * migr_cycle_trigger_skip
+ *		Tell the trigger that the edges the next statement inserts were
+ *		checked with migr_refuse_cycle().  The caller resets it when the
+ *		statement ends, also on error.
+ */
+void
+migr_cycle_trigger_skip(bool skip)
+{
+	skip_trigger = skip;
+}
+
 /*
  * migr.edge_no_cycle() RETURNS trigger
  *
@@ -163,18 +218,14 @@ migr_edge_no_cycle(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || trigdata->tg_newtable == NULL)
 		elog(ERROR, "migr.edge_no_cycle() must be called as a statement trigger with a transition table");
+	if (skip_trigger)
+		return PointerGetDatum(NULL);
 
 	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
 	if ((rc = SPI_register_trigger_data(trigdata)) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed: %s", SPI_result_code_string(rc));
-	if (below_plan == NULL)
-		below_plan = keep_plan("SELECT e.target FROM migr.migration_edge e"
-							   " WHERE e.revision OPERATOR(pg_catalog.=) $1");
-	if (above_plan == NULL)
-		above_plan = keep_plan("SELECT e.revision FROM migr.migration_edge e"
-							   " WHERE e.target OPERATOR(pg_catalog.=) $1");
-
+	prepare_plans();
 	rc = SPI_execute("SELECT revision, kind, target FROM new_edges", false, MANY_EDGES + 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the new edges: %s", SPI_result_code_string(rc));
@@ -198,12 +249,7 @@ migr_edge_no_cycle(PG_FUNCTION_ARGS)
 		SPI_freetuptable(SPI_tuptable);
 		for (uint64 i = 0; i < n; i++)
 			if (closes_cycle(rev[i], target[i]))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_RECURSION),
-						 errmsg("revision \"%s\" would create a cycle in the revision graph",
-								rev[i]),
-						 errdetail("Revision \"%s\", which it would %s, already descends from it.",
-								   target[i], kind[i][0] == 'p' ? "revise" : "depend on")));
+				cycle_error(rev[i], target[i], kind[i][0] == 'p');
 	}
 	if ((rc = SPI_finish()) != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
