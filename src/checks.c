@@ -119,6 +119,7 @@ migr_split_name(const char *str)
 	{
 		char	   *name;
 
+		CHECK_FOR_INTERRUPTS();
 		if (*p == '"')
 		{
 			StringInfoData buf;

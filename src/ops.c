@@ -416,6 +416,7 @@ collect_columns(Node *node, List **cols)
 
 			foreach(lc, *cols)
 			{
+				CHECK_FOR_INTERRUPTS();
 				if (strcmp(lfirst(lc), strVal(last)) == 0)
 					return false;
 			}
