@@ -366,8 +366,11 @@ migr_parse_type(const char *type, Oid *typid, int32 *typmod)
 	char	   *name;
 	Oid			nspid;
 
-	DeconstructQualifiedName(tn->names, &schema, &name);
-	if (tn->pct_type || schema == NULL ||
+	if (tn->names != NIL && !tn->pct_type)
+		DeconstructQualifiedName(tn->names, &schema, &name);
+	else
+		schema = name = NULL;
+	if (schema == NULL ||
 		!schema_of_name(NULL, schema, &nspid) || !OidIsValid(nspid) ||
 		pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) == ACLCHECK_OK)
 	{
