@@ -641,8 +641,11 @@ migr_op_rename_table(const char *tbl, const char *new_name)
 								migr_qualified_table(relid), quote_identifier(new_name)));
 	}
 	if (list_length(names) > 1)
-		existing = migr_lookup_table(quote_qualified_identifier(strVal(list_nth(names, list_length(names) - 2)),
-																 new_name), false);
+	{
+		char	   *schema = strVal(list_nth(names, list_length(names) - 2));
+
+		existing = migr_lookup_table(quote_qualified_identifier(schema, new_name), false);
+	}
 	else
 	{
 		existing = migr_lookup_table(quote_identifier(new_name), false);
