@@ -309,6 +309,22 @@ gather_findings(void)
 			psprintf("%s. Deletes and updates on the referenced table scan \"%s\"; migr.create_foreign_key() adds the index.",
 					 value(i, 3), value(i, 1)));
 
+	/* indexes a failed CREATE INDEX CONCURRENTLY or REINDEX left invalid */
+	catalog_query("SELECT n.nspname || '.' || ci.relname, n.nspname || '.' || c.relname,"
+				  "       quote_ident(n.nspname) || '.' || quote_ident(ci.relname)"
+				  "  FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid"
+				  "  JOIN pg_class c ON c.oid = i.indrelid"
+				  "  JOIN pg_namespace n ON n.oid = ci.relnamespace"
+				  " WHERE NOT i.indisvalid"
+				  "   AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema'])"
+				  "   AND n.nspname !~ '^pg_(toast_)?temp_'"
+				  " ORDER BY n.nspname COLLATE pg_catalog.\"C\", ci.relname COLLATE pg_catalog.\"C\"");
+	for (uint64 i = 0; i < SPI_processed; i++)
+		add(&findings, 0, "invalid_index", NULL,
+			psprintf("index \"%s\" on \"%s\" is invalid", value(i, 1), value(i, 2)),
+			psprintf("A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed, was cancelled or is still running: queries do not use the index, but writes may still maintain it. Drop it (DROP INDEX %s) and create it again, or rebuild it (REINDEX INDEX %s).",
+					 value(i, 3), value(i, 3)));
+
 	/* irreversible revisions */
 	for (int i = 0; i < g->nrevs; i++)
 		if (g->revs[i].irreversible)
