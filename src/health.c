@@ -143,6 +143,8 @@ cmp_findings(const ListCell *a, const ListCell *b)
 		c = strcmp(x->code, y->code);
 	if (c == 0)
 		c = strcmp(x->revision ? x->revision : "", y->revision ? y->revision : "");
+	if (c == 0)
+		c = strcmp(x->message, y->message);
 	return c;
 }
 
@@ -290,14 +292,14 @@ gather_findings(void)
 			pstrdup("migr records one at the end of every upgrade, downgrade or stamp that changes something."));
 
 	/* foreign keys without an index on their referencing columns */
-	catalog_query("SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), co.conname,"
+	catalog_query("SELECT n.nspname || '.' || c.relname, co.conname,"
 				  "       pg_get_constraintdef(co.oid)"
 				  "  FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid"
 				  "  JOIN pg_namespace n ON n.oid = c.relnamespace"
 				  " WHERE co.contype = 'f'"
 				  "   AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', 'migr'])"
 				  "   AND NOT EXISTS ("
-				  "       SELECT 1 FROM pg_index i WHERE i.indrelid = co.conrelid"
+				  "       SELECT 1 FROM pg_index i WHERE i.indrelid = co.conrelid AND i.indisvalid"
 				  "          AND array_to_string((i.indkey::int2[])[0:cardinality(co.conkey) - 1], ',')"
 				  "              = array_to_string(co.conkey, ','))"
 				  " ORDER BY n.nspname COLLATE pg_catalog.\"C\", c.relname COLLATE pg_catalog.\"C\","
