@@ -84,6 +84,7 @@ typedef struct MigrGraph
 	int		   *realheads;
 	int			nbases;			/* no parent */
 	int		   *bases;
+	Oid			caller;			/* role that loaded it (catalog.c records it) */
 	/* scratch space for traversals */
 	uint32	   *mark;
 	uint32		epoch;
