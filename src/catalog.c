@@ -392,7 +392,8 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 /*
  * migr_catalog_load_bodies
  *		The upgrade (or downgrade) SQL, checksum, checks and registering role
- *		of each revision in revs, in one query, copied into "into"; out[i] belongs to revs[i].
+ *		of each revision in revs, in one query, copied into "into"; out[i]
+ *		belongs to revs[i].
  */
 MigrBody *
 migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,

@@ -9,7 +9,7 @@
  *	    verify_down  after downgrade; false: MG005, all rolled back
  *	  NULL counts as "not true" for all four.
  *
- *	  Two modes.  upgrade, downgrade and stamp evaluate checks as the
+ *	  Two modes.  upgrade and downgrade evaluate checks as the
  *	  calling role, keeping their effects, since the caller asked for them
  *	  to run (migr_eval_check).  Everything else that looks at a check
  *	  (migr.plan's would_skip, migr.check's verify) only reads
@@ -136,7 +136,7 @@ eval_query(const char *rev, MigrCheckKind kind, const char *expr, bool read_only
 
 /*
  * migr_eval_check
- *		Evaluate a check for upgrade, downgrade or stamp: as the current
+ *		Evaluate a check for upgrade or downgrade: as the current
  *		user, effects kept; true only for a non-NULL true.
  */
 bool
