@@ -60,8 +60,8 @@ DELETE FROM migr.event;
 \echo :LAST_ERROR_SQLSTATE
 SELECT nextval('migr.event_id_seq');
 \echo :LAST_ERROR_SQLSTATE
--- an error inside migr's catalog write (the edge trigger refuses a cycle)
--- leaves the caller's identity as it was
+-- an error inside migr's catalog write (a cycle, refused while the revision
+-- is stored) leaves the caller's identity as it was
 SELECT migr.revision('cy1', NULL, 'cycle 1', '', '', create_date => '2024-02-01 00:00:00+00');
 SELECT migr.revision('cy2', 'cy1', 'cycle 2', '', '', create_date => '2024-02-02 00:00:00+00');
 SELECT migr.revision('cy1', 'cy2', 'cycle 1', '', '', create_date => '2024-02-01 00:00:00+00');
