@@ -101,12 +101,26 @@ init_state(RunState *st, MigrGraph *g, int64 max_seq, ReturnSetInfo *rsinfo,
 static char *
 heads_string(RunState *st)
 {
-	StringInfoData buf;
+	size_t		len = 1;
+	char	   *out,
+			   *p;
 
-	initStringInfo(&buf);
+	/* sized exactly: one per step, and a StringInfo starts at 1 kB */
 	for (int i = 0; i < st->nheads; i++)
-		appendStringInfo(&buf, "%s%s", i ? "," : "", st->g->revs[st->heads[i]].id);
-	return buf.data;
+		len += strlen(st->g->revs[st->heads[i]].id) + 1;
+	p = out = palloc(len);
+	for (int i = 0; i < st->nheads; i++)
+	{
+		const char *id = st->g->revs[st->heads[i]].id;
+		size_t		n = strlen(id);
+
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, id, n);
+		p += n;
+	}
+	*p = '\0';
+	return out;
 }
 
 /* Rebuild the ordered list of current heads after rev's step. */
@@ -365,7 +379,9 @@ do_step(RunState *st, int x, bool upgrade, const char *operation,
 	rec->operation = operation;
 	rec->now_applied = upgrade;
 	rec->checksum = checksum;
-	rec->heads_before = heads_string(st);
+	/* the heads before a step are the heads after the previous one */
+	rec->heads_before = st->nrec > 1 ? st->rec[st->nrec - 2].heads_after
+		: heads_string(st);
 
 	start = GetCurrentTimestamp();
 	if (sql != NULL)
@@ -384,7 +400,16 @@ do_step(RunState *st, int x, bool upgrade, const char *operation,
 	rec->started_at = start;
 	rec->duration_us = end - start;
 	rec->heads_after = heads_string(st);
-	emit_row(st, r->id, operation, rec->duration_us);
+	if (stepcxt)
+	{
+		/* the row's values are copied into the result: build them per step */
+		old = MemoryContextSwitchTo(stepcxt);
+		emit_row(st, r->id, operation, rec->duration_us);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(stepcxt);
+	}
+	else
+		emit_row(st, r->id, operation, rec->duration_us);
 }
 
 static void
