@@ -15,7 +15,7 @@
  *	  trigger so, which spares reading them back from the transition table.
  *
  *	  A statement that writes many edges (a restore's COPY) is checked once,
- *	  over the whole table, by migr_catalog_check_acyclic().
+ *	  over the whole table, with Kahn's algorithm (migr_order_or_cycle()).
  *
  * IDENTIFICATION
  *	  src/cycle.c
@@ -23,7 +23,6 @@
  */
 #include "postgres.h"
 
-#include "catalog.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "cycle.h"
@@ -203,6 +202,72 @@ migr_cycle_trigger_skip(bool skip)
 	skip_trigger = skip;
 }
 
+typedef struct NameNode
+{
+	char		key[MIGR_MAX_ID_LEN + 1];
+	int			idx;
+} NameNode;
+
+static const char *
+node_name(int node, void *arg)
+{
+	return ((char **) arg)[node];
+}
+
+/*
+ * Raise 42P19 if the stored edges contain a cycle: one linear pass over the
+ * whole table, for statements that write many edges (a restore).
+ */
+static void
+check_whole_table(void)
+{
+	HASHCTL		ctl;
+	HTAB	   *names;
+	uint64		n;
+	int			nnodes = 0;
+	int		   *first,
+			   *then;
+	char	  **label;
+	int			rc;
+
+	rc = SPI_execute("SELECT e.revision, e.target FROM migr.migration_edge e", false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read migr.migration_edge: %s", SPI_result_code_string(rc));
+	n = SPI_processed;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = MIGR_MAX_ID_LEN + 1;
+	ctl.entrysize = sizeof(NameNode);
+	ctl.hcxt = CurrentMemoryContext;
+	names = hash_create("migr edge names", Max(n, 16), &ctl,
+						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	first = palloc(sizeof(int) * (n + 1));
+	then = palloc(sizeof(int) * (n + 1));
+	label = palloc(sizeof(char *) * (2 * n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		for (int k = 0; k < 2; k++)
+		{
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, k + 1);
+			bool		found;
+			NameNode   *node = hash_search(names, v, HASH_ENTER, &found);
+
+			if (!found)
+			{
+				node->idx = nnodes;
+				label[nnodes++] = v;
+			}
+			/* an edge revision -> target: the target comes first */
+			if (k == 0)
+				then[i] = node->idx;
+			else
+				first[i] = node->idx;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	(void) migr_order_or_cycle(nnodes, (int) n, first, then, node_name, label);
+}
+
 /*
  * migr.edge_no_cycle() RETURNS trigger
  *
@@ -237,7 +302,7 @@ migr_edge_no_cycle(PG_FUNCTION_ARGS)
 	if (n > MANY_EDGES)
 	{
 		SPI_freetuptable(SPI_tuptable);
-		migr_catalog_check_acyclic();
+		check_whole_table();
 	}
 	else
 	{

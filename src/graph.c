@@ -77,73 +77,115 @@ migr_graph_lookup(MigrGraph *g, const char *name, bool *is_label)
 }
 
 /*
- * Report a cycle: the revisions Kahn's algorithm could not order.
+ * migr_order_or_cycle
+ *		Kahn's algorithm over nodes 0..n-1 and the edges first[e] -> then[e]
+ *		(first[e] must come before then[e]).  Returns the nodes in an order
+ *		that respects every edge, palloc'd.  When there is none, raises 42P19
+ *		naming (up to ten of) the nodes left over, which lie on a cycle or
+ *		above one; name(i, arg) gives node i's name.  Linear in nodes and
+ *		edges: the one cycle finder, for the loaded graph and for the edge
+ *		table a restore writes.
  */
-static void
-report_cycle(MigrGraph *g, const int *indeg)
+int *
+migr_order_or_cycle(int n, int nedges, const int *first, const int *then,
+					const char *(*name) (int node, void *arg), void *arg)
 {
-	StringInfoData buf;
-	int			shown = 0;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < g->nrevs; i++)
-	{
-		if (indeg[i] == 0)
-			continue;
-		if (shown == 10)
-		{
-			appendStringInfoString(&buf, ", ...");
-			break;
-		}
-		appendStringInfo(&buf, "%s\"%s\"", shown ? ", " : "", g->revs[i].id);
-		shown++;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_RECURSION),
-			 errmsg("revision graph contains a cycle"),
-			 errdetail("The cycle runs through revisions %s.", buf.data)));
-}
-
-/*
- * Order the revisions so that every revision comes after its parents and
- * dependencies (Kahn's algorithm); raise an error naming the revisions of a
- * cycle if there is one.  Returns the order as a palloc'd array.
- */
-static int *
-topo_order(MigrGraph *g)
-{
-	int			n = g->nrevs;
-	int		   *indeg = palloc0(sizeof(int) * n);
-	int		   *order = palloc(sizeof(int) * n);
+	int		   *indeg = palloc0(sizeof(int) * (n + 1));
+	int		   *start = palloc0(sizeof(int) * (n + 2));
+	int		   *adj = palloc(sizeof(int) * (nedges + 1));
+	int		   *order = palloc(sizeof(int) * (n + 1));
 	int			head = 0,
 				tail = 0;
 
-	for (int i = 0; i < n; i++)
-		indeg[i] = g->revs[i].nparents + g->revs[i].ndeps;
-	/* parents and deps were deduplicated against each other: count once */
-	for (int i = 0; i < n; i++)
+	/* adjacency by first node, in CSR form */
+	for (int e = 0; e < nedges; e++)
 	{
-		MigrRev    *r = &g->revs[i];
+		start[first[e] + 1]++;
+		indeg[then[e]]++;
+	}
+	for (int i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	{
+		int		   *fill = palloc(sizeof(int) * (n + 1));
 
-		for (int j = 0; j < r->ndeps; j++)
-			if (int_in(r->parents, r->nparents, r->deps[j]))
-				indeg[i]--;
+		memcpy(fill, start, sizeof(int) * (n + 1));
+		for (int e = 0; e < nedges; e++)
+			adj[fill[first[e]]++] = then[e];
+		pfree(fill);
 	}
 	for (int i = 0; i < n; i++)
 		if (indeg[i] == 0)
 			order[tail++] = i;
 	while (head < tail)
 	{
-		MigrRev    *r = &g->revs[order[head++]];
+		int			v = order[head++];
 
 		CHECK_FOR_INTERRUPTS();
-		for (int j = 0; j < r->nallnext; j++)
-			if (--indeg[r->allnext[j]] == 0)
-				order[tail++] = r->allnext[j];
+		for (int k = start[v]; k < start[v + 1]; k++)
+			if (--indeg[adj[k]] == 0)
+				order[tail++] = adj[k];
 	}
 	if (tail < n)
-		report_cycle(g, indeg);
+	{
+		StringInfoData buf;
+		int			shown = 0;
+
+		initStringInfo(&buf);
+		for (int i = 0; i < n; i++)
+		{
+			if (indeg[i] == 0)
+				continue;
+			if (shown == 10)
+			{
+				appendStringInfoString(&buf, ", ...");
+				break;
+			}
+			appendStringInfo(&buf, "%s\"%s\"", shown ? ", " : "", name(i, arg));
+			shown++;
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_RECURSION),
+				 errmsg("revision graph contains a cycle"),
+				 errdetail("The cycle runs through or above revisions %s.", buf.data)));
+	}
 	pfree(indeg);
+	pfree(start);
+	pfree(adj);
+	return order;
+}
+
+static const char *
+rev_id(int node, void *arg)
+{
+	return ((MigrGraph *) arg)->revs[node].id;
+}
+
+/*
+ * Order the revisions so that every revision comes after its parents and
+ * dependencies, or raise 42P19 naming the revisions of a cycle.
+ */
+static int *
+topo_order(MigrGraph *g)
+{
+	int			nedges = 0;
+	int		   *first,
+			   *then;
+	int		   *order;
+
+	for (int i = 0; i < g->nrevs; i++)
+		nedges += g->revs[i].nallnext;
+	first = palloc(sizeof(int) * (nedges + 1));
+	then = palloc(sizeof(int) * (nedges + 1));
+	nedges = 0;
+	for (int i = 0; i < g->nrevs; i++)
+		for (int j = 0; j < g->revs[i].nallnext; j++)
+		{
+			first[nedges] = i;
+			then[nedges++] = g->revs[i].allnext[j];
+		}
+	order = migr_order_or_cycle(g->nrevs, nedges, first, then, rev_id, g);
+	pfree(first);
+	pfree(then);
 	return order;
 }
 

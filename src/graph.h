@@ -105,6 +105,10 @@ migr_graph_next_epoch(MigrGraph *g)
 }
 
 extern MigrGraph *migr_graph_build(MigrRevInput *in, int n);
+extern int *migr_order_or_cycle(int n, int nedges, const int *first,
+								const int *then,
+								const char *(*name) (int node, void *arg),
+								void *arg);
 extern int	migr_graph_lookup(MigrGraph *g, const char *name, bool *is_label);
 extern void migr_graph_inherit_labels(MigrGraph *g);
 
