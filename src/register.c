@@ -14,6 +14,7 @@
 #include <ctype.h>
 
 #include "access/xact.h"
+#include "apply.h"
 #include "catalog.h"
 #include "checks.h"
 #include "checksum.h"
@@ -160,13 +161,16 @@ differences(MigrStoredRevision *old, MigrNewRevision *rev)
 
 /*
  * Parse a body with PostgreSQL's grammar, so that a syntax error is
- * reported at registration (42601) rather than in the middle of an upgrade.
+ * reported at registration (42601) rather than in the middle of an upgrade,
+ * and so is a statement a body can never run (COPY to or from the client).
  * Only syntax: names are resolved when the body runs.
  */
 static void
 check_body_syntax(const char *rev, const char *which, const char *sql)
 {
-	(void) migr_raw_parse(sql, psprintf("%s SQL of revision \"%s\"", which, rev));
+	List	   *stmts = migr_raw_parse(sql, psprintf("%s SQL of revision \"%s\"", which, rev));
+
+	migr_apply_check_body(rev, which, sql, stmts);
 }
 
 /*
@@ -229,7 +233,20 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 							rev->labels[i], owners[k])));
 	}
 
-	/* depends_on may name a branch label: store the revision declaring it */
+	/* its own label would make it depend on itself */
+	for (int i = 0; i < rev->ndeps; i++)
+		for (int j = 0; j < rev->nlabels; j++)
+			if (strcmp(rev->deps[i], rev->labels[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_RECURSION),
+						 errmsg("revision \"%s\" cannot depend on itself", rev->id),
+						 errdetail("Its dependency \"%s\" is one of its own branch labels.", rev->labels[j])));
+
+	/*
+	 * depends_on may name a branch label: store the revision declaring it.
+	 * A label that a later registration of this transaction declares is
+	 * stored as it is, and taken over then (migr.branch_label_take_over).
+	 */
 	for (int i = 0; i < rev->ndeps; i++)
 	{
 		int			k = 1 + rev->nlabels + i;
