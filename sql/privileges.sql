@@ -36,7 +36,7 @@ GRANT EXECUTE ON FUNCTION
     migr.upgrade(text), migr.downgrade(text), migr.stamp(text)
   TO regress_migr_deployer;
 GRANT INSERT, UPDATE, DELETE ON migr.migration, migr.migration_edge,
-      migr.branch_label, migr.applied, migr.snapshot TO regress_migr_deployer;
+      migr.branch_label, migr.applied, migr.snapshot, migr.summary TO regress_migr_deployer;
 GRANT INSERT ON migr.event TO regress_migr_deployer;
 GRANT USAGE ON SEQUENCE migr.event_id_seq TO regress_migr_deployer;
 SET ROLE regress_migr_deployer;

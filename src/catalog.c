@@ -18,9 +18,11 @@
 #include "access/htup_details.h"
 #include "catalog.h"
 #include "catalog/pg_type.h"
+#include "cycle.h"
 #include "lib/stringinfo.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/memutils.h"
 #include "migr_errcodes.h"
 #include "strlist.h"
 #include "utils/array.h"
@@ -36,6 +38,31 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls,
 										   read_only, 0);
 
+	if (rc != expected)
+		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * Like run(), through a plan prepared on first use and kept for the life of
+ * the backend in *slot: for the statements registration runs once per
+ * revision, where parsing and planning would cost more than the work.
+ */
+static void
+run_kept(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
+		 Datum *values, const char *nulls, bool read_only, int expected)
+{
+	int			rc;
+
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare a migr catalog query: %s",
+				 SPI_result_code_string(SPI_result));
+		*slot = p;
+	}
+	rc = SPI_execute_plan(*slot, values, nulls, read_only, 0);
 	if (rc != expected)
 		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
 }
@@ -111,6 +138,7 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 		Datum		v[10];
 		bool		isnull[10];
 
+		CHECK_FOR_INTERRUPTS();
 		/* one deform per row: SPI_getbinval per column is quadratic in columns */
 		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, isnull);
 		in[i].id = TextDatumGetCString(v[0]);
@@ -162,6 +190,7 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 MigrStoredRevision *
 migr_catalog_get_revision(MemoryContext into, const char *id)
 {
+	static SPIPlanPtr plan = NULL;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(id)};
 	MigrStoredRevision *r;
@@ -173,7 +202,8 @@ migr_catalog_get_revision(MemoryContext into, const char *id)
 	char	  **v;
 	Datum		d;
 
-	run("SELECT m.revises, m.depends_on, m.branch_labels, m.message,"
+	run_kept(&plan,
+		"SELECT m.revises, m.depends_on, m.branch_labels, m.message,"
 		"       m.create_date, m.upgrade_sql, m.downgrade_sql, m.checksum,"
 		"       a.revision IS NOT NULL, a.checksum,"
 		"       m.skip_if, m.requires, m.verify, m.verify_down"
@@ -226,31 +256,20 @@ migr_catalog_lookup_names(MemoryContext into, char **names, int n,
 {
 	/* registration runs this once per revision: plan it once per backend */
 	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {TEXTARRAYOID};
 	Datum		values[1];
-	int			rc;
 
 	if (n == 0)
 		return;
-	if (plan == NULL)
-	{
-		Oid			types[1] = {TEXTARRAYOID};
-		SPIPlanPtr	p = SPI_prepare("SELECT u.o,"
-									"       EXISTS (SELECT 1 FROM migr.migration m"
-									"                WHERE m.id OPERATOR(pg_catalog.=) u.n),"
-									"       (SELECT l.revision FROM migr.branch_label l"
-									"         WHERE l.label OPERATOR(pg_catalog.=) u.n)"
-									"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(n, o)",
-									1, types);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "could not prepare the name look-up: %s",
-				 SPI_result_code_string(SPI_result));
-		plan = p;
-	}
 	values[0] = migr_text_array(names, n);
-	rc = SPI_execute_plan(plan, values, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
+	run_kept(&plan,
+			 "SELECT u.o,"
+			 "       EXISTS (SELECT 1 FROM migr.migration m"
+			 "                WHERE m.id OPERATOR(pg_catalog.=) u.n),"
+			 "       (SELECT l.revision FROM migr.branch_label l"
+			 "         WHERE l.label OPERATOR(pg_catalog.=) u.n)"
+			 "  FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(n, o)",
+			 1, types, values, NULL, false, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -265,6 +284,68 @@ migr_catalog_lookup_names(MemoryContext into, char **names, int n,
 			: MemoryContextStrdup(into, TextDatumGetCString(owner));
 	}
 	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * migr_catalog_scan_contents
+ *		Call fn once per registered revision with its stored content, its
+ *		recorded checksum and, when it is applied, the checksum it was applied
+ *		with (NULL otherwise), in id order.  Rows come through a cursor in
+ *		batches, so a long history never sits in memory at once; each batch's
+ *		strings are freed before the next.
+ */
+void
+migr_catalog_scan_contents(MigrContentFn fn, void *arg)
+{
+	Portal		portal;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "migr content scan",
+												 ALLOCSET_DEFAULT_SIZES);
+
+	portal = SPI_cursor_open_with_args(NULL,
+									   "SELECT m.id, m.upgrade_sql, m.downgrade_sql,"
+									   "       m.skip_if, m.requires, m.verify, m.verify_down,"
+									   "       m.checksum, a.checksum"
+									   "  FROM migr.migration m"
+									   "  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
+									   " ORDER BY m.id COLLATE pg_catalog.\"C\"",
+									   0, NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+			char	   *str[7];
+			bytea	   *sums[2];
+
+			CHECK_FOR_INTERRUPTS();
+			for (int c = 0; c < 7; c++)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(tup, td, c + 1, &isnull);
+
+				str[c] = isnull ? NULL : TextDatumGetCString(d);
+			}
+			for (int c = 0; c < 2; c++)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(tup, td, c + 8, &isnull);
+
+				sums[c] = isnull ? NULL : DatumGetByteaPP(d);
+			}
+			MemoryContextSwitchTo(old);
+			fn(str[0], str[1], str[2], &str[3], sums[0], sums[1], arg);
+			MemoryContextReset(rowcxt);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	MemoryContextDelete(rowcxt);
 }
 
 /*
@@ -307,6 +388,33 @@ migr_catalog_history_details(MigrGraph *g, char **message, TimestampTz *applied_
 }
 
 /*
+ * Insert a revision's edges ($1 the revision, $2 its parents, $3 its
+ * dependencies), which the caller has checked for cycles: the cycle trigger
+ * is told to skip them for this statement only, also when it fails.
+ */
+static void
+insert_checked_edges(Oid *types, Datum *values, const char *nulls)
+{
+	static SPIPlanPtr plan = NULL;
+
+	migr_cycle_trigger_skip(true);
+	PG_TRY();
+	{
+		run_kept(&plan,
+				 "INSERT INTO migr.migration_edge (revision, kind, ord, target)"
+				 " SELECT $1, 'p', u.o, u.t FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(t, o)"
+				 " UNION ALL"
+				 " SELECT $1, 'd', u.o, u.t FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(t, o)",
+				 3, types, values, nulls, false, SPI_OK_INSERT);
+	}
+	PG_FINALLY();
+	{
+		migr_cycle_trigger_skip(false);
+	}
+	PG_END_TRY();
+}
+
+/*
  * migr_catalog_store_revision
  *		Insert a revision (or, with replace, overwrite an unapplied one) with
  *		its edges and labels.  The caller has validated everything.
@@ -319,6 +427,11 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 	TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[13];
 	char		nulls[13] = "             ";
+	static SPIPlanPtr del_edges = NULL;
+	static SPIPlanPtr del_labels = NULL;
+	static SPIPlanPtr upd_rev = NULL;
+	static SPIPlanPtr ins_rev = NULL;
+	static SPIPlanPtr ins_labels = NULL;
 
 	values[0] = CStringGetTextDatum(rev->id);
 	values[1] = migr_text_array(rev->revises, rev->nrevises);
@@ -343,34 +456,51 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 
 	if (replace)
 	{
-		run("DELETE FROM migr.migration_edge WHERE revision OPERATOR(pg_catalog.=) $1",
-			1, types, values, nulls, false, SPI_OK_DELETE);
-		run("DELETE FROM migr.branch_label WHERE revision OPERATOR(pg_catalog.=) $1",
-			1, types, values, nulls, false, SPI_OK_DELETE);
-		run("UPDATE migr.migration SET revises = $2, depends_on = $3,"
-			"       branch_labels = $4, message = $5, create_date = $6,"
-			"       upgrade_sql = $7, downgrade_sql = $8, checksum = $9,"
-			"       checksum_algorithm = 'sha256', skip_if = $10, requires = $11,"
-			"       verify = $12, verify_down = $13,"
-			"       registered_at = pg_catalog.now(), registered_by = CURRENT_USER"
-			" WHERE id OPERATOR(pg_catalog.=) $1",
-			13, types, values, nulls, false, SPI_OK_UPDATE);
+		run_kept(&del_edges,
+				 "DELETE FROM migr.migration_edge WHERE revision OPERATOR(pg_catalog.=) $1",
+				 1, types, values, nulls, false, SPI_OK_DELETE);
+		run_kept(&del_labels,
+				 "DELETE FROM migr.branch_label WHERE revision OPERATOR(pg_catalog.=) $1",
+				 1, types, values, nulls, false, SPI_OK_DELETE);
+		run_kept(&upd_rev,
+				 "UPDATE migr.migration SET revises = $2, depends_on = $3,"
+				 "       branch_labels = $4, message = $5, create_date = $6,"
+				 "       upgrade_sql = $7, downgrade_sql = $8, checksum = $9,"
+				 "       checksum_algorithm = 'sha256', skip_if = $10, requires = $11,"
+				 "       verify = $12, verify_down = $13,"
+				 "       registered_at = pg_catalog.now(), registered_by = CURRENT_USER"
+				 " WHERE id OPERATOR(pg_catalog.=) $1",
+				 13, types, values, nulls, false, SPI_OK_UPDATE);
 	}
 	else
-		run("INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
-			"       message, create_date, upgrade_sql, downgrade_sql, checksum,"
-			"       skip_if, requires, verify, verify_down)"
-			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-			13, types, values, nulls, false, SPI_OK_INSERT);
+		run_kept(&ins_rev,
+				 "INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
+				 "       message, create_date, upgrade_sql, downgrade_sql, checksum,"
+				 "       skip_if, requires, verify, verify_down)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+				 13, types, values, nulls, false, SPI_OK_INSERT);
 
-	run("INSERT INTO migr.migration_edge (revision, kind, ord, target)"
-		" SELECT $1, 'p', u.o, u.t FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(t, o)"
-		" UNION ALL"
-		" SELECT $1, 'd', u.o, u.t FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(t, o)",
-		3, types, values, nulls, false, SPI_OK_INSERT);
-	run("INSERT INTO migr.branch_label (label, revision)"
-		" SELECT u.l, $1 FROM pg_catalog.unnest($4) AS u(l)",
-		4, types, values, nulls, false, SPI_OK_INSERT);
+	if (rev->nrevises + rev->ndeps > 0)
+	{
+		/*
+		 * The new edges start at this revision, so only a path through edges
+		 * already stored can close a cycle: check them here, and spare the
+		 * trigger reading them back from its transition table.
+		 */
+		for (int i = 0; i < rev->nrevises + rev->ndeps; i++)
+		{
+			bool		parent = i < rev->nrevises;
+
+			migr_refuse_cycle(rev->id, parent ? rev->revises[i] : rev->deps[i - rev->nrevises],
+							  parent);
+		}
+		insert_checked_edges(types, values, nulls);
+	}
+	if (rev->nlabels > 0)
+		run_kept(&ins_labels,
+				 "INSERT INTO migr.branch_label (label, revision)"
+				 " SELECT u.l, $1 FROM pg_catalog.unnest($4) AS u(l)",
+				 4, types, values, nulls, false, SPI_OK_INSERT);
 }
 
 /*
@@ -392,13 +522,16 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 	for (int i = 0; i < n; i++)
 		ids[i] = g->revs[revs[i]].id;
 	values[0] = migr_text_array(ids, n);
+	/* a join with the unnested ids: "= ANY" over a long array is slow */
 	run(upgrade
 		? "SELECT m.id, m.upgrade_sql, m.checksum, m.skip_if, m.requires,"
-		"       m.verify, m.verify_down FROM migr.migration m"
-		"  WHERE m.id OPERATOR(pg_catalog.=) ANY ($1)"
+		"       m.verify, m.verify_down"
+		"  FROM pg_catalog.unnest($1) AS u(id)"
+		"  JOIN migr.migration m ON m.id OPERATOR(pg_catalog.=) u.id"
 		: "SELECT m.id, m.downgrade_sql, m.checksum, m.skip_if, m.requires,"
-		"       m.verify, m.verify_down FROM migr.migration m"
-		"  WHERE m.id OPERATOR(pg_catalog.=) ANY ($1)",
+		"       m.verify, m.verify_down"
+		"  FROM pg_catalog.unnest($1) AS u(id)"
+		"  JOIN migr.migration m ON m.id OPERATOR(pg_catalog.=) u.id",
 		1, types, values, NULL, false, SPI_OK_SELECT);
 
 	/* graph index -> position in revs */
@@ -418,6 +551,7 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 		MigrBody   *b;
 		Datum		d;
 
+		CHECK_FOR_INTERRUPTS();
 		if (idx < 0 || pos[idx] < 0)
 			continue;
 		b = &out[pos[idx]];

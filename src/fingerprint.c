@@ -83,6 +83,7 @@
 	"   FROM pg_constraint co JOIN rel ON rel.oid = co.conrelid" \
 	" UNION ALL" \
 	" SELECT 'index', name, pg_get_indexdef(oid) FROM rel WHERE relkind IN ('i', 'I')" \
+	"    AND (SELECT x.indisvalid FROM pg_index x WHERE x.indexrelid = rel.oid)" \
 	" UNION ALL" \
 	" SELECT 'sequence', rel.name," \
 	"        format('%s start %s increment %s min %s max %s cache %s%s', format_type(q.seqtypid, NULL)," \

@@ -21,6 +21,7 @@
 #include "graph.h"
 #include "lib/stringinfo.h"
 #include "migr_errcodes.h"
+#include "miscadmin.h"
 
 typedef struct NameEntry
 {
@@ -73,15 +74,6 @@ migr_graph_lookup(MigrGraph *g, const char *name, bool *is_label)
 	if (is_label)
 		*is_label = e->is_label;
 	return e->idx;
-}
-
-bool
-migr_graph_has_label(MigrRev *r, const char *label)
-{
-	for (int i = 0; i < r->nalllabels; i++)
-		if (strcmp(r->alllabels[i], label) == 0)
-			return true;
-	return false;
 }
 
 /*
@@ -144,6 +136,7 @@ topo_order(MigrGraph *g)
 	{
 		MigrRev    *r = &g->revs[order[head++]];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < r->nallnext; j++)
 			if (--indeg[r->allnext[j]] == 0)
 				order[tail++] = r->allnext[j];
@@ -155,51 +148,96 @@ topo_order(MigrGraph *g)
 }
 
 /*
- * Alembic's _normalize_depends_on: a dependency that is already a dependency
- * of one of the revision's ancestors (through parent edges) is dropped from
- * its "down" revisions.  Computed in one pass over the topological order
- * with a bitset per revision over the distinct dependency targets.
+ * Alembic's _normalize_depends_on: a dependency of x that is also a
+ * dependency of one of x's proper ancestors (through parent edges) is
+ * dropped from x's "down" revisions.
+ *
+ * The question is asked per dependency target d, of the revisions that
+ * depend on d: one of them keeps d unless another of them is a proper
+ * ancestor.  When only one revision depends on d (the common case) it keeps
+ * it; otherwise one walk up the parent edges from all of them at once, which
+ * never leaves the band of topological ranks between the lowest and the
+ * highest of them, marks the ones that lie above another.  Nothing is sized
+ * by revisions times dependencies.
  */
 static void
 normalize_deps(MigrGraph *g, const int *order)
 {
 	int			n = g->nrevs;
-	int		   *slot = palloc(sizeof(int) * n);
-	int			nslots = 0;
-	int			words = 0;
-	uint64	   *inherited = NULL;
+	int		   *rank = palloc(sizeof(int) * (n + 1));
+	int		   *first = palloc(sizeof(int) * (n + 1));	/* CSR by target */
+	int		   *dependents;
+	int		   *fill;
+	bool	  **dropped = palloc0(sizeof(bool *) * (n + 1));
+	uint32	   *member = palloc0(sizeof(uint32) * (n + 1));
+	int			ndeps = 0;
 
-	for (int i = 0; i < n; i++)
-		slot[i] = -1;
+	for (int k = 0; k < n; k++)
+		rank[order[k]] = k;
+
+	/* the revisions depending on each target, grouped */
+	memset(first, 0, sizeof(int) * (n + 1));
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < g->revs[i].ndeps; j++)
-			if (slot[g->revs[i].deps[j]] < 0)
-				slot[g->revs[i].deps[j]] = nslots++;
-
-	if (nslots > 0)
+			first[g->revs[i].deps[j] + 1]++;
+	for (int i = 0; i < n; i++)
+		first[i + 1] += first[i];
+	ndeps = first[n];
+	dependents = palloc(sizeof(int) * (ndeps + 1));
+	fill = palloc(sizeof(int) * (n + 1));
+	memcpy(fill, first, sizeof(int) * (n + 1));
+	for (int i = 0; i < n; i++)
 	{
-		words = (nslots + 63) / 64;
-		/* inherited[x]: deps of x's proper ancestors through parent edges */
-		inherited = palloc0(sizeof(uint64) * words * n);
-		for (int k = 0; k < n; k++)
+		if (g->revs[i].ndeps > 0)
+			dropped[i] = palloc0(sizeof(bool) * g->revs[i].ndeps);
+		for (int j = 0; j < g->revs[i].ndeps; j++)
+			dependents[fill[g->revs[i].deps[j]]++] = i;
+	}
+
+	for (int d = 0; d < n; d++)
+	{
+		int			lo = first[d],
+					hi = first[d + 1];
+		int			maxrank = -1;
+		uint32		ep;
+		int			qh = 0,
+					qt = 0;
+
+		if (hi - lo < 2)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		ep = migr_graph_next_epoch(g);
+		for (int k = lo; k < hi; k++)
 		{
-			int			x = order[k];
-			MigrRev    *r = &g->revs[x];
-			uint64	   *mine = inherited + (Size) x * words;
+			int			x = dependents[k];
 
-			for (int p = 0; p < r->nparents; p++)
+			member[x] = ep;
+			maxrank = Max(maxrank, rank[x]);
+			g->stack[qt++] = x;
+			g->mark[x] = ep;
+		}
+		/* everything strictly above a member, up to the highest member */
+		while (qh < qt)
+		{
+			MigrRev    *x = &g->revs[g->stack[qh++]];
+
+			for (int j = 0; j < x->nnext; j++)
 			{
-				int			par = r->parents[p];
-				uint64	   *theirs = inherited + (Size) par * words;
-				MigrRev    *pr = &g->revs[par];
+				int			c = x->next[j];
 
-				for (int w = 0; w < words; w++)
-					mine[w] |= theirs[w];
-				for (int d = 0; d < pr->ndeps; d++)
+				if (rank[c] > maxrank)
+					continue;
+				if (member[c] == ep)
 				{
-					int			s = slot[pr->deps[d]];
-
-					mine[s / 64] |= UINT64CONST(1) << (s % 64);
+					/* c lies above another revision that depends on d */
+					for (int t = 0; t < g->revs[c].ndeps; t++)
+						if (g->revs[c].deps[t] == d)
+							dropped[c][t] = true;
+				}
+				if (g->mark[c] != ep)
+				{
+					g->mark[c] = ep;
+					g->stack[qt++] = c;
 				}
 			}
 		}
@@ -213,14 +251,8 @@ normalize_deps(MigrGraph *g, const int *order)
 		r->nnormdeps = 0;
 		r->normdeps = NULL;
 		for (int j = 0; j < r->ndeps; j++)
-		{
-			int			s = slot[r->deps[j]];
-			uint64	   *mine = inherited + (Size) i * words;
-
-			if (mine[s / 64] & (UINT64CONST(1) << (s % 64)))
-				continue;
-			r->normdeps = append_int(r->normdeps, &r->nnormdeps, &cap, r->deps[j]);
-		}
+			if (!dropped[i][j])
+				r->normdeps = append_int(r->normdeps, &r->nnormdeps, &cap, r->deps[j]);
 		/* down = dedupe(parents ++ normdeps) */
 		r->ndown = 0;
 		r->down = palloc(sizeof(int) * (r->nparents + r->nnormdeps + 1));
@@ -233,7 +265,7 @@ normalize_deps(MigrGraph *g, const int *order)
 
 	/* reverse of "down" */
 	{
-		int		   *caps = palloc0(sizeof(int) * n);
+		int		   *caps = palloc0(sizeof(int) * (n + 1));
 
 		for (int i = 0; i < n; i++)
 			for (int j = 0; j < g->revs[i].ndown; j++)
@@ -244,7 +276,11 @@ normalize_deps(MigrGraph *g, const int *order)
 			}
 		pfree(caps);
 	}
-	pfree(slot);
+	pfree(rank);
+	pfree(first);
+	pfree(fill);
+	pfree(dependents);
+	pfree(member);
 }
 
 /* Add labels to a revision's (unsorted, possibly duplicated) label list. */
@@ -272,12 +308,21 @@ add_labels(MigrRev *r, int *cap, char **labels, int nlabels)
  * descendants form a single chain that last node is its top, and the walk
  * goes on below the declaring revision; otherwise the walk stops at a branch
  * point among the descendants and adds nothing new.
+ *
+ * Computed only when asked for (migr.history() shows the inherited labels):
+ * its output alone can be quadratic, a label on every revision of a chain
+ * giving the top revision every label, so planning never depends on it.
  */
-static void
-inherit_labels(MigrGraph *g)
+void
+migr_graph_inherit_labels(MigrGraph *g)
 {
 	int			n = g->nrevs;
-	int		   *caps = palloc0(sizeof(int) * n);
+	int		   *caps;
+
+	if (g->labels_inherited)
+		return;
+	g->labels_inherited = true;
+	caps = palloc0(sizeof(int) * (n + 1));
 
 	for (int i = 0; i < n; i++)
 	{
@@ -290,6 +335,7 @@ inherit_labels(MigrGraph *g)
 
 		if (r->nlabels == 0)
 			continue;
+		CHECK_FOR_INTERRUPTS();
 		ep = migr_graph_next_epoch(g);
 		g->stack[sp++] = i;
 		g->mark[i] = ep;
@@ -431,6 +477,7 @@ migr_graph_build(MigrRevInput *in, int n)
 	{
 		MigrRev    *r = &g->revs[i];
 
+		CHECK_FOR_INTERRUPTS();
 		r->parents = palloc(sizeof(int) * (in[i].nparents + 1));
 		for (int j = 0; j < in[i].nparents; j++)
 		{
@@ -490,7 +537,6 @@ migr_graph_build(MigrRevInput *in, int n)
 	order = topo_order(g);
 	normalize_deps(g, order);
 	pfree(order);
-	inherit_labels(g);
 	return g;
 }
 
@@ -533,6 +579,7 @@ migr_graph_ancestors(MigrGraph *g, const int *targets, int n,
 			int			cnt = include_deps ? r->ndown : r->nparents;
 			int		   *arr = include_deps ? r->down : r->parents;
 
+			CHECK_FOR_INTERRUPTS();
 			if (check && is_target[x] && x != targets[t])
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -580,6 +627,7 @@ migr_graph_descendants(MigrGraph *g, const int *targets, int n,
 		int			cnt = include_deps ? r->nallnext : r->nnext;
 		int		   *arr = include_deps ? r->allnext : r->next;
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < cnt; j++)
 			if (!seen[arr[j]])
 			{
@@ -634,6 +682,7 @@ migr_graph_current_heads(MigrGraph *g, int *nout)
 		MigrRev    *r = &g->revs[i];
 		bool		head = r->applied;
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; head && j < r->nallnext; j++)
 			if (g->revs[r->allnext[j]].applied)
 				head = false;

@@ -22,6 +22,7 @@
 #include "common/sha2.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "naming.h"
 #include "nodes/value.h"
 #include "utils/regproc.h"
@@ -101,6 +102,7 @@ migr_make_name(const char *kind, const char *table, List *columns,
 	if (need_cols)
 		foreach(lc, columns)
 		{
+			CHECK_FOR_INTERRUPTS();
 			if (((char *) lfirst(lc))[0] == '\0')
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

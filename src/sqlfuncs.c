@@ -21,6 +21,7 @@
 #include "register.h"
 #include "revcheck.h"
 #include "strlist.h"
+#include "summary.h"
 #include "target.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -34,7 +35,6 @@ PG_FUNCTION_INFO_V1(migr_plan);
 PG_FUNCTION_INFO_V1(migr_current);
 PG_FUNCTION_INFO_V1(migr_heads);
 PG_FUNCTION_INFO_V1(migr_history);
-PG_FUNCTION_INFO_V1(migr_check_acyclic);
 
 static char *
 text_arg(FunctionCallInfo fcinfo, int n)
@@ -128,9 +128,16 @@ run_plan(FunctionCallInfo fcinfo, bool upgrade)
 	InitMaterializedSRF(fcinfo, 0);
 	connect_spi();
 	migr_lock_acquire();
+	/* the common deploy: nothing to do, known without loading the graph */
+	if (upgrade && migr_summary_noop_upgrade(target))
+	{
+		finish_spi();
+		return (Datum) 0;
+	}
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	plan = upgrade ? migr_plan_upgrade(g, target) : migr_plan_downgrade(g, target);
 	migr_apply_plan(g, max_seq, plan, rsinfo);
+	migr_summary_write(g);
 	finish_spi();
 	return (Datum) 0;
 }
@@ -177,6 +184,7 @@ migr_stamp(PG_FUNCTION_ARGS)
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	after = migr_stamp_applied_set(g, target);
 	migr_apply_stamp(g, max_seq, after, rsinfo);
+	migr_summary_write(g);
 	finish_spi();
 	return (Datum) 0;
 }
@@ -304,8 +312,22 @@ migr_current(PG_FUNCTION_ARGS)
 	int			n;
 	int		   *heads;
 
+	MigrSummary sum;
+
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	connect_spi();
+	if (migr_summary_read(outer, &sum))
+	{
+		for (int i = 0; i < sum.ncurrent; i++)
+		{
+			Datum		v = CStringGetTextDatum(sum.current_heads[i]);
+			bool		isnull = false;
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+		}
+		finish_spi();
+		return (Datum) 0;
+	}
 	g = migr_catalog_load_graph(outer, false, &max_seq);
 	heads = migr_graph_current_heads(g, &n);
 	put_ids(rsinfo, g, heads, n);
@@ -374,6 +396,7 @@ migr_history(PG_FUNCTION_ARGS)
 	applied_at_null = palloc(sizeof(bool) * (g->nrevs + 1));
 	migr_catalog_history_details(g, message, applied_at, applied_at_null, outer);
 
+	migr_graph_inherit_labels(g);
 	all = palloc(sizeof(bool) * (g->nrevs + 1));
 	for (int i = 0; i < g->nrevs; i++)
 		all[i] = true;
@@ -408,19 +431,4 @@ migr_history(PG_FUNCTION_ARGS)
 	}
 	finish_spi();
 	return (Datum) 0;
-}
-
-/*
- * migr.check_acyclic() RETURNS void
- *
- * Used by the trigger on migr.migration_edge when a statement writes many
- * edges (a restore): one linear check of the whole graph.
- */
-Datum
-migr_check_acyclic(PG_FUNCTION_ARGS)
-{
-	connect_spi();
-	migr_catalog_check_acyclic();
-	finish_spi();
-	PG_RETURN_VOID();
 }
