@@ -135,27 +135,8 @@ CREATE TRIGGER branch_label_take_over AFTER INSERT ON migr.branch_label
 -- edges, which are written after it): a clear error for a parent or
 -- dependency that was never registered, rather than a foreign key violation.
 CREATE FUNCTION migr.migration_edges_resolved() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    e record;
-BEGIN
-    SELECT x.kind, x.target INTO e FROM migr.migration_edge x
-     WHERE x.revision OPERATOR(pg_catalog.=) NEW.id
-       AND NOT EXISTS (SELECT 1 FROM migr.migration m WHERE m.id OPERATOR(pg_catalog.=) x.target)
-     ORDER BY x.kind DESC, x.ord
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'revision "%" % "%", which is not registered', NEW.id,
-                        CASE e.kind WHEN 'p' THEN 'revises' ELSE 'depends on' END, e.target
-            USING ERRCODE = 'undefined_object',
-                  DETAIL = CASE e.kind
-                           WHEN 'p' THEN 'No revision with that id was registered by the end of the transaction.'
-                           ELSE 'No revision with that id or branch label was registered by the end of the transaction.' END,
-                  HINT = 'Register it in the same transaction, or leave the reference out.';
-    END IF;
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'migr_edges_resolved'
+LANGUAGE C;
 COMMENT ON FUNCTION migr.migration_edges_resolved() IS 'Refuses, at commit, a revision whose parent or dependency is not registered.';
 CREATE CONSTRAINT TRIGGER migration_edges_resolved AFTER INSERT OR UPDATE ON migr.migration
     DEFERRABLE INITIALLY DEFERRED

@@ -13,17 +13,25 @@
 
 #include <ctype.h>
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "apply.h"
 #include "catalog.h"
+#include "catalog/pg_type.h"
 #include "checks.h"
 #include "checksum.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "migr_errcodes.h"
 #include "register.h"
 #include "revcheck.h"
 #include "strlist.h"
+#include "utils/builtins.h"
 #include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(migr_edges_resolved);
 
 static bool
 is_reserved(const char *s)
@@ -375,4 +383,74 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 	}
 	rev->checksum = migr_checksum(rev->upgrade_sql, rev->downgrade_sql, rev->checks);
 	return rev;
+}
+
+/*
+ * migr.migration_edges_resolved() RETURNS trigger
+ *
+ * Deferred constraint trigger on migr.migration, row level: at commit,
+ * refuse the revision if one of its edges names no registered revision (a
+ * parent or dependency registered neither before nor later in the
+ * transaction, or a branch label no revision declared).  Its event is
+ * queued by the revision's row, before the foreign key checks of the
+ * edges written after it, so this error is the one the client sees.
+ */
+Datum
+migr_edges_resolved(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	Datum		id;
+	bool		isnull;
+	int			rc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "migr.migration_edges_resolved() must be called as a row trigger");
+	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+	id = heap_getattr(tup, SPI_fnumber(desc, "id"), desc, &isnull);
+	if (isnull)
+		return PointerGetDatum(NULL);
+
+	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	if (plan == NULL)
+	{
+		Oid			types[1] = {TEXTOID};
+		SPIPlanPtr	p = SPI_prepare("SELECT x.kind OPERATOR(pg_catalog.=) 'p', x.target"
+									"  FROM migr.migration_edge x"
+									" WHERE x.revision OPERATOR(pg_catalog.=) $1"
+									"   AND NOT EXISTS (SELECT 1 FROM migr.migration m"
+									"                    WHERE m.id OPERATOR(pg_catalog.=) x.target)"
+									" ORDER BY x.kind DESC, x.ord LIMIT 1",
+									1, types);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare the edge check: %s",
+				 SPI_result_code_string(SPI_result));
+		plan = p;
+	}
+	rc = SPI_execute_plan(plan, &id, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+	{
+		bool		parent = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+														SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *target = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("revision \"%s\" %s \"%s\", which is not registered",
+						TextDatumGetCString(id), parent ? "revises" : "depends on", target),
+				 parent
+				 ? errdetail("No revision with that id was registered by the end of the transaction.")
+				 : errdetail("No revision with that id or branch label was registered by the end of the transaction."),
+				 errhint("Register it in the same transaction, or leave the reference out.")));
+	}
+	if ((rc = SPI_finish()) != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
+	return PointerGetDatum(NULL);
 }
