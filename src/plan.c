@@ -91,12 +91,18 @@ parse_upgrade_target(MigrGraph *g, MigrRevList *current, const char *target)
 					bool	   *below = palloc0(sizeof(bool) * (g->nrevs + 1));
 
 					for (int i = 0; i < g->nrevs; i++)
+					{
+						CHECK_FOR_INTERRUPTS();
 						if (act[i])
 							migr_rl_push(active, i);
+					}
 					active = migr_filter_for_lineage(g, active, label, false);
 					for (int i = 0; i < active->n; i++)
+					{
+						CHECK_FOR_INTERRUPTS();
 						for (int j = 0; j < g->revs[active->v[i]].ndown; j++)
 							below[g->revs[active->v[i]].down[j]] = true;
+					}
 					start = migr_rl_new();
 					for (int i = 0; i < active->n; i++)
 						if (!below[active->v[i]])
@@ -142,6 +148,7 @@ get_all_current(MigrGraph *g, MigrRevList *cur)
 		MigrRev    *r = &g->revs[i];
 		bool		top = all[i];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; top && j < r->nnext; j++)
 			if (all[r->next[j]])
 				top = false;
@@ -276,7 +283,10 @@ migr_plan_upgrade(MigrGraph *g, const char *target)
 	required = migr_graph_ancestors(g, targets->v, targets->n, true, true);
 	have = migr_graph_ancestors(g, cur->v, cur->n, true, true);
 	for (int i = 0; i < g->nrevs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		required[i] = required[i] && !have[i];
+	}
 	return make_plan(g, required, targets, true);
 }
 
@@ -395,6 +405,7 @@ migr_plan_downgrade(MigrGraph *g, const char *target)
 	active = migr_graph_ancestors(g, cur->v, cur->n, true, false);
 	for (int i = 0; i < g->nrevs; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		drop[i] = drop[i] && active[i];
 		any |= drop[i];
 	}
@@ -436,6 +447,7 @@ migr_stamp_applied_set(MigrGraph *g, const char *target)
 		int			d = dests->v[i];
 		bool		related = false;
 
+		CHECK_FOR_INTERRUPTS();
 		/* a migr_walk that lands exactly below a base: Alembic asserts */
 		if (d == MIGR_BASE)
 			migr_err_walked_too_far(-1);
@@ -468,7 +480,10 @@ migr_stamp_applied_set(MigrGraph *g, const char *target)
 		is_head[d] = true;
 	}
 	for (int i = 0; i < g->nrevs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (is_head[i])
 			migr_rl_push(heads, i);
+	}
 	return migr_graph_ancestors(g, heads->v, heads->n, true, false);
 }

@@ -24,6 +24,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "migr_errcodes.h"
 #include "register.h"
 #include "revcheck.h"
@@ -106,6 +107,7 @@ parse_list(const char *what, const char *list, int *n)
 		const char *end;
 		char	   *item;
 
+		CHECK_FOR_INTERRUPTS();
 		while (*p && *p != ',')
 			p++;
 		end = p;
