@@ -238,6 +238,22 @@ SELECT * FROM migr.test_reversibility();
 ROLLBACK;
 
 --
+-- The commit-time edge check is a trigger for migr.migration only
+--
+CREATE TABLE ep_other (id text);
+CREATE TRIGGER ep_wrong AFTER INSERT ON ep_other
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.migration_edges_resolved();
+INSERT INTO ep_other VALUES ('x');
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER ep_wrong ON ep_other;
+ALTER TABLE ep_other ALTER COLUMN id TYPE int USING 0;
+CREATE TRIGGER ep_wrong AFTER INSERT ON ep_other
+    FOR EACH ROW EXECUTE FUNCTION migr.migration_edges_resolved();
+INSERT INTO ep_other VALUES (1);
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE ep_other;
+
+--
 -- A catalog written by hand: the graph loader refuses it clearly
 --
 SELECT revision, operation FROM migr.downgrade('base');

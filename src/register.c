@@ -406,13 +406,20 @@ migr_edges_resolved(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Datum		id;
 	bool		isnull;
+	int			attnum = 0;
 	int			rc;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		elog(ERROR, "migr.migration_edges_resolved() must be called as a row trigger");
+	/* only the trigger the extension script creates makes sense */
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(td->tg_event) ||
+		(attnum = SPI_fnumber(RelationGetDescr(td->tg_relation), "id")) <= 0 ||
+		SPI_gettypeid(RelationGetDescr(td->tg_relation), attnum) != TEXTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("migr.migration_edges_resolved() must be fired by a row trigger on INSERT or UPDATE of migr.migration")));
 	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
-	id = heap_getattr(tup, SPI_fnumber(desc, "id"), desc, &isnull);
+	id = heap_getattr(tup, attnum, desc, &isnull);
 	if (isnull)
 		return PointerGetDatum(NULL);
 
