@@ -16,3 +16,8 @@ PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-init
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies unless the server was configured with
+# --enable-depend: rebuild every object when a header changes, or a struct
+# that gained a field is read with two layouts.
+$(OBJS): $(wildcard src/*.h)

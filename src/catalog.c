@@ -9,6 +9,11 @@
  *	  in a few set-based statements per call rather than several statements
  *	  per step, which keeps migr's own cost per revision small.
  *
+ *	  Reads run as the caller (PUBLIC may read the catalog).  Writes run as
+ *	  the extension owner (owner.c), so deploy roles need no rights on the
+ *	  tables; the roles recorded in them (registered_by, applied_by, role)
+ *	  are the caller's, read before the switch.
+ *
  * IDENTIFICATION
  *	  src/catalog.c
  *-------------------------------------------------------------------------
@@ -24,6 +29,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "migr_errcodes.h"
+#include "owner.h"
 #include "strlist.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -73,6 +79,8 @@ run_kept(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
  *		With strict, raises 55000 when migr.applied names a revision that is not
  *		registered: upgrading or downgrading such a database would act on a
  *		history migr cannot see.  *max_seq receives the largest head_seq.
+ *		g->caller is the current user: writers load the graph before any
+ *		revision body runs, so it is the role that called them.
  */
 /* Split a "a,b,c" list in place; the empty string is the empty list. */
 static char **
@@ -180,6 +188,8 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 	old = MemoryContextSwitchTo(into);
 	g = migr_graph_build(in, (int) n);
 	MemoryContextSwitchTo(old);
+	/* before any revision body can SET ROLE: the caller to record */
+	g->caller = GetUserId();
 	return g;
 }
 
@@ -417,16 +427,18 @@ insert_checked_edges(Oid *types, Datum *values, const char *nulls)
 /*
  * migr_catalog_store_revision
  *		Insert a revision (or, with replace, overwrite an unapplied one) with
- *		its edges and labels.  The caller has validated everything.
+ *		its edges and labels, recording the current user as registered_by.
+ *		The caller has validated everything.  Runs as the extension owner.
  */
 void
 migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 {
-	Oid			types[13] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	Oid			types[14] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 		TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, BYTEAOID,
-	TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[13];
-	char		nulls[13] = "             ";
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID};
+	Datum		values[14];
+	char		nulls[14] = "              ";
+	MigrOwnerSwitch sw;
 	static SPIPlanPtr del_edges = NULL;
 	static SPIPlanPtr del_labels = NULL;
 	static SPIPlanPtr upd_rev = NULL;
@@ -453,7 +465,10 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 		values[9 + i] = rev->checks[i] ? CStringGetTextDatum(rev->checks[i]) : (Datum) 0;
 		nulls[9 + i] = rev->checks[i] ? ' ' : 'n';
 	}
+	values[13] = DirectFunctionCall1(namein,
+									 CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 
+	migr_owner_begin(&sw);
 	if (replace)
 	{
 		run_kept(&del_edges,
@@ -468,17 +483,17 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 				 "       upgrade_sql = $7, downgrade_sql = $8, checksum = $9,"
 				 "       checksum_algorithm = 'sha256', skip_if = $10, requires = $11,"
 				 "       verify = $12, verify_down = $13,"
-				 "       registered_at = pg_catalog.now(), registered_by = CURRENT_USER"
+				 "       registered_at = pg_catalog.now(), registered_by = $14"
 				 " WHERE id OPERATOR(pg_catalog.=) $1",
-				 13, types, values, nulls, false, SPI_OK_UPDATE);
+				 14, types, values, nulls, false, SPI_OK_UPDATE);
 	}
 	else
 		run_kept(&ins_rev,
 				 "INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
 				 "       message, create_date, upgrade_sql, downgrade_sql, checksum,"
-				 "       skip_if, requires, verify, verify_down)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-				 13, types, values, nulls, false, SPI_OK_INSERT);
+				 "       skip_if, requires, verify, verify_down, registered_by)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+				 14, types, values, nulls, false, SPI_OK_INSERT);
 
 	if (rev->nrevises + rev->ndeps > 0)
 	{
@@ -501,12 +516,14 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 				 "INSERT INTO migr.branch_label (label, revision)"
 				 " SELECT u.l, $1 FROM pg_catalog.unnest($4) AS u(l)",
 				 4, types, values, nulls, false, SPI_OK_INSERT);
+	migr_owner_end(&sw);
 }
 
 /*
  * migr_catalog_load_bodies
- *		The upgrade (or downgrade) SQL, checksum and checks of each revision
- *		in revs, in one query, copied into "into"; out[i] belongs to revs[i].
+ *		The upgrade (or downgrade) SQL, checksum, checks and registering role
+ *		of each revision in revs, in one query, copied into "into"; out[i]
+ *		belongs to revs[i].
  */
 MigrBody *
 migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
@@ -525,11 +542,11 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 	/* a join with the unnested ids: "= ANY" over a long array is slow */
 	run(upgrade
 		? "SELECT m.id, m.upgrade_sql, m.checksum, m.skip_if, m.requires,"
-		"       m.verify, m.verify_down"
+		"       m.verify, m.verify_down, m.registered_by"
 		"  FROM pg_catalog.unnest($1) AS u(id)"
 		"  JOIN migr.migration m ON m.id OPERATOR(pg_catalog.=) u.id"
 		: "SELECT m.id, m.downgrade_sql, m.checksum, m.skip_if, m.requires,"
-		"       m.verify, m.verify_down"
+		"       m.verify, m.verify_down, m.registered_by"
 		"  FROM pg_catalog.unnest($1) AS u(id)"
 		"  JOIN migr.migration m ON m.id OPERATOR(pg_catalog.=) u.id",
 		1, types, values, NULL, false, SPI_OK_SELECT);
@@ -563,6 +580,7 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 			d = SPI_getbinval(tup, td, 4 + k, &nul);
 			b->checks[k] = nul ? NULL : TextDatumGetCString(d);
 		}
+		b->registered_by = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tup, td, 8, &nul))));
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
@@ -579,7 +597,9 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
  * migr_catalog_record_steps
  *		Write the steps of one call: migr.applied rows inserted or deleted,
  *		head_seq moved for revisions that became heads again, and one
- *		migr.event row per step.
+ *		migr.event row per step.  applied_by and role are g->caller, the role
+ *		that called the writer, even if a body changed the current user since.
+ *		Runs as the extension owner.
  */
 void
 migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
@@ -600,7 +620,8 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 	int			nins = 0,
 				ndel = 0;
 	Datum		role = DirectFunctionCall1(namein,
-										   CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+										   CStringGetDatum(GetUserNameFromId(g->caller, false)));
+	MigrOwnerSwitch sw;
 
 	if (n == 0)
 		return;
@@ -629,6 +650,7 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 			del_rev[ndel++] = rev;
 	}
 
+	migr_owner_begin(&sw);
 	if (ndel > 0)
 	{
 		Oid			types[1] = {TEXTARRAYOID};
@@ -716,12 +738,13 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 			"  ORDER BY u.n",
 			10, types, values, nulls, false, SPI_OK_INSERT);
 	}
+	migr_owner_end(&sw);
 }
 
 /*
  * migr_catalog_save_snapshot
  *		Replace the recorded schema description with this one, tied to the
- *		latest event.
+ *		latest event.  Runs as the extension owner.
  */
 void
 migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerprint)
@@ -731,6 +754,7 @@ migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerpri
 	char	  **k = palloc(sizeof(char *) * (n + 1));
 	char	  **o = palloc(sizeof(char *) * (n + 1));
 	char	  **d = palloc(sizeof(char *) * (n + 1));
+	MigrOwnerSwitch sw;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -742,10 +766,12 @@ migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerpri
 	values[1] = migr_text_array(k, n);
 	values[2] = migr_text_array(o, n);
 	values[3] = migr_text_array(d, n);
+	migr_owner_begin(&sw);
 	run("DELETE FROM migr.snapshot", 0, NULL, NULL, NULL, false, SPI_OK_DELETE);
 	run("INSERT INTO migr.snapshot (event_id, taken_at, fingerprint, kinds, objects, definitions)"
 		" SELECT pg_catalog.max(e.id), pg_catalog.now(), $1, $2, $3, $4 FROM migr.event e",
 		4, types, values, NULL, false, SPI_OK_INSERT);
+	migr_owner_end(&sw);
 }
 
 /*

@@ -57,6 +57,7 @@ typedef struct MigrBody
 	char	   *sql;			/* NULL: no downgrade SQL (irreversible) */
 	bytea	   *checksum;
 	char	   *checks[MIGR_NCHECKS];
+	char	   *registered_by;	/* role the readers evaluate checks as */
 } MigrBody;
 
 /* One step to record */

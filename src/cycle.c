@@ -132,7 +132,11 @@ closes_cycle(const char *revision, const char *target)
 
 		if (left0 == 0 || left1 == 0)
 			return false;		/* one side ran dry: they cannot meet */
-		k = left1 <= left0 ? 1 : 0;
+		/* the side with less to explore; on a tie, the one probed less */
+		if (left0 != left1)
+			k = left1 < left0 ? 1 : 0;
+		else
+			k = sides[1].head <= sides[0].head ? 1 : 0;
 
 		CHECK_FOR_INTERRUPTS();
 		arg = CStringGetTextDatum(sides[k].queue[sides[k].head++]);

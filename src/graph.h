@@ -85,6 +85,7 @@ typedef struct MigrGraph
 	int			nbases;			/* no parent */
 	int		   *bases;
 	bool		labels_inherited;	/* alllabels computed */
+	Oid			caller;			/* role that loaded it (catalog.c records it) */
 	/* scratch space for traversals */
 	uint32	   *mark;
 	uint32		epoch;

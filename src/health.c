@@ -263,15 +263,20 @@ gather_findings(void)
 		{
 			MigrRev    *r = &g->revs[applied_verify[i]];
 
-			char	   *error = NULL;
-			int			ok = migr_try_eval_check(r->id, MIGR_CHECK_VERIFY,
-												 b[i].checks[MIGR_CHECK_VERIFY], &error);
+			char	   *why = NULL;
+			MigrCheckOutcome ok = migr_read_check(r->id, MIGR_CHECK_VERIFY,
+												  b[i].checks[MIGR_CHECK_VERIFY],
+												  b[i].registered_by, &why);
 
-			if (ok != 1)
+			if (ok == MIGR_READ_NOT_RUN)
+				add(&findings, 1, "verify_not_evaluated", r->id,
+					psprintf("the verify condition of applied revision \"%s\" was not evaluated", r->id),
+					psprintf("verify: %s\n%s", b[i].checks[MIGR_CHECK_VERIFY], why));
+			else if (ok != MIGR_READ_TRUE)
 				add(&findings, 0, "verify_failed", r->id,
 					psprintf("the verify condition of applied revision \"%s\" no longer holds", r->id),
-					ok < 0
-					? psprintf("verify: %s\nIt raised an error: %s", b[i].checks[MIGR_CHECK_VERIFY], error)
+					ok == MIGR_READ_RAISED
+					? psprintf("verify: %s\nIt raised an error: %s", b[i].checks[MIGR_CHECK_VERIFY], why)
 					: psprintf("verify: %s", b[i].checks[MIGR_CHECK_VERIFY]));
 		}
 	}

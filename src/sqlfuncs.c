@@ -272,16 +272,18 @@ migr_plan(PG_FUNCTION_ARGS)
 		/*
 		 * skip_if as of now: later steps of the plan may change the answer,
 		 * and a check on objects an earlier step creates cannot be evaluated
-		 * yet (NULL then).
+		 * yet (NULL then).  Read-only, rolled back, as the registering role
+		 * (NULL when it cannot be run as that role).
 		 */
 		if (bodies && bodies[i].checks[MIGR_CHECK_SKIP_IF])
 		{
-			int			skip = migr_try_eval_check(r->id, MIGR_CHECK_SKIP_IF,
-												   bodies[i].checks[MIGR_CHECK_SKIP_IF],
-												   NULL);
+			char	   *why;
+			MigrCheckOutcome skip = migr_read_check(r->id, MIGR_CHECK_SKIP_IF,
+													bodies[i].checks[MIGR_CHECK_SKIP_IF],
+													bodies[i].registered_by, &why);
 
-			values[5] = BoolGetDatum(skip == 1);
-			nulls[5] = skip < 0;
+			values[5] = BoolGetDatum(skip == MIGR_READ_TRUE);
+			nulls[5] = skip != MIGR_READ_TRUE && skip != MIGR_READ_NOT_TRUE;
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -23,6 +23,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "owner.h"
 #include "strlist.h"
 #include "summary.h"
 #include "utils/array.h"
@@ -124,6 +125,7 @@ migr_summary_write(MigrGraph *g)
 	int		   *cur = migr_graph_current_heads(g, &ncur);
 	char	  **ids = palloc(sizeof(char *) * (ncur + 1));
 	int			rc;
+	MigrOwnerSwitch sw;
 
 	for (int i = 0; i < g->nrevs; i++)
 		if (!g->revs[i].applied)
@@ -133,6 +135,8 @@ migr_summary_write(MigrGraph *g)
 	values[0] = Int64GetDatum(pending);
 	values[1] = Int32GetDatum(g->nheads);
 	values[2] = migr_text_array(ids, ncur);
+	/* a catalog write like the others: as the extension owner (owner.c) */
+	migr_owner_begin(&sw);
 	rc = SPI_execute_with_args("INSERT INTO migr.summary (singleton, fresh, pending, graph_heads, current_heads)"
 							   " VALUES (true, true, $1, $2, $3)"
 							   " ON CONFLICT (singleton) DO UPDATE"
@@ -140,6 +144,7 @@ migr_summary_write(MigrGraph *g)
 							   "       graph_heads = EXCLUDED.graph_heads,"
 							   "       current_heads = EXCLUDED.current_heads",
 							   3, types, values, NULL, false, 0);
+	migr_owner_end(&sw);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "could not write migr.summary: %s", SPI_result_code_string(rc));
 }
