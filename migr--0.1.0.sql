@@ -88,6 +88,60 @@ CREATE TABLE migr.branch_label (
 CREATE INDEX branch_label_revision_idx ON migr.branch_label (revision);
 COMMENT ON TABLE migr.branch_label IS 'Branch labels declared by revisions (inheritance is computed).';
 
+-- A dependency may name a branch label that a later migr.revision() of the
+-- same transaction declares (registration in any order): until then its
+-- edge holds the label, which the deferred foreign key tolerates; the
+-- revision declaring the label takes such edges over, here.  At commit
+-- every edge must name a registered revision.
+CREATE FUNCTION migr.branch_label_take_over() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d record;
+BEGIN
+    SELECT e.revision, e.target AS label, l.revision AS owner INTO d
+      FROM new_labels l
+      JOIN migr.migration_edge e ON e.target OPERATOR(pg_catalog.=) l.label
+                                AND e.kind OPERATOR(pg_catalog.=) 'd'
+     WHERE EXISTS (SELECT 1 FROM migr.migration_edge f
+                    WHERE f.revision OPERATOR(pg_catalog.=) e.revision
+                      AND f.kind OPERATOR(pg_catalog.=) 'd'
+                      AND f.target OPERATOR(pg_catalog.=) l.revision)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'dependency "%" of revision "%" is listed twice', d.owner, d.revision
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('It depends on "%s" and on "%s", the branch label that revision declares.',
+                                  d.owner, d.label);
+    END IF;
+    UPDATE migr.migration m
+       SET depends_on = (SELECT pg_catalog.array_agg(COALESCE(l.revision, u.t) ORDER BY u.o)
+                           FROM pg_catalog.unnest(m.depends_on) WITH ORDINALITY AS u(t, o)
+                           LEFT JOIN new_labels l ON l.label OPERATOR(pg_catalog.=) u.t)
+     WHERE m.id IN (SELECT e.revision FROM migr.migration_edge e JOIN new_labels l
+                        ON e.target OPERATOR(pg_catalog.=) l.label
+                     WHERE e.kind OPERATOR(pg_catalog.=) 'd');
+    UPDATE migr.migration_edge e SET target = l.revision
+      FROM new_labels l
+     WHERE e.target OPERATOR(pg_catalog.=) l.label AND e.kind OPERATOR(pg_catalog.=) 'd';
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION migr.branch_label_take_over() IS 'Points dependencies that name a new branch label at the revision declaring it.';
+CREATE TRIGGER branch_label_take_over AFTER INSERT ON migr.branch_label
+    REFERENCING NEW TABLE AS new_labels
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.branch_label_take_over();
+
+-- At commit (deferred, and queued before the foreign keys of the revision's
+-- edges, which are written after it): a clear error for a parent or
+-- dependency that was never registered, rather than a foreign key violation.
+CREATE FUNCTION migr.migration_edges_resolved() RETURNS trigger
+AS 'MODULE_PATHNAME', 'migr_edges_resolved'
+LANGUAGE C;
+COMMENT ON FUNCTION migr.migration_edges_resolved() IS 'Refuses, at commit, a revision whose parent or dependency is not registered.';
+CREATE CONSTRAINT TRIGGER migration_edges_resolved AFTER INSERT OR UPDATE ON migr.migration
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION migr.migration_edges_resolved();
+
 -- The applied set.  No foreign key to migr.migration: an applied revision
 -- that is no longer registered is something migr.check() must be able to see.
 CREATE TABLE migr.applied (

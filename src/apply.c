@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "migr_errcodes.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
@@ -249,6 +250,99 @@ statement_excerpt(const char *sql, int len)
 }
 
 /*
+ * The revision whose SQL (a body or a check) this backend is running, or
+ * NULL.  migr_apply_execute sets it around each statement and restores it
+ * on the way out, error or not, so an error caught anywhere leaves it right.
+ */
+static const char *running_revision = NULL;
+
+/*
+ * migr_apply_refuse_reentry
+ *		Called first by every entry point that changes the catalog or the
+ *		applied set (fn is its SQL name, for the message): refuse to start
+ *		while revision SQL of this session is running, since the call
+ *		running that SQL records its steps only at its end and would then
+ *		record them over whatever the nested call did.
+ */
+void
+migr_apply_refuse_reentry(const char *fn)
+{
+	if (running_revision)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("cannot execute %s inside revision SQL", fn),
+				 errdetail("It was called from the SQL of revision \"%s\", which a migr call of this session is running.",
+						   running_revision),
+				 errhint("Call %s on its own, not from a revision body or check.", fn)));
+}
+
+/*
+ * migr_apply_execute
+ *		SPI_execute one statement of revision rev's SQL (a body statement or
+ *		a check), with rev marked as running for migr_apply_refuse_reentry.
+ */
+int
+migr_apply_execute(const char *rev, const char *sql, bool read_only, long tcount)
+{
+	const char *save = running_revision;
+	int			rc = 0;
+
+	running_revision = rev;
+	PG_TRY();
+	{
+		rc = SPI_execute(sql, read_only, tcount);
+	}
+	PG_FINALLY();
+	{
+		running_revision = save;
+	}
+	PG_END_TRY();
+	return rc;
+}
+
+/*
+ * COPY to or from the client (STDIN, STDOUT) cannot run through SPI: refuse
+ * it with the statement named.  COPY to or from a file or program runs.
+ */
+static void
+refuse_client_copy(const char *rev, const char *which, int stmtno, Node *stmt,
+				   const char *text)
+{
+	if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->filename == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s SQL of revision \"%s\" cannot copy to or from the client", which, rev),
+				 errdetail("Statement %d is %s; revision SQL runs inside the server, where COPY has no client to read from or write to.",
+						   stmtno, text),
+				 errhint("COPY to or from a file on the server, or use INSERT and SELECT.")));
+}
+
+/*
+ * migr_apply_check_body
+ *		At registration: refuse what a body could never run (COPY to or from
+ *		the client).  stmts is the body's raw parse tree.
+ */
+void
+migr_apply_check_body(const char *rev, const char *which, const char *sql,
+					  List *stmts)
+{
+	ListCell   *lc;
+	int			stmtno = 0;
+	int			sqllen = strlen(sql);
+
+	foreach(lc, stmts)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		int			len = rs->stmt_len ? rs->stmt_len : sqllen - rs->stmt_location;
+
+		CHECK_FOR_INTERRUPTS();
+		stmtno++;
+		refuse_client_copy(rev, which, stmtno, rs->stmt,
+						   statement_excerpt(sql + rs->stmt_location, len));
+	}
+}
+
+/*
  * Run one revision body statement by statement.  The body is split with
  * PostgreSQL's own raw parser, so a syntax error is reported as it would be
  * for the whole body, and each statement runs with its own snapshot as in a
@@ -262,6 +356,14 @@ migr_apply_run_body(const char *rev, const char *direction, const char *sql)
 	List	   *stmts;
 	ListCell   *lc;
 	int			sqllen = strlen(sql);
+
+	/* only a nested migr.test_reversibility() gets here: writers refuse */
+	if (running_revision)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("cannot run the %s SQL of revision \"%s\" inside revision SQL", direction, rev),
+				 errdetail("It was called from the SQL of revision \"%s\", which a migr call of this session is running.",
+						   running_revision)));
 
 	cb.callback = step_error_callback;
 	cb.arg = &ctx;
@@ -277,6 +379,7 @@ migr_apply_run_body(const char *rev, const char *direction, const char *sql)
 		char	   *text;
 		int			rc;
 
+		CHECK_FOR_INTERRUPTS();
 		while (len > 0 && isspace((unsigned char) sql[start]))
 		{
 			start++;
@@ -286,7 +389,9 @@ migr_apply_run_body(const char *rev, const char *direction, const char *sql)
 
 		ctx.stmtno++;
 		ctx.stmt = statement_excerpt(text, len);
-		rc = SPI_execute(text, false, 0);
+		/* registration refuses these; a catalog written by hand may not */
+		refuse_client_copy(rev, direction, ctx.stmtno, rs->stmt, ctx.stmt);
+		rc = migr_apply_execute(rev, text, false, 0);
 		if (rc == SPI_ERROR_TRANSACTION)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
@@ -486,6 +591,7 @@ migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan, ReturnSetInfo *rsin
 		MigrBody   *b = &bodies[i];
 		char	  **ck = b->checks;
 
+		CHECK_FOR_INTERRUPTS();
 		if (plan->upgrade)
 		{
 			if (ck[MIGR_CHECK_SKIP_IF] &&

@@ -17,6 +17,11 @@ extern void migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan,
 							ReturnSetInfo *rsinfo);
 extern void migr_apply_run_body(const char *rev, const char *direction,
 								const char *sql);
+extern void migr_apply_check_body(const char *rev, const char *which,
+								  const char *sql, List *stmts);
+extern int	migr_apply_execute(const char *rev, const char *sql, bool read_only,
+							   long tcount);
+extern void migr_apply_refuse_reentry(const char *fn);
 extern void migr_apply_stamp(MigrGraph *g, int64 max_seq, const bool *applied_after,
 							 ReturnSetInfo *rsinfo);
 

@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "apply.h"
 #include "catalog/pg_type.h"
 #include "checks.h"
 #include "executor/spi.h"
@@ -69,6 +70,7 @@ typedef struct TypeProbe
 {
 	const char *expr;
 	Oid			type;
+	bool		returns_set;
 } TypeProbe;
 
 /* Analyse "SELECT (expr)" and note its result type. */
@@ -83,13 +85,14 @@ probe_type(void *arg)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	src = linitial(SPI_plan_get_plan_sources(plan));
 	p->type = TupleDescAttr(src->resultDesc, 0)->atttypid;
+	p->returns_set = linitial_node(Query, src->query_list)->hasTargetSRFs;
 	SPI_freeplan(plan);
 }
 
 void
 migr_validate_check(MigrCheckKind kind, const char *expr)
 {
-	TypeProbe	probe = {expr, BOOLOID};
+	TypeProbe	probe = {expr, BOOLOID, false};
 	ErrorData  *edata;
 
 	migr_check_expression(migr_check_names[kind], expr);
@@ -111,20 +114,42 @@ migr_validate_check(MigrCheckKind kind, const char *expr)
 	}
 	if (probe.type != BOOLOID)
 		not_boolean(migr_check_names[kind], probe.type);
+	if (probe.returns_set)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("%s must return one value, not a set", migr_check_names[kind]),
+				 errdetail("The expression calls a set-returning function outside a subquery: %s", expr),
+				 errhint("Aggregate the set, as in \"EXISTS (SELECT ...)\".")));
 }
 
-/* Evaluate "SELECT (expr)"; true only for a non-NULL true. */
+/*
+ * Evaluate "SELECT (expr)"; true only for a non-NULL true.  A check that
+ * could not be typed at registration may turn out to return a set: no row
+ * or several rows is 21000.  The expression is parsed again first, so a
+ * check stored by hand that is not one expression is 42601, as at
+ * registration.
+ */
 static bool
 eval_query(const char *rev, MigrCheckKind kind, const char *expr, bool read_only)
 {
-	int			rc = SPI_execute(check_query(expr), read_only, 1);
+	int			rc;
 	bool		isnull;
 	Datum		d;
 	bool		result;
 
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "check %s of revision \"%s\" returned no row: %s",
-			 migr_check_names[kind], rev, SPI_result_code_string(rc));
+	/* registration checked this; a catalog written by hand may not be */
+	migr_check_expression(migr_check_names[kind], expr);
+	rc = migr_apply_execute(rev, check_query(expr), read_only, 2);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("%s of revision \"%s\" returned %s rows", migr_check_names[kind], rev,
+						SPI_processed == 0 ? "no" : "several"),
+				 errdetail("A check must return exactly one boolean; it calls a set-returning function outside a subquery: %s",
+						   expr),
+				 errhint("Aggregate the set, as in \"EXISTS (SELECT ...)\".")));
 	if (SPI_gettypeid(SPI_tuptable->tupdesc, 1) != BOOLOID)
 		not_boolean(psprintf("%s of revision \"%s\"", migr_check_names[kind], rev),
 					SPI_gettypeid(SPI_tuptable->tupdesc, 1));

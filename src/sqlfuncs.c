@@ -94,6 +94,7 @@ migr_revision(PG_FUNCTION_ARGS)
 	char	   *id;
 	char	   *checks[MIGR_NCHECKS];
 
+	migr_apply_refuse_reentry("migr.revision()");
 	check_writable("migr.revision()");
 	for (int i = 0; i < MIGR_NCHECKS; i++)
 		checks[i] = text_arg(fcinfo, 8 + i);
@@ -122,6 +123,7 @@ run_plan(FunctionCallInfo fcinfo, bool upgrade)
 	MigrPlan   *plan;
 	int64		max_seq;
 
+	migr_apply_refuse_reentry(upgrade ? "migr.upgrade()" : "migr.downgrade()");
 	check_writable(upgrade ? "migr.upgrade()" : "migr.downgrade()");
 	InitMaterializedSRF(fcinfo, 0);
 	connect_spi();
@@ -174,6 +176,7 @@ migr_stamp(PG_FUNCTION_ARGS)
 	int64		max_seq;
 	bool	   *after;
 
+	migr_apply_refuse_reentry("migr.stamp()");
 	check_writable("migr.stamp()");
 	InitMaterializedSRF(fcinfo, 0);
 	connect_spi();
