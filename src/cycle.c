@@ -31,6 +31,8 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(migr_edge_no_cycle);
@@ -285,8 +287,13 @@ migr_edge_no_cycle(PG_FUNCTION_ARGS)
 			  **kind,
 			  **target;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || trigdata->tg_newtable == NULL)
-		elog(ERROR, "migr.edge_no_cycle() must be called as a statement trigger with a transition table");
+	/* only the triggers the extension script creates make sense */
+	if (!CALLED_AS_TRIGGER(fcinfo) || trigdata->tg_newtable == NULL ||
+		strcmp(RelationGetRelationName(trigdata->tg_relation), "migration_edge") != 0 ||
+		strcmp(get_namespace_name(RelationGetNamespace(trigdata->tg_relation)), "migr") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("migr.edge_no_cycle() must be fired by a statement trigger with a transition table on migr.migration_edge")));
 	if (skip_trigger)
 		return PointerGetDatum(NULL);
 

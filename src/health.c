@@ -22,6 +22,7 @@
 #include "lib/stringinfo.h"
 #include "lock.h"
 #include "migr_errcodes.h"
+#include "miscadmin.h"
 #include "revcheck.h"
 #include "subxact.h"
 #include "target.h"
@@ -216,6 +217,7 @@ gather_findings(void)
 	char	   *fp_snap;
 	int		   *applied_verify;
 	int			nverify = 0;
+	int			gaps = 0;
 
 	/* history and registrations that disagree */
 	catalog_query("SELECT a.revision FROM migr.applied a"
@@ -228,8 +230,37 @@ gather_findings(void)
 	/* content changed: recomputed from what is stored, never trusted */
 	migr_catalog_scan_contents(check_content, &findings);
 
+	/*
+	 * An applied set that is not closed downwards (written by hand, or by a
+	 * stamp of a database that was not where it said): every applied
+	 * revision whose parent or dependency is not applied.  Planning an
+	 * upgrade over such a set raises, so pending revisions are only listed
+	 * without one.
+	 */
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		MigrRev    *r = &g->revs[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (!r->applied)
+			continue;
+		for (int j = 0; j < r->nparents + r->ndeps; j++)
+		{
+			bool		parent = j < r->nparents;
+			MigrRev    *below = &g->revs[parent ? r->parents[j] : r->deps[j - r->nparents]];
+
+			if (below->applied)
+				continue;
+			gaps++;
+			add(&findings, 0, "applied_gap", r->id,
+				psprintf("applied revision \"%s\" %s \"%s\", which is not applied",
+						 r->id, parent ? "revises" : "depends on", below->id),
+				pstrdup("migr.applied is not closed downwards: it was written by hand, or a stamp recorded a state the schema was not in. Stamp the database to where it really is."));
+		}
+	}
+
 	/* pending revisions and several heads */
-	if (g->nrevs > 0)
+	if (g->nrevs > 0 && gaps == 0)
 	{
 		pending = migr_plan_upgrade(g, "heads");
 		for (int i = 0; i < pending->nsteps; i++)
@@ -505,6 +536,7 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 	target = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	result_owner = owner;
 	InitMaterializedSRF(fcinfo, 0);
+	migr_apply_refuse_reentry("migr.test_reversibility()");
 	connect_spi();
 	migr_lock_acquire();
 	g = migr_catalog_load_graph(outer, true, &max_seq);
