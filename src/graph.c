@@ -490,10 +490,9 @@ migr_graph_build(MigrRevInput *in, int n)
 		g->revs[i].nlabels = in[i].nlabels;
 		g->revs[i].labels = in[i].labels;
 		e = hash_search(g->names, in[i].id, HASH_ENTER, &found);
+		/* cannot happen: migr.migration's primary key is the id */
 		if (found)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_OBJECT),
-					 errmsg("revision \"%s\" is registered twice", in[i].id)));
+			elog(ERROR, "revision \"%s\" was loaded twice", in[i].id);
 		e->idx = i;
 		e->is_label = false;
 	}
