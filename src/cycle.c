@@ -27,6 +27,7 @@
 #include "commands/trigger.h"
 #include "cycle.h"
 #include "executor/spi.h"
+#include "sqlcall.h"
 #include "graph.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -297,8 +298,7 @@ migr_edge_no_cycle(PG_FUNCTION_ARGS)
 	if (skip_trigger)
 		return PointerGetDatum(NULL);
 
-	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	migr_spi_connect();
 	if ((rc = SPI_register_trigger_data(trigdata)) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed: %s", SPI_result_code_string(rc));
 	prepare_plans();
@@ -327,7 +327,6 @@ migr_edge_no_cycle(PG_FUNCTION_ARGS)
 			if (closes_cycle(rev[i], target[i]))
 				cycle_error(rev[i], target[i], kind[i][0] == 'p');
 	}
-	if ((rc = SPI_finish()) != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
+	migr_spi_finish();
 	return PointerGetDatum(NULL);
 }

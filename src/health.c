@@ -24,6 +24,7 @@
 #include "migr_errcodes.h"
 #include "miscadmin.h"
 #include "revcheck.h"
+#include "sqlcall.h"
 #include "subxact.h"
 #include "target.h"
 #include "utils/builtins.h"
@@ -48,20 +49,6 @@ typedef struct Finding
 
 static const char *const severity_names[] = {"error", "warning", "info"};
 
-/*
- * Note that every SPI call returns in SPI's procedure context, which
- * SPI_finish() frees: whatever is used after SPI_finish() (result text, an
- * error's detail) is built in the context captured before SPI_connect().
- */
-static void
-connect_spi(void)
-{
-	int			rc = SPI_connect();
-
-	if (rc != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
-}
-
 /* schemas argument: a text[] or NULL for the default set */
 static Datum
 schemas_arg(FunctionCallInfo fcinfo, bool *isnull)
@@ -84,7 +71,7 @@ migr_describe_sql(PG_FUNCTION_ARGS)
 	int			n;
 
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	rows = migr_describe(schemas, isnull, &n);
 	for (int i = 0; i < n; i++)
 	{
@@ -96,7 +83,7 @@ migr_describe_sql(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(rows[i].definition);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	SPI_finish();
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -111,11 +98,11 @@ migr_fingerprint_sql(PG_FUNCTION_ARGS)
 	int			n;
 	text	   *fp;
 
-	connect_spi();
+	migr_spi_connect();
 	rows = migr_describe(schemas, isnull, &n);
 	MemoryContextSwitchTo(outer);
 	fp = cstring_to_text(migr_fingerprint_of(rows, n));
-	SPI_finish();
+	migr_spi_finish();
 	PG_RETURN_TEXT_P(fp);
 }
 
@@ -393,7 +380,7 @@ migr_check(PG_FUNCTION_ARGS)
 	MemoryContext outer = CurrentMemoryContext;
 
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	findings = gather_findings();
 	/* the MG006 detail is raised after SPI_finish() */
 	MemoryContextSwitchTo(outer);
@@ -417,7 +404,7 @@ migr_check(PG_FUNCTION_ARGS)
 		values[4] = f->detail ? CStringGetTextDatum(f->detail) : (Datum) 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	SPI_finish();
+	migr_spi_finish();
 	if (strict && nerrors > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_MIGR_CHECK_FAILED),
@@ -525,19 +512,12 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 	int64		max_seq;
 	bool		stopped = false;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be null")));
-	if (XactReadOnly)
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("cannot execute migr.test_reversibility() in a read-only transaction")));
-	target = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	target = migr_required_text_arg(fcinfo, 0, "target");
+	migr_require_writable("migr.test_reversibility()");
 	result_owner = owner;
 	InitMaterializedSRF(fcinfo, 0);
 	migr_apply_refuse_reentry("migr.test_reversibility()");
-	connect_spi();
+	migr_spi_connect();
 	migr_lock_acquire();
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	plan = migr_plan_upgrade(g, target);
@@ -581,6 +561,6 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 	RollbackAndReleaseCurrentSubTransaction();
 	MemoryContextSwitchTo(outer);
 	CurrentResourceOwner = owner;
-	SPI_finish();
+	migr_spi_finish();
 	return (Datum) 0;
 }

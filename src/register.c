@@ -22,6 +22,7 @@
 #include "checksum.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "sqlcall.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -423,8 +424,7 @@ migr_edges_resolved(PG_FUNCTION_ARGS)
 	if (isnull)
 		return PointerGetDatum(NULL);
 
-	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	migr_spi_connect();
 	if (plan == NULL)
 	{
 		Oid			types[1] = {TEXTOID};
@@ -459,7 +459,6 @@ migr_edges_resolved(PG_FUNCTION_ARGS)
 				 : errdetail("No revision with that id or branch label was registered by the end of the transaction."),
 				 errhint("Register it in the same transaction, or leave the reference out.")));
 	}
-	if ((rc = SPI_finish()) != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
+	migr_spi_finish();
 	return PointerGetDatum(NULL);
 }

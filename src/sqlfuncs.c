@@ -19,6 +19,7 @@
 #include "lock.h"
 #include "migr_errcodes.h"
 #include "register.h"
+#include "sqlcall.h"
 #include "revcheck.h"
 #include "strlist.h"
 #include "summary.h"
@@ -36,51 +37,6 @@ PG_FUNCTION_INFO_V1(migr_current);
 PG_FUNCTION_INFO_V1(migr_heads);
 PG_FUNCTION_INFO_V1(migr_history);
 
-static char *
-text_arg(FunctionCallInfo fcinfo, int n)
-{
-	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
-}
-
-static void
-connect_spi(void)
-{
-	int			rc = SPI_connect();
-
-	if (rc != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
-}
-
-static void
-finish_spi(void)
-{
-	int			rc = SPI_finish();
-
-	if (rc != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
-}
-
-/* Writers refuse read-only transactions up front, with the usual code. */
-/* The target argument: NULL is an error, not a silent no-op. */
-static char *
-target_arg(FunctionCallInfo fcinfo)
-{
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be null")));
-	return text_to_cstring(PG_GETARG_TEXT_PP(0));
-}
-
-static void
-check_writable(const char *fn)
-{
-	if (XactReadOnly)
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("cannot execute %s in a read-only transaction", fn)));
-}
-
 /*
  * migr.revision(id text, revises text, message text, upgrade text,
  *				 downgrade text, branch_labels text, depends_on text,
@@ -95,20 +51,20 @@ migr_revision(PG_FUNCTION_ARGS)
 	char	   *checks[MIGR_NCHECKS];
 
 	migr_apply_refuse_reentry("migr.revision()");
-	check_writable("migr.revision()");
+	migr_require_writable("migr.revision()");
 	for (int i = 0; i < MIGR_NCHECKS; i++)
-		checks[i] = text_arg(fcinfo, 8 + i);
-	rev = migr_new_revision(text_arg(fcinfo, 0), text_arg(fcinfo, 1),
-							text_arg(fcinfo, 2), text_arg(fcinfo, 3),
-							text_arg(fcinfo, 4), text_arg(fcinfo, 5),
-							text_arg(fcinfo, 6),
+		checks[i] = migr_text_arg(fcinfo, 8 + i);
+	rev = migr_new_revision(migr_text_arg(fcinfo, 0), migr_text_arg(fcinfo, 1),
+							migr_text_arg(fcinfo, 2), migr_text_arg(fcinfo, 3),
+							migr_text_arg(fcinfo, 4), migr_text_arg(fcinfo, 5),
+							migr_text_arg(fcinfo, 6),
 							PG_ARGISNULL(7) ? 0 : PG_GETARG_TIMESTAMPTZ(7),
 							checks);
 	id = rev->id;
-	connect_spi();
+	migr_spi_connect();
 	migr_lock_acquire();
 	migr_register(rev, !PG_ARGISNULL(7));
-	finish_spi();
+	migr_spi_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
@@ -117,28 +73,28 @@ static Datum
 run_plan(FunctionCallInfo fcinfo, bool upgrade)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = target_arg(fcinfo);
+	char	   *target = migr_required_text_arg(fcinfo, 0, "target");
 	MemoryContext outer = CurrentMemoryContext;
 	MigrGraph  *g;
 	MigrPlan   *plan;
 	int64		max_seq;
 
 	migr_apply_refuse_reentry(upgrade ? "migr.upgrade()" : "migr.downgrade()");
-	check_writable(upgrade ? "migr.upgrade()" : "migr.downgrade()");
+	migr_require_writable(upgrade ? "migr.upgrade()" : "migr.downgrade()");
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	migr_lock_acquire();
 	/* the common deploy: nothing to do, known without loading the graph */
 	if (upgrade && migr_summary_noop_upgrade(target))
 	{
-		finish_spi();
+		migr_spi_finish();
 		return (Datum) 0;
 	}
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	plan = upgrade ? migr_plan_upgrade(g, target) : migr_plan_downgrade(g, target);
 	migr_apply_plan(g, max_seq, plan, rsinfo);
 	migr_summary_write(g);
-	finish_spi();
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -170,22 +126,22 @@ Datum
 migr_stamp(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = target_arg(fcinfo);
+	char	   *target = migr_required_text_arg(fcinfo, 0, "target");
 	MemoryContext outer = CurrentMemoryContext;
 	MigrGraph  *g;
 	int64		max_seq;
 	bool	   *after;
 
 	migr_apply_refuse_reentry("migr.stamp()");
-	check_writable("migr.stamp()");
+	migr_require_writable("migr.stamp()");
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	migr_lock_acquire();
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	after = migr_stamp_applied_set(g, target);
 	migr_apply_stamp(g, max_seq, after, rsinfo);
 	migr_summary_write(g);
-	finish_spi();
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -231,8 +187,8 @@ Datum
 migr_plan(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = target_arg(fcinfo);
-	char	   *direction = text_arg(fcinfo, 1);
+	char	   *target = migr_required_text_arg(fcinfo, 0, "target");
+	char	   *direction = migr_text_arg(fcinfo, 1);
 	MemoryContext outer = CurrentMemoryContext;
 	MigrGraph  *g;
 	MigrPlan   *plan;
@@ -245,7 +201,7 @@ migr_plan(PG_FUNCTION_ARGS)
 				 errmsg("unrecognized direction \"%s\"", direction),
 				 errhint("Use \"upgrade\", \"downgrade\" or NULL.")));
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	g = migr_catalog_load_graph(outer, false, &max_seq);
 	if (direction ? strcmp(direction, "downgrade") == 0 : looks_like_downgrade(target))
 		plan = migr_plan_downgrade(g, target);
@@ -287,7 +243,7 @@ migr_plan(PG_FUNCTION_ARGS)
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	finish_spi();
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -317,7 +273,7 @@ migr_current(PG_FUNCTION_ARGS)
 	MigrSummary sum;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	connect_spi();
+	migr_spi_connect();
 	if (migr_summary_read(outer, &sum))
 	{
 		for (int i = 0; i < sum.ncurrent; i++)
@@ -327,13 +283,13 @@ migr_current(PG_FUNCTION_ARGS)
 
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
 		}
-		finish_spi();
+		migr_spi_finish();
 		return (Datum) 0;
 	}
 	g = migr_catalog_load_graph(outer, false, &max_seq);
 	heads = migr_graph_current_heads(g, &n);
 	put_ids(rsinfo, g, heads, n);
-	finish_spi();
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -347,10 +303,10 @@ migr_heads(PG_FUNCTION_ARGS)
 	int64		max_seq;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	connect_spi();
+	migr_spi_connect();
 	g = migr_catalog_load_graph(outer, false, &max_seq);
 	put_ids(rsinfo, g, g->heads, g->nheads);
-	finish_spi();
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -391,7 +347,7 @@ migr_history(PG_FUNCTION_ARGS)
 	bool	   *applied_at_null;
 
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	g = migr_catalog_load_graph(outer, false, &max_seq);
 	message = palloc(sizeof(char *) * (g->nrevs + 1));
 	applied_at = palloc(sizeof(TimestampTz) * (g->nrevs + 1));
@@ -431,6 +387,6 @@ migr_history(PG_FUNCTION_ARGS)
 		values[12] = checks_array(r);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	finish_spi();
+	migr_spi_finish();
 	return (Datum) 0;
 }

@@ -27,6 +27,7 @@
 #include "ops.h"
 #include "strlist.h"
 #include "utils/array.h"
+#include "sqlcall.h"
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(migr_has_table);
@@ -58,7 +59,7 @@ PG_FUNCTION_INFO_V1(migr_rename_column);
 static char *
 name_arg(FunctionCallInfo fcinfo, int n, const char *what)
 {
-	char	   *v = PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+	char	   *v = migr_text_arg(fcinfo, n);
 
 	migr_require_name(what, v);
 	return v;
@@ -317,12 +318,11 @@ migr_name(PG_FUNCTION_ARGS)
 #define RUN_OP(call) \
 	do { \
 		char	   *ddl_; \
-		if (SPI_connect() != SPI_OK_CONNECT) \
-			elog(ERROR, "SPI_connect failed"); \
+		migr_spi_connect(); \
 		ddl_ = (call); \
 		if (ddl_ != NULL) \
 			ddl_ = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, ddl_); \
-		SPI_finish(); \
+		migr_spi_finish(); \
 		if (ddl_ == NULL) \
 			PG_RETURN_NULL(); \
 		PG_RETURN_TEXT_P(cstring_to_text(ddl_)); \

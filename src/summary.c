@@ -23,6 +23,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "sqlcall.h"
 #include "owner.h"
 #include "strlist.h"
 #include "summary.h"
@@ -50,8 +51,7 @@ migr_summary_stale(PG_FUNCTION_ARGS)
 	 * some other table it only costs a needless re-read of the graph.
 	 */
 	Assert(CALLED_AS_TRIGGER(fcinfo));
-	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	migr_spi_connect();
 	if (stale_plan == NULL)
 	{
 		SPIPlanPtr	p = SPI_prepare("UPDATE migr.summary SET fresh = false WHERE fresh", 0, NULL);
@@ -64,8 +64,7 @@ migr_summary_stale(PG_FUNCTION_ARGS)
 	rc = SPI_execute_plan(stale_plan, NULL, NULL, false, 0);
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "could not mark migr.summary stale: %s", SPI_result_code_string(rc));
-	if ((rc = SPI_finish()) != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
+	migr_spi_finish();
 	return PointerGetDatum(NULL);
 }
 
