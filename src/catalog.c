@@ -30,6 +30,7 @@
 #include "utils/memutils.h"
 #include "migr_errcodes.h"
 #include "owner.h"
+#include "sqlcall.h"
 #include "strlist.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -44,31 +45,6 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls,
 										   read_only, 0);
 
-	if (rc != expected)
-		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
-}
-
-/*
- * Like run(), through a plan prepared on first use and kept for the life of
- * the backend in *slot: for the statements registration runs once per
- * revision, where parsing and planning would cost more than the work.
- */
-static void
-run_kept(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
-		 Datum *values, const char *nulls, bool read_only, int expected)
-{
-	int			rc;
-
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "could not prepare a migr catalog query: %s",
-				 SPI_result_code_string(SPI_result));
-		*slot = p;
-	}
-	rc = SPI_execute_plan(*slot, values, nulls, read_only, 0);
 	if (rc != expected)
 		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
 }
@@ -212,7 +188,7 @@ migr_catalog_get_revision(MemoryContext into, const char *id)
 	char	  **v;
 	Datum		d;
 
-	run_kept(&plan,
+	migr_run_kept(&plan,
 		"SELECT m.revises, m.depends_on, m.branch_labels, m.message,"
 		"       m.create_date, m.upgrade_sql, m.downgrade_sql, m.checksum,"
 		"       a.revision IS NOT NULL, a.checksum,"
@@ -220,7 +196,7 @@ migr_catalog_get_revision(MemoryContext into, const char *id)
 		"  FROM migr.migration m"
 		"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
 		" WHERE m.id OPERATOR(pg_catalog.=) $1",
-		1, types, values, NULL, false, SPI_OK_SELECT);
+		1, types, values, NULL, false, 0, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return NULL;
 
@@ -272,14 +248,14 @@ migr_catalog_lookup_names(MemoryContext into, char **names, int n,
 	if (n == 0)
 		return;
 	values[0] = migr_text_array(names, n);
-	run_kept(&plan,
+	migr_run_kept(&plan,
 			 "SELECT u.o,"
 			 "       EXISTS (SELECT 1 FROM migr.migration m"
 			 "                WHERE m.id OPERATOR(pg_catalog.=) u.n),"
 			 "       (SELECT l.revision FROM migr.branch_label l"
 			 "         WHERE l.label OPERATOR(pg_catalog.=) u.n)"
 			 "  FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(n, o)",
-			 1, types, values, NULL, false, SPI_OK_SELECT);
+			 1, types, values, NULL, false, 0, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -410,12 +386,12 @@ insert_checked_edges(Oid *types, Datum *values, const char *nulls)
 	migr_cycle_trigger_skip(true);
 	PG_TRY();
 	{
-		run_kept(&plan,
+		migr_run_kept(&plan,
 				 "INSERT INTO migr.migration_edge (revision, kind, ord, target)"
 				 " SELECT $1, 'p', u.o, u.t FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(t, o)"
 				 " UNION ALL"
 				 " SELECT $1, 'd', u.o, u.t FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(t, o)",
-				 3, types, values, nulls, false, SPI_OK_INSERT);
+				 3, types, values, nulls, false, 0, SPI_OK_INSERT);
 	}
 	PG_FINALLY();
 	{
@@ -471,13 +447,13 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 	migr_owner_begin(&sw);
 	if (replace)
 	{
-		run_kept(&del_edges,
+		migr_run_kept(&del_edges,
 				 "DELETE FROM migr.migration_edge WHERE revision OPERATOR(pg_catalog.=) $1",
-				 1, types, values, nulls, false, SPI_OK_DELETE);
-		run_kept(&del_labels,
+				 1, types, values, nulls, false, 0, SPI_OK_DELETE);
+		migr_run_kept(&del_labels,
 				 "DELETE FROM migr.branch_label WHERE revision OPERATOR(pg_catalog.=) $1",
-				 1, types, values, nulls, false, SPI_OK_DELETE);
-		run_kept(&upd_rev,
+				 1, types, values, nulls, false, 0, SPI_OK_DELETE);
+		migr_run_kept(&upd_rev,
 				 "UPDATE migr.migration SET revises = $2, depends_on = $3,"
 				 "       branch_labels = $4, message = $5, create_date = $6,"
 				 "       upgrade_sql = $7, downgrade_sql = $8, checksum = $9,"
@@ -485,15 +461,15 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 				 "       verify = $12, verify_down = $13,"
 				 "       registered_at = pg_catalog.now(), registered_by = $14"
 				 " WHERE id OPERATOR(pg_catalog.=) $1",
-				 14, types, values, nulls, false, SPI_OK_UPDATE);
+				 14, types, values, nulls, false, 0, SPI_OK_UPDATE);
 	}
 	else
-		run_kept(&ins_rev,
+		migr_run_kept(&ins_rev,
 				 "INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
 				 "       message, create_date, upgrade_sql, downgrade_sql, checksum,"
 				 "       skip_if, requires, verify, verify_down, registered_by)"
 				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-				 14, types, values, nulls, false, SPI_OK_INSERT);
+				 14, types, values, nulls, false, 0, SPI_OK_INSERT);
 
 	if (rev->nrevises + rev->ndeps > 0)
 	{
@@ -512,10 +488,10 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 		insert_checked_edges(types, values, nulls);
 	}
 	if (rev->nlabels > 0)
-		run_kept(&ins_labels,
+		migr_run_kept(&ins_labels,
 				 "INSERT INTO migr.branch_label (label, revision)"
 				 " SELECT u.l, $1 FROM pg_catalog.unnest($4) AS u(l)",
-				 4, types, values, nulls, false, SPI_OK_INSERT);
+				 4, types, values, nulls, false, 0, SPI_OK_INSERT);
 	migr_owner_end(&sw);
 }
 

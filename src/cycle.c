@@ -62,17 +62,6 @@ static SPIPlanPtr above_plan = NULL;	/* what revises or depends on an id */
 /* set while migr inserts edges it has checked already */
 static bool skip_trigger = false;
 
-static SPIPlanPtr
-keep_plan(const char *sql)
-{
-	Oid			types[1] = {TEXTOID};
-	SPIPlanPtr	p = SPI_prepare(sql, 1, types);
-
-	if (p == NULL || SPI_keepplan(p) != 0)
-		elog(ERROR, "could not prepare the cycle check: %s",
-			 SPI_result_code_string(SPI_result));
-	return p;
-}
 
 static void
 push(Side *s, const char *id)
@@ -86,16 +75,6 @@ push(Side *s, const char *id)
 	s->queue[s->tail++] = pstrdup(id);
 }
 
-static void
-prepare_plans(void)
-{
-	if (below_plan == NULL)
-		below_plan = keep_plan("SELECT e.target FROM migr.migration_edge e"
-							   " WHERE e.revision OPERATOR(pg_catalog.=) $1");
-	if (above_plan == NULL)
-		above_plan = keep_plan("SELECT e.revision FROM migr.migration_edge e"
-							   " WHERE e.target OPERATOR(pg_catalog.=) $1");
-}
 
 /*
  * Whether the down-path target ~> revision exists, i.e. whether the edge
@@ -130,7 +109,7 @@ closes_cycle(const char *revision, const char *target)
 		int			left1 = sides[1].tail - sides[1].head;
 		int			k;
 		Datum		arg;
-		int			rc;
+		Oid			text_type[1] = {TEXTOID};
 
 		if (left0 == 0 || left1 == 0)
 			return false;		/* one side ran dry: they cannot meet */
@@ -142,10 +121,16 @@ closes_cycle(const char *revision, const char *target)
 
 		CHECK_FOR_INTERRUPTS();
 		arg = CStringGetTextDatum(sides[k].queue[sides[k].head++]);
-		rc = SPI_execute_plan(k == 0 ? below_plan : above_plan, &arg, NULL,
-							  false, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "cycle check query failed: %s", SPI_result_code_string(rc));
+		if (k == 0)
+			migr_run_kept(&below_plan,
+						  "SELECT e.target FROM migr.migration_edge e"
+						  " WHERE e.revision OPERATOR(pg_catalog.=) $1",
+						  1, text_type, &arg, NULL, false, 0, SPI_OK_SELECT);
+		else
+			migr_run_kept(&above_plan,
+						  "SELECT e.revision FROM migr.migration_edge e"
+						  " WHERE e.target OPERATOR(pg_catalog.=) $1",
+						  1, text_type, &arg, NULL, false, 0, SPI_OK_SELECT);
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
 			char	   *next = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -188,7 +173,6 @@ cycle_error(const char *revision, const char *target, bool parent)
 void
 migr_refuse_cycle(const char *revision, const char *target, bool parent)
 {
-	prepare_plans();
 	if (closes_cycle(revision, target))
 		cycle_error(revision, target, parent);
 }
@@ -301,7 +285,6 @@ migr_edge_no_cycle(PG_FUNCTION_ARGS)
 	migr_spi_connect();
 	if ((rc = SPI_register_trigger_data(trigdata)) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed: %s", SPI_result_code_string(rc));
-	prepare_plans();
 	rc = SPI_execute("SELECT revision, kind, target FROM new_edges", false, MANY_EDGES + 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the new edges: %s", SPI_result_code_string(rc));

@@ -408,7 +408,7 @@ migr_edges_resolved(PG_FUNCTION_ARGS)
 	Datum		id;
 	bool		isnull;
 	int			attnum = 0;
-	int			rc;
+	Oid			types[1] = {TEXTOID};
 
 	/* only the trigger the extension script creates makes sense */
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
@@ -425,25 +425,14 @@ migr_edges_resolved(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 
 	migr_spi_connect();
-	if (plan == NULL)
-	{
-		Oid			types[1] = {TEXTOID};
-		SPIPlanPtr	p = SPI_prepare("SELECT x.kind OPERATOR(pg_catalog.=) 'p', x.target"
-									"  FROM migr.migration_edge x"
-									" WHERE x.revision OPERATOR(pg_catalog.=) $1"
-									"   AND NOT EXISTS (SELECT 1 FROM migr.migration m"
-									"                    WHERE m.id OPERATOR(pg_catalog.=) x.target)"
-									" ORDER BY x.kind DESC, x.ord LIMIT 1",
-									1, types);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "could not prepare the edge check: %s",
-				 SPI_result_code_string(SPI_result));
-		plan = p;
-	}
-	rc = SPI_execute_plan(plan, &id, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
+	migr_run_kept(&plan,
+				  "SELECT x.kind OPERATOR(pg_catalog.=) 'p', x.target"
+				  "  FROM migr.migration_edge x"
+				  " WHERE x.revision OPERATOR(pg_catalog.=) $1"
+				  "   AND NOT EXISTS (SELECT 1 FROM migr.migration m"
+				  "                    WHERE m.id OPERATOR(pg_catalog.=) x.target)"
+				  " ORDER BY x.kind DESC, x.ord LIMIT 1",
+				  1, types, &id, NULL, true, 1, SPI_OK_SELECT);
 	if (SPI_processed > 0)
 	{
 		bool		parent = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],

@@ -65,3 +65,32 @@ migr_required_text_arg(FunctionCallInfo fcinfo, int n, const char *what)
 				 errmsg("%s must not be null", what)));
 	return text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
+
+/*
+ * migr_run_kept
+ *		Run sql with its parameters through a plan prepared on first use and
+ *		kept for the life of the backend in *slot (a static of the caller),
+ *		for statements run once per revision or per statement, where parsing
+ *		and planning would cost more than the work; elog unless SPI returns
+ *		"expected".  The caller is connected to SPI.
+ */
+void
+migr_run_kept(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
+			  Datum *values, const char *nulls, bool read_only, long count,
+			  int expected)
+{
+	int			rc;
+
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare a migr query: %s",
+				 SPI_result_code_string(SPI_result));
+		*slot = p;
+	}
+	rc = SPI_execute_plan(*slot, values, nulls, read_only, count);
+	if (rc != expected)
+		elog(ERROR, "migr query failed: %s", SPI_result_code_string(rc));
+}

@@ -12,6 +12,7 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "fmgr.h"
 
 extern void migr_spi_connect(void);
@@ -20,5 +21,8 @@ extern void migr_require_writable(const char *fn);
 extern char *migr_text_arg(FunctionCallInfo fcinfo, int n);
 extern char *migr_required_text_arg(FunctionCallInfo fcinfo, int n,
 									const char *what);
+extern void migr_run_kept(SPIPlanPtr *slot, const char *sql, int nargs,
+						  Oid *types, Datum *values, const char *nulls,
+						  bool read_only, long count, int expected);
 
 #endif							/* MIGR_SQLCALL_H */

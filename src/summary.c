@@ -44,26 +44,14 @@ static SPIPlanPtr stale_plan = NULL;
 Datum
 migr_summary_stale(PG_FUNCTION_ARGS)
 {
-	int			rc;
-
 	/*
 	 * PostgreSQL refuses to call a trigger function any other way; fired on
 	 * some other table it only costs a needless re-read of the graph.
 	 */
 	Assert(CALLED_AS_TRIGGER(fcinfo));
 	migr_spi_connect();
-	if (stale_plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare("UPDATE migr.summary SET fresh = false WHERE fresh", 0, NULL);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "could not prepare the summary update: %s",
-				 SPI_result_code_string(SPI_result));
-		stale_plan = p;
-	}
-	rc = SPI_execute_plan(stale_plan, NULL, NULL, false, 0);
-	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "could not mark migr.summary stale: %s", SPI_result_code_string(rc));
+	migr_run_kept(&stale_plan, "UPDATE migr.summary SET fresh = false WHERE fresh",
+				  0, NULL, NULL, NULL, false, 0, SPI_OK_UPDATE);
 	migr_spi_finish();
 	return PointerGetDatum(NULL);
 }
@@ -80,22 +68,11 @@ migr_summary_read(MemoryContext into, MigrSummary *sum)
 	HeapTuple	tup;
 	TupleDesc	td;
 	bool		isnull;
-	int			rc;
 	MemoryContext old;
 
-	if (plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare("SELECT s.pending, s.graph_heads, s.current_heads"
-									"  FROM migr.summary s WHERE s.fresh", 0, NULL);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "could not prepare the summary read: %s",
-				 SPI_result_code_string(SPI_result));
-		plan = p;
-	}
-	rc = SPI_execute_plan(plan, NULL, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read migr.summary: %s", SPI_result_code_string(rc));
+	migr_run_kept(&plan, "SELECT s.pending, s.graph_heads, s.current_heads"
+				  "  FROM migr.summary s WHERE s.fresh",
+				  0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return false;
 	tup = SPI_tuptable->vals[0];
