@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  * catalog.c
- *	  Every read and write of the migr.* tables; the only file holding
- *	  catalog SQL text.
+ *	  Reads and writes of the migr.* tables for registration, planning and
+ *	  the step records.  The summary row (summary.c), the cycle check
+ *	  (cycle.c), the commit-time edge check (register.c) and check()'s
+ *	  queries (health.c) keep their SQL next to their logic.
  *
  *	  Callers have connected to SPI.  Values travel as parameters; every
  *	  name, operator and function is schema-qualified so that nothing on the
@@ -49,15 +51,6 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
 }
 
-/*
- * migr_catalog_load_graph
- *		Build the graph of every registered revision with its applied state.
- *		With strict, raises 55000 when migr.applied names a revision that is not
- *		registered: upgrading or downgrading such a database would act on a
- *		history migr cannot see.  *max_seq receives the largest head_seq.
- *		g->caller is the current user: writers load the graph before any
- *		revision body runs, so it is the role that called them.
- */
 /* Split a "a,b,c" list in place; the empty string is the empty list. */
 static char **
 split_ids(char *s, int *n)
@@ -82,6 +75,15 @@ split_ids(char *s, int *n)
 	return out;
 }
 
+/*
+ * migr_catalog_load_graph
+ *		Build the graph of every registered revision with its applied state.
+ *		With strict, raises 55000 when migr.applied names a revision that is not
+ *		registered: upgrading or downgrading such a database would act on a
+ *		history migr cannot see.  *max_seq receives the largest head_seq.
+ *		g->caller is the current user: writers load the graph before any
+ *		revision body runs, so it is the role that called them.
+ */
 MigrGraph *
 migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 {

@@ -11,7 +11,7 @@
  *	  schema-qualified, quoted for mixed case, resolved on the search_path);
  *	  column, index and constraint names are literal names.  Names of 64
  *	  bytes or more are truncated as the parser truncates identifiers
- *	  (migr_identifier, migr_split_name).  A missing object is a false
+ *	  (migr_identifier, split_name).  A missing object is a false
  *	  answer, never an error.
  *
  * IDENTIFICATION
@@ -55,6 +55,8 @@
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
+static void parse_type_string(const char *type, Oid *typid, int32 *typmod);
+
 /*
  * migr_require_name
  *		NULL is 22004, the empty string 22023.
@@ -97,7 +99,7 @@ invalid_name(void)
 }
 
 /*
- * migr_split_name
+ * split_name
  *		A possibly qualified name ("s.t", "\"Odd\".t") as a List of String
  *		nodes, read as regclass input reads it (SplitIdentifierString: quotes
  *		keep case and "" is a quote, unquoted parts fold to lower case,
@@ -105,8 +107,8 @@ invalid_name(void)
  *		NAMEDATALEN bytes or more is truncated with the parser's NOTICE, not
  *		silently.  A malformed name is 42602, as for regclass input.
  */
-List *
-migr_split_name(const char *str)
+static List *
+split_name(const char *str)
 {
 	const char *p = str;
 	List	   *names = NIL;
@@ -166,14 +168,14 @@ migr_split_name(const char *str)
 
 /*
  * migr_name_string
- *		A possibly qualified name, its parts truncated as migr_split_name
+ *		A possibly qualified name, its parts truncated as split_name
  *		does, spelled so that regclass input reads back the same parts:
  *		"s.t" with each part quoted as needed.
  */
 char *
 migr_name_string(const char *str)
 {
-	return NameListToQuotedString(migr_split_name(str));
+	return NameListToQuotedString(split_name(str));
 }
 
 /* information_schema.tables: owner, or any table or column privilege */
@@ -347,19 +349,19 @@ migr_canonical_type(const char *type)
 	Oid			typid;
 	int32		typmod;
 
-	migr_parse_type(type, &typid, &typmod);
+	parse_type_string(type, &typid, &typmod);
 	return format_type_with_typemod(typid, typmod);
 }
 
 /*
- * migr_parse_type
+ * parse_type_string
  *		parseTypeString, except that a type qualified with a schema the user
  *		has no USAGE on is still found (information_schema shows such
  *		types), where parseTypeString raises 42501.  An unknown type is
  *		42704, a malformed one 42601.
  */
-void
-migr_parse_type(const char *type, Oid *typid, int32 *typmod)
+static void
+parse_type_string(const char *type, Oid *typid, int32 *typmod)
 {
 	TypeName   *tn = typeStringToTypeName(type);
 	char	   *schema;
@@ -695,7 +697,7 @@ migr_has_function(const char *name, bool any_args, List *argtypes)
 		int32		typmod;
 
 		CHECK_FOR_INTERRUPTS();
-		migr_parse_type(lfirst(lc), &oids[i++], &typmod);
+		parse_type_string(lfirst(lc), &oids[i++], &typmod);
 	}
 	DeconstructQualifiedName(names, &schema, &fname);
 	if (schema_of_name(NULL, schema, &nspid))

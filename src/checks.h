@@ -15,7 +15,6 @@
 
 extern void migr_require_name(const char *what, const char *value);
 extern char *migr_identifier(const char *name);
-extern List *migr_split_name(const char *str);
 extern char *migr_name_string(const char *str);
 extern Oid	migr_lookup_table(const char *tbl, bool visible_only);
 extern Oid	migr_require_table(const char *tbl);
@@ -23,7 +22,6 @@ extern char *migr_qualified_table(Oid relid);
 extern int	migr_lookup_column(Oid relid, const char *col, bool visible_only);
 extern char *migr_column_type(Oid relid, int attnum);
 extern char *migr_canonical_type(const char *type);
-extern void migr_parse_type(const char *type, Oid *typid, int32 *typmod);
 extern bool migr_column_nullable(Oid relid, int attnum);
 extern char *migr_column_default(Oid relid, int attnum);
 extern Oid	migr_lookup_index(Oid relid, const char *idx);

@@ -43,12 +43,12 @@ is_reserved(const char *s)
 }
 
 /*
- * migr_validate_name
+ * validate_name
  *		A revision id or branch label: 1 to 128 characters from
  *		[A-Za-z0-9_.-], not head, heads or base.
  */
-void
-migr_validate_name(const char *what, const char *s)
+static void
+validate_name(const char *what, const char *s)
 {
 	size_t		len = strlen(s);
 
@@ -121,7 +121,7 @@ parse_list(const char *what, const char *list, int *n)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s list \"%s\" has an empty element", what, list)));
-		migr_validate_name(what, item);
+		validate_name(what, item);
 		for (int i = 0; i < *n; i++)
 			if (strcmp(out[i], item) == 0)
 				ereport(ERROR,
@@ -358,7 +358,7 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("revision id must not be null")));
-	migr_validate_name("revision id", id);
+	validate_name("revision id", id);
 	if (upgrade == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

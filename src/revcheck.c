@@ -56,16 +56,6 @@ not_boolean(const char *what, Oid type)
 			 errmsg("%s must return boolean, not type %s", what, format_type_be(type))));
 }
 
-/*
- * migr_validate_check
- *		At registration: the check must be one expression (42601) and, where
- *		it can be analysed now, of type boolean (42804).  An expression that
- *		names objects the migrations have yet to create (a missing table,
- *		column, function or schema) cannot be typed now; it is typed again
- *		each time it runs.  Analysis happens in a subtransaction that is
- *		always rolled back, so nothing of it stays.  The caller is connected
- *		to SPI.
- */
 typedef struct TypeProbe
 {
 	const char *expr;
@@ -89,6 +79,16 @@ probe_type(void *arg)
 	SPI_freeplan(plan);
 }
 
+/*
+ * migr_validate_check
+ *		At registration: the check must be one expression (42601) and, where
+ *		it can be analysed now, of type boolean (42804).  An expression that
+ *		names objects the migrations have yet to create (a missing table,
+ *		column, function or schema) cannot be typed now; it is typed again
+ *		each time it runs.  Analysis happens in a subtransaction that is
+ *		always rolled back, so nothing of it stays.  The caller is connected
+ *		to SPI.
+ */
 void
 migr_validate_check(MigrCheckKind kind, const char *expr)
 {

@@ -1,8 +1,11 @@
 /*-------------------------------------------------------------------------
  * sqlfuncs.c
- *	  Every SQL-callable function of migr: argument checks, one SPI
+ *	  The SQL face of registration, upgrade, downgrade, stamp and the graph
+ *	  readers (plan, current, heads, history): arguments, one SPI
  *	  connection per call, result rows.  The work is done in register.c,
- *	  target.c, apply.c and catalog.c.
+ *	  target.c, plan.c, apply.c and catalog.c.  The health functions are in
+ *	  health.c, the check functions and operations in sqlschema.c, the
+ *	  triggers in cycle.c, summary.c and register.c.
  *
  * IDENTIFICATION
  *	  src/sqlfuncs.c
