@@ -13,6 +13,7 @@
 
 #include "access/xact.h"
 #include "apply.h"
+#include "body.h"
 #include "catalog.h"
 #include "catalog/pg_type.h"
 #include "checksum.h"
@@ -461,14 +462,14 @@ stairway_step(MigrRev *r, const char *up, const char *down)
 	MigrDescRow *d3;
 	char	   *diff;
 
-	migr_apply_run_body(r->id, "upgrade", up);
+	migr_body_run(r->id, "upgrade", up);
 	d1 = migr_describe((Datum) 0, true, &n1);
-	migr_apply_run_body(r->id, "downgrade", down);
+	migr_body_run(r->id, "downgrade", down);
 	d2 = migr_describe((Datum) 0, true, &n2);
 	diff = migr_describe_diff(d0, n0, d2, n2, MAX_DIFF_LINES);
 	if (diff)
 		return psprintf("the downgrade does not restore the schema (+ left behind, - not restored, ~ changed):\n%s", diff);
-	migr_apply_run_body(r->id, "upgrade", up);
+	migr_body_run(r->id, "upgrade", up);
 	d3 = migr_describe((Datum) 0, true, &n3);
 	diff = migr_describe_diff(d1, n1, d3, n3, MAX_DIFF_LINES);
 	if (diff)
@@ -482,7 +483,7 @@ stairway_in_subxact(void *arg)
 	Stair	   *s = (Stair *) arg;
 
 	if (s->down == NULL)
-		migr_apply_run_body(s->r->id, "upgrade", s->up);
+		migr_body_run(s->r->id, "upgrade", s->up);
 	else
 		s->detail = stairway_step(s->r, s->up, s->down);
 }
@@ -516,7 +517,7 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 	migr_require_writable("migr.test_reversibility()");
 	result_owner = owner;
 	InitMaterializedSRF(fcinfo, 0);
-	migr_apply_refuse_reentry("migr.test_reversibility()");
+	migr_body_refuse_reentry("migr.test_reversibility()");
 	migr_spi_connect();
 	migr_lock_acquire();
 	g = migr_catalog_load_graph(outer, true, &max_seq);

@@ -415,7 +415,7 @@ migr_plan_downgrade(MigrGraph *g, const char *target)
 }
 
 /*
- * migr_stamp_applied_set
+ * stamp_applied_set
  *		The applied set after "stamp target", as Alembic's _stamp_revs moves
  *		the version table: for each destination, a current head on the
  *		target's lineage that is below or above it is replaced by it (all of
@@ -423,8 +423,8 @@ migr_plan_downgrade(MigrGraph *g, const char *target)
  *		and they stay; "base" (or a migr_walk past it) removes them.  Everything
  *		below the resulting heads counts as applied.
  */
-bool *
-migr_stamp_applied_set(MigrGraph *g, const char *target)
+static bool *
+stamp_applied_set(MigrGraph *g, const char *target)
 {
 	MigrRevList    *cur;
 	MigrRevList    *filtered;
@@ -486,4 +486,41 @@ migr_stamp_applied_set(MigrGraph *g, const char *target)
 			migr_rl_push(heads, i);
 	}
 	return migr_graph_ancestors(g, heads->v, heads->n, true, false);
+}
+
+/*
+ * migr_plan_stamp
+ *		What "stamp target" moves, in order: the applied revisions that leave
+ *		the applied set, newest first from the current heads, then the ones
+ *		that join it, oldest first.
+ */
+MigrStampPlan *
+migr_plan_stamp(MigrGraph *g, const char *target)
+{
+	bool	   *after = stamp_applied_set(g, target);
+	bool	   *remove = palloc0(sizeof(bool) * (g->nrevs + 1));
+	bool	   *add = palloc0(sizeof(bool) * (g->nrevs + 1));
+	MigrRevList *tops = migr_rl_new();
+	MigrStampPlan *stamp = palloc(sizeof(MigrStampPlan));
+
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		remove[i] = g->revs[i].applied && !after[i];
+		add[i] = !g->revs[i].applied && after[i];
+	}
+	stamp->remove = make_plan(g, remove, migr_current_heads_list(g), false);
+	/* additions: walked down from their own tops, then reversed */
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		bool		top = add[i];
+
+		CHECK_FOR_INTERRUPTS();
+		for (int j = 0; top && j < g->revs[i].nallnext; j++)
+			if (add[g->revs[i].allnext[j]])
+				top = false;
+		if (top)
+			migr_rl_push(tops, i);
+	}
+	stamp->add = make_plan(g, add, tops, true);
+	return stamp;
 }

@@ -16,6 +16,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "apply.h"
+#include "body.h"
 #include "catalog.h"
 #include "catalog/pg_type.h"
 #include "checks.h"
@@ -181,7 +182,7 @@ check_body_syntax(const char *rev, const char *which, const char *sql)
 {
 	List	   *stmts = migr_raw_parse(sql, psprintf("%s SQL of revision \"%s\"", which, rev));
 
-	migr_apply_check_body(rev, which, sql, stmts);
+	migr_body_check(rev, which, sql, stmts);
 }
 
 /*

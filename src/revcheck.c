@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "apply.h"
+#include "body.h"
 #include "catalog/pg_type.h"
 #include "checks.h"
 #include "executor/spi.h"
@@ -139,7 +140,7 @@ eval_query(const char *rev, MigrCheckKind kind, const char *expr, bool read_only
 
 	/* registration checked this; a catalog written by hand may not be */
 	migr_check_expression(migr_check_names[kind], expr);
-	rc = migr_apply_execute(rev, check_query(expr), read_only, 2);
+	rc = migr_body_execute(rev, check_query(expr), read_only, 2);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed != 1)

@@ -15,6 +15,7 @@
 
 #include "access/xact.h"
 #include "apply.h"
+#include "body.h"
 #include "catalog.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -53,7 +54,7 @@ migr_revision(PG_FUNCTION_ARGS)
 	char	   *id;
 	char	   *checks[MIGR_NCHECKS];
 
-	migr_apply_refuse_reentry("migr.revision()");
+	migr_body_refuse_reentry("migr.revision()");
 	migr_require_writable("migr.revision()");
 	for (int i = 0; i < MIGR_NCHECKS; i++)
 		checks[i] = migr_text_arg(fcinfo, 8 + i);
@@ -71,6 +72,31 @@ migr_revision(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
+/*
+ * One row per step: (revision, operation, duration), the result of
+ * upgrade, downgrade and stamp.
+ */
+static void
+put_steps(ReturnSetInfo *rsinfo, MigrGraph *g, MigrStepRecord *steps, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		Interval	iv;
+
+		iv.time = steps[i].duration_us;
+		iv.day = 0;
+		iv.month = 0;
+		values[0] = CStringGetTextDatum(g->revs[steps[i].rev].id);
+		values[1] = CStringGetTextDatum(steps[i].operation);
+		values[2] = IntervalPGetDatum(&iv);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		pfree(DatumGetPointer(values[0]));
+		pfree(DatumGetPointer(values[1]));
+	}
+}
+
 /* Shared body of upgrade and downgrade. */
 static Datum
 run_plan(FunctionCallInfo fcinfo, bool upgrade)
@@ -81,8 +107,10 @@ run_plan(FunctionCallInfo fcinfo, bool upgrade)
 	MigrGraph  *g;
 	MigrPlan   *plan;
 	int64		max_seq;
+	MigrStepRecord *steps;
+	int			nsteps;
 
-	migr_apply_refuse_reentry(upgrade ? "migr.upgrade()" : "migr.downgrade()");
+	migr_body_refuse_reentry(upgrade ? "migr.upgrade()" : "migr.downgrade()");
 	migr_require_writable(upgrade ? "migr.upgrade()" : "migr.downgrade()");
 	InitMaterializedSRF(fcinfo, 0);
 	migr_spi_connect();
@@ -95,8 +123,9 @@ run_plan(FunctionCallInfo fcinfo, bool upgrade)
 	}
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	plan = upgrade ? migr_plan_upgrade(g, target) : migr_plan_downgrade(g, target);
-	migr_apply_plan(g, max_seq, plan, rsinfo);
+	steps = migr_apply_plan(g, max_seq, plan, &nsteps);
 	migr_summary_write(g);
+	put_steps(rsinfo, g, steps, nsteps);
 	migr_spi_finish();
 	return (Datum) 0;
 }
@@ -133,17 +162,18 @@ migr_stamp(PG_FUNCTION_ARGS)
 	MemoryContext outer = CurrentMemoryContext;
 	MigrGraph  *g;
 	int64		max_seq;
-	bool	   *after;
+	MigrStepRecord *steps;
+	int			nsteps;
 
-	migr_apply_refuse_reentry("migr.stamp()");
+	migr_body_refuse_reentry("migr.stamp()");
 	migr_require_writable("migr.stamp()");
 	InitMaterializedSRF(fcinfo, 0);
 	migr_spi_connect();
 	migr_lock_acquire();
 	g = migr_catalog_load_graph(outer, true, &max_seq);
-	after = migr_stamp_applied_set(g, target);
-	migr_apply_stamp(g, max_seq, after, rsinfo);
+	steps = migr_apply_stamp(g, max_seq, migr_plan_stamp(g, target), &nsteps);
 	migr_summary_write(g);
+	put_steps(rsinfo, g, steps, nsteps);
 	migr_spi_finish();
 	return (Datum) 0;
 }
