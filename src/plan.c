@@ -14,8 +14,47 @@
  */
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "migr_errcodes.h"
 #include "target.h"
+
+/*
+ * The branch of a "branch@..." target must exist, whatever the rest says:
+ * Alembic ignores an unknown branch in some forms ("typo@base", or
+ * "typo@head" with a single head), which would turn a typo into a silent
+ * move of every branch.  A branch is named by a label or a revision id, or
+ * by a prefix of four or more characters of one (as in _resolve_branch);
+ * an ambiguous prefix is left to the resolution that reports it.
+ */
+static void
+check_branch_exists(MigrGraph *g, const char *target)
+{
+	const char *at = strrchr(target, '@');
+	char	   *label;
+	size_t		len;
+
+	if (at == NULL || at == target)
+		return;
+	label = pnstrdup(target, at - target);
+	if (migr_graph_lookup(g, label, NULL) >= 0)
+		return;
+	len = strlen(label);
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		MigrRev    *r = &g->revs[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (strlen(r->id) > 3 && strncmp(r->id, label, len) == 0)
+			return;
+		for (int j = 0; j < r->nlabels; j++)
+			if (strlen(r->labels[j]) > 3 && strncmp(r->labels[j], label, len) == 0)
+				return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("revision or branch \"%s\" does not exist", label)));
+}
 
 /* _parse_upgrade_target */
 static MigrRevList *
@@ -52,12 +91,18 @@ parse_upgrade_target(MigrGraph *g, MigrRevList *current, const char *target)
 					bool	   *below = palloc0(sizeof(bool) * (g->nrevs + 1));
 
 					for (int i = 0; i < g->nrevs; i++)
+					{
+						CHECK_FOR_INTERRUPTS();
 						if (act[i])
 							migr_rl_push(active, i);
+					}
 					active = migr_filter_for_lineage(g, active, label, false);
 					for (int i = 0; i < active->n; i++)
+					{
+						CHECK_FOR_INTERRUPTS();
 						for (int j = 0; j < g->revs[active->v[i]].ndown; j++)
 							below[g->revs[active->v[i]].down[j]] = true;
+					}
 					start = migr_rl_new();
 					for (int i = 0; i < active->n; i++)
 						if (!below[active->v[i]])
@@ -103,6 +148,7 @@ get_all_current(MigrGraph *g, MigrRevList *cur)
 		MigrRev    *r = &g->revs[i];
 		bool		top = all[i];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; top && j < r->nnext; j++)
 			if (all[r->next[j]])
 				top = false;
@@ -227,6 +273,7 @@ migr_plan_upgrade(MigrGraph *g, const char *target)
 			   *have;
 
 	migr_target_begin(target);
+	check_branch_exists(g, target);
 	cur = migr_current_heads_list(g);
 	targets = parse_upgrade_target(g, cur, target);
 	for (int i = 0; i < targets->n; i++)
@@ -236,8 +283,62 @@ migr_plan_upgrade(MigrGraph *g, const char *target)
 	required = migr_graph_ancestors(g, targets->v, targets->n, true, true);
 	have = migr_graph_ancestors(g, cur->v, cur->n, true, true);
 	for (int i = 0; i < g->nrevs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		required[i] = required[i] && !have[i];
+	}
 	return make_plan(g, required, targets, true);
+}
+
+/*
+ * A downgrade target that nothing would be reverted for, though it is not a
+ * current head: say why.  Either it is not applied; or everything applied
+ * above it is on other branches than the one named; or what is applied
+ * above it only depends on it (depends_on), while a downgrade to a revision
+ * reverts what descends from the revisions that revise it.
+ */
+static void
+err_not_downgrade_target(MigrGraph *g, int trev, const char *branch_label)
+{
+	MigrRev    *t = &g->revs[trev];
+	StringInfoData above,
+				dependents;
+
+	if (!t->applied)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision \"%s\" is not a valid downgrade target from the current heads", t->id),
+				 errdetail("It is not applied, and nothing applied descends from it."),
+				 errhint("Use migr.upgrade() to move to a revision that is not applied yet.")));
+
+	initStringInfo(&above);
+	initStringInfo(&dependents);
+	for (int j = 0; j < t->nallnext; j++)
+	{
+		MigrRev    *x = &g->revs[t->allnext[j]];
+		bool		child = false;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!x->applied)
+			continue;
+		for (int k = 0; k < t->nnext; k++)
+			if (t->next[k] == t->allnext[j])
+				child = true;
+		appendStringInfo(child ? &above : &dependents, "%s\"%s\"",
+						 (child ? above.len : dependents.len) ? ", " : "", x->id);
+	}
+	if (above.len > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision \"%s\" is not a valid downgrade target from the current heads", t->id),
+				 errdetail("The applied revisions directly above it, %s, are not on branch \"%s\".",
+						   above.data, branch_label ? branch_label : "")));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("revision \"%s\" is not a valid downgrade target from the current heads", t->id),
+			 errdetail("It is applied, and no applied revision revises it: the applied revisions above it depend on it through depends_on (%s).",
+					   dependents.data),
+			 errhint("Downgrade the revisions that depend on it along their own branches.")));
 }
 
 /*
@@ -259,6 +360,7 @@ migr_plan_downgrade(MigrGraph *g, const char *target)
 	bool		any = false;
 
 	migr_target_begin(target);
+	check_branch_exists(g, target);
 	cur = migr_current_heads_list(g);
 	trev = parse_downgrade_target(g, cur, target, &branch_label);
 	if (trev == MIGR_BASE)
@@ -294,28 +396,26 @@ migr_plan_downgrade(MigrGraph *g, const char *target)
 		if (roots->n == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("target \"%s\" is not a valid downgrade target from the current heads", target)));
+					 errmsg("target \"%s\" is not a valid downgrade target from the current heads", target),
+					 errdetail("None of the revisions directly above \"%s\" is on branch \"%s\".",
+							   trev == MIGR_NONE ? "base" : g->revs[trev].id, branch_label)));
 	}
 
 	drop = migr_graph_descendants(g, roots->v, roots->n, true);
 	active = migr_graph_ancestors(g, cur->v, cur->n, true, false);
 	for (int i = 0; i < g->nrevs; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		drop[i] = drop[i] && active[i];
 		any |= drop[i];
 	}
 	if (trev >= 0 && !any && !migr_rl_has(cur, trev))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("revision \"%s\" is not a valid downgrade target from the current heads",
-						g->revs[trev].id),
-				 errdetail("It is not applied, and nothing applied descends from it."),
-				 errhint("Use migr.upgrade() to move to a revision that is not applied yet.")));
+		err_not_downgrade_target(g, trev, branch_label);
 	return make_plan(g, drop, cur, false);
 }
 
 /*
- * migr_stamp_applied_set
+ * stamp_applied_set
  *		The applied set after "stamp target", as Alembic's _stamp_revs moves
  *		the version table: for each destination, a current head on the
  *		target's lineage that is below or above it is replaced by it (all of
@@ -323,8 +423,8 @@ migr_plan_downgrade(MigrGraph *g, const char *target)
  *		and they stay; "base" (or a migr_walk past it) removes them.  Everything
  *		below the resulting heads counts as applied.
  */
-bool *
-migr_stamp_applied_set(MigrGraph *g, const char *target)
+static bool *
+stamp_applied_set(MigrGraph *g, const char *target)
 {
 	MigrRevList    *cur;
 	MigrRevList    *filtered;
@@ -333,6 +433,7 @@ migr_stamp_applied_set(MigrGraph *g, const char *target)
 	MigrRevList    *heads = migr_rl_new();
 
 	migr_target_begin(target);
+	check_branch_exists(g, target);
 	cur = migr_current_heads_list(g);
 	filtered = migr_filter_for_lineage(g, cur, target, true);
 	dests = migr_get_revisions(g, target);
@@ -346,6 +447,7 @@ migr_stamp_applied_set(MigrGraph *g, const char *target)
 		int			d = dests->v[i];
 		bool		related = false;
 
+		CHECK_FOR_INTERRUPTS();
 		/* a migr_walk that lands exactly below a base: Alembic asserts */
 		if (d == MIGR_BASE)
 			migr_err_walked_too_far(-1);
@@ -378,7 +480,47 @@ migr_stamp_applied_set(MigrGraph *g, const char *target)
 		is_head[d] = true;
 	}
 	for (int i = 0; i < g->nrevs; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (is_head[i])
 			migr_rl_push(heads, i);
+	}
 	return migr_graph_ancestors(g, heads->v, heads->n, true, false);
+}
+
+/*
+ * migr_plan_stamp
+ *		What "stamp target" moves, in order: the applied revisions that leave
+ *		the applied set, newest first from the current heads, then the ones
+ *		that join it, oldest first.
+ */
+MigrStampPlan *
+migr_plan_stamp(MigrGraph *g, const char *target)
+{
+	bool	   *after = stamp_applied_set(g, target);
+	bool	   *remove = palloc0(sizeof(bool) * (g->nrevs + 1));
+	bool	   *add = palloc0(sizeof(bool) * (g->nrevs + 1));
+	MigrRevList *tops = migr_rl_new();
+	MigrStampPlan *stamp = palloc(sizeof(MigrStampPlan));
+
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		remove[i] = g->revs[i].applied && !after[i];
+		add[i] = !g->revs[i].applied && after[i];
+	}
+	stamp->remove = make_plan(g, remove, migr_current_heads_list(g), false);
+	/* additions: walked down from their own tops, then reversed */
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		bool		top = add[i];
+
+		CHECK_FOR_INTERRUPTS();
+		for (int j = 0; top && j < g->revs[i].nallnext; j++)
+			if (add[g->revs[i].allnext[j]])
+				top = false;
+		if (top)
+			migr_rl_push(tops, i);
+	}
+	stamp->add = make_plan(g, add, tops, true);
+	return stamp;
 }

@@ -26,6 +26,7 @@
 
 #include "lib/stringinfo.h"
 #include "migr_errcodes.h"
+#include "miscadmin.h"
 #include "target.h"
 
 typedef struct NameList
@@ -294,41 +295,68 @@ resolve_number(MigrGraph *g, const char *id, char **branch_label)
 }
 
 /*
- * _shares_lineage with identifiers to test against (resolved through
- * _revision_for_ident without a branch).
+ * The revisions that share lineage with check_against: Alembic's
+ * _shares_lineage(target, against) turned around, since "one of against is
+ * above or below target" is "target is below or above one of against".
+ * Computing the set once makes filtering a list, or every step of a walk,
+ * linear instead of a graph walk per candidate.  Returns NULL when there is
+ * nothing to test against (everything shares lineage then).
  */
-static bool
-shares_lineage(MigrGraph *g, int target, NameList against, bool include_deps)
-{
-	int		   *idx;
-
-	if (against.n == 0)
-		return true;
-	idx = palloc(sizeof(int) * against.n);
-	for (int i = 0; i < against.n; i++)
-		idx[i] = revision_for_ident(g, against.v[i], NULL, NULL);
-	return migr_graph_shares_lineage(g, target, idx, against.n, include_deps);
-}
-
-/* migr_filter_for_lineage */
-MigrRevList *
-migr_filter_for_lineage(MigrGraph *g, MigrRevList *targets, const char *check_against,
-				   bool include_deps)
+static bool *
+lineage_set(MigrGraph *g, const char *check_against, bool include_deps)
 {
 	char	   *bl;
 	NameList	ids = resolve_number(g, check_against, &bl);
-	NameList	shares;
-	MigrRevList    *out = migr_rl_new();
+	int		   *idx = palloc(sizeof(int) * (ids.n + 2));
+	int			n = 0,
+				nvalid = 0;
+	bool	   *up,
+			   *down;
 
-	shares.n = 0;
-	shares.v = palloc(sizeof(char *) * (ids.n + 1));
 	if (bl)
-		shares.v[shares.n++] = bl;
+		idx[n++] = revision_for_ident(g, bl, NULL, NULL);
 	for (int i = 0; i < ids.n; i++)
-		shares.v[shares.n++] = ids.v[i];
+		idx[n++] = revision_for_ident(g, ids.v[i], NULL, NULL);
+	if (n == 0)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		if (idx[i] >= 0)
+			idx[nvalid++] = idx[i];
+	up = migr_graph_descendants(g, idx, nvalid, include_deps);
+	down = migr_graph_ancestors(g, idx, nvalid, include_deps, false);
+	for (int i = 0; i < g->nrevs; i++)
+		up[i] = up[i] || down[i];
+	pfree(down);
+	return up;
+}
+
+/* The members of targets that are in lineage (NULL: all of them). */
+static MigrRevList *
+filter_by_set(MigrRevList *targets, const bool *lineage)
+{
+	MigrRevList *out = migr_rl_new();
+
 	for (int i = 0; i < targets->n; i++)
-		if (shares_lineage(g, targets->v[i], shares, include_deps))
+		if (lineage == NULL || (targets->v[i] >= 0 && lineage[targets->v[i]]))
 			migr_rl_push(out, targets->v[i]);
+	return out;
+}
+
+/* Alembic's filter_for_lineage */
+MigrRevList *
+migr_filter_for_lineage(MigrGraph *g, MigrRevList *targets, const char *check_against,
+						bool include_deps)
+{
+	bool	   *lineage;
+	MigrRevList *out;
+
+	/* as in Alembic, check_against is resolved only if there is a target */
+	if (targets->n == 0)
+		return migr_rl_new();
+	lineage = lineage_set(g, check_against, include_deps);
+	out = filter_by_set(targets, lineage);
+	if (lineage)
+		pfree(lineage);
 	return out;
 }
 
@@ -432,10 +460,14 @@ int
 migr_walk(MigrGraph *g, int start, int steps, const char *branch_label)
 {
 	int			initial = start;
+	bool	   *lineage = NULL;
+	bool		have_lineage = false;
 
 	for (int s = 0; s < abs(steps); s++)
 	{
 		MigrRevList    *children;
+
+		CHECK_FOR_INTERRUPTS();
 
 		if (steps > 0)
 		{
@@ -447,8 +479,16 @@ migr_walk(MigrGraph *g, int start, int steps, const char *branch_label)
 				children = migr_rl_from(g->bases, g->nbases);
 			else
 				children = migr_rl_from(g->revs[initial].next, g->revs[initial].nnext);
-			if (branch_label)
-				children = migr_filter_for_lineage(g, children, branch_label, false);
+			/* the branch's lineage is the same at every step: compute it once */
+			if (branch_label && children->n > 0)
+			{
+				if (!have_lineage)
+					lineage = lineage_set(g, branch_label, false);
+				have_lineage = true;
+				children = filter_by_set(children, lineage);
+			}
+			else if (branch_label)
+				children = migr_rl_new();
 		}
 		else
 		{
@@ -502,12 +542,28 @@ migr_get_revisions(MigrGraph *g, const char *id)
 
 	if (ids.n == 1 && parse_int(ids.v[0], &rint) && rint < 0)
 	{
-		/* branch@-n: migr_walk down from the heads carrying that label */
+		/*
+		 * branch@-n: walk down from the heads carrying that label.  A head
+		 * (no child at all) carries a label exactly when it descends, through
+		 * parent edges, from the revision that declares it: the rest of
+		 * Alembic's label spreading only reaches revisions below that one.
+		 */
+		bool	   *carries = NULL;
+
+		if (bl)
+		{
+			bool		is_label;
+			int			decl = migr_graph_lookup(g, bl, &is_label);
+
+			if (decl < 0 || !is_label)
+				return out;
+			carries = migr_graph_descendants(g, &decl, 1, false);
+		}
 		for (int i = 0; i < g->nrealheads; i++)
 		{
 			int			h = g->realheads[i];
 
-			if (bl && !migr_graph_has_label(&g->revs[h], bl))
+			if (carries && !carries[h])
 				continue;
 			migr_rl_push(out, migr_walk(g, h, rint, NULL));
 		}

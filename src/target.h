@@ -20,6 +20,13 @@ typedef struct MigrPlan
 	int		   *steps;			/* revision indexes in execution order */
 } MigrPlan;
 
+/* What a stamp moves: removals newest first, then additions oldest first */
+typedef struct MigrStampPlan
+{
+	MigrPlan   *remove;
+	MigrPlan   *add;
+} MigrStampPlan;
+
 /* A list of revision indexes (MIGR_NONE and MIGR_BASE allowed) */
 typedef struct MigrRevList
 {
@@ -53,7 +60,7 @@ extern MigrRevList *migr_current_heads_list(MigrGraph *g);
 /* plan.c: plans */
 extern MigrPlan *migr_plan_upgrade(MigrGraph *g, const char *target);
 extern MigrPlan *migr_plan_downgrade(MigrGraph *g, const char *target);
-extern bool *migr_stamp_applied_set(MigrGraph *g, const char *target);
+extern MigrStampPlan *migr_plan_stamp(MigrGraph *g, const char *target);
 extern void migr_check_target_syntax(const char *target);
 
 #endif							/* MIGR_TARGET_H */
