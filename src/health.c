@@ -232,10 +232,10 @@ gather_findings(void)
 		CHECK_FOR_INTERRUPTS();
 		if (!r->applied)
 			continue;
-		for (int j = 0; j < r->nparents + r->ndeps; j++)
+		for (int j = 0; j < r->nalldown; j++)
 		{
 			bool		parent = j < r->nparents;
-			MigrRev    *below = &g->revs[parent ? r->parents[j] : r->deps[j - r->nparents]];
+			MigrRev    *below = &g->revs[r->alldown[j]];
 
 			if (below->applied)
 				continue;
