@@ -349,8 +349,8 @@ migr_resolve_branch(MigrGraph *g, const char *label)
  * _revision_for_ident: exact id or label, else a unique prefix of an id or
  * label longer than three characters; then, with check_branch, the
  * revision must share lineage with the branch.  rid NULL means Python's
- * empty tuple and yields MIGR_NONE.  With failed non-NULL, "no such" and
- * "several match" set it instead of raising.
+ * empty tuple and yields MIGR_NONE.  With failed non-NULL, "no such" sets
+ * it instead of raising; "several match" always raises MG001.
  */
 static int
 revision_for_ident(MigrGraph *g, const char *rid, const char *check_branch,
@@ -369,14 +369,14 @@ revision_for_ident(MigrGraph *g, const char *rid, const char *check_branch,
 		MigrRevList    *cands = migr_rl_new();
 		size_t		plen = strlen(rid);
 
+		/* cannot happen: target syntax refuses empty names first */
 		if (plen == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("target \"%s\" is malformed", cur_target)));
+			elog(ERROR, "empty revision name in target \"%s\"", cur_target);
 		for (int i = 0; i < g->nrevs; i++)
 		{
 			MigrRev    *r = &g->revs[i];
 
+			CHECK_FOR_INTERRUPTS();
 			if (strlen(r->id) > 3 && strncmp(r->id, rid, plen) == 0)
 				migr_rl_push(cands, i);
 			for (int j = 0; j < r->nlabels; j++)
@@ -387,7 +387,8 @@ revision_for_ident(MigrGraph *g, const char *rid, const char *check_branch,
 			cands = migr_filter_for_lineage(g, cands, check_branch, false);
 		if (cands->n != 1)
 		{
-			if (failed)
+			/* "no such" is the caller's to word; "several" is MG001 */
+			if (failed && cands->n == 0)
 			{
 				*failed = true;
 				return MIGR_NONE;
@@ -438,10 +439,9 @@ migr_walk(MigrGraph *g, int start, int steps, const char *branch_label)
 
 		if (steps > 0)
 		{
+			/* cannot happen: no upward walk starts below a base */
 			if (initial == MIGR_BASE)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("relative target \"%s\" cannot step up from base", cur_target)));
+				elog(ERROR, "relative target \"%s\" steps up from below a base", cur_target);
 			if (initial == MIGR_NONE)
 				children = migr_rl_from(g->bases, g->nbases);
 			else
