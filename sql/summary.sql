@@ -59,6 +59,14 @@ SELECT fresh FROM summary();
 SELECT revision, operation FROM migr.upgrade();
 \echo :LAST_ERROR_SQLSTATE
 DELETE FROM migr.applied WHERE revision = 'ghost';
+-- check() compares a fresh row with the graph; a hand edit of the row is
+-- the one thing the trigger cannot see
+SELECT revision, operation FROM migr.upgrade('heads');
+SELECT count(*) FROM migr.check() WHERE code = 'summary_mismatch';
+UPDATE migr.summary SET current_heads = '{s4}';
+SELECT * FROM migr.current();
+SELECT code, message, detail FROM migr.check() WHERE code = 'summary_mismatch';
+SELECT migr.revision('s5', 's3', 'five', '', '', create_date => '2024-01-05 00:00:00+00');
 -- a stale row is never read: current() answers from the graph
 UPDATE migr.summary SET current_heads = '{wrong}';
 SELECT * FROM migr.current() ORDER BY 1;

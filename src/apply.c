@@ -40,22 +40,6 @@ typedef struct RunState
 	int			nrec;
 } RunState;
 
-/* Run body with var bound to each revision directly below r: parents, then
- * dependencies that are not also parents. */
-#define FOREACH_ALL_DOWN(r, var, body) \
-	do { \
-		for (int _i = 0; _i < (r)->nparents; _i++) \
-		{ int var = (r)->parents[_i]; body; } \
-		for (int _i = 0; _i < (r)->ndeps; _i++) \
-		{ \
-			int var = (r)->deps[_i]; \
-			bool _dup = false; \
-			for (int _j = 0; _j < (r)->nparents; _j++) \
-				if ((r)->parents[_j] == var) _dup = true; \
-			if (!_dup) { body; } \
-		} \
-	} while (0)
-
 static bool
 is_head(RunState *st, int x)
 {
@@ -78,7 +62,8 @@ init_state(RunState *st, MigrGraph *g, int64 max_seq, int nsteps)
 
 		if (!r->applied)
 			continue;
-		FOREACH_ALL_DOWN(r, d, st->applied_children[d]++);
+		for (int j = 0; j < r->nalldown; j++)
+			st->applied_children[r->alldown[j]]++;
 	}
 	h = migr_graph_current_heads(g, &st->nheads);
 	st->heads = palloc(sizeof(int) * (g->nrevs + 1));
@@ -161,7 +146,8 @@ mark_applied(RunState *st, int x)
 	r->head_seq = seq < 0 ? ++st->max_seq : seq;
 	r->applied = true;
 	st->inserted[x] = true;
-	FOREACH_ALL_DOWN(r, d, st->applied_children[d]++);
+	for (int j = 0; j < r->nalldown; j++)
+		st->applied_children[r->alldown[j]]++;
 	refresh_heads(st, -1, &x, 1);
 }
 
@@ -180,7 +166,8 @@ mark_reverted(RunState *st, int x)
 		elog(ERROR, "revision \"%s\" is reverted while a revision above it is applied", r->id);
 	r->applied = false;
 	st->inserted[x] = false;
-	FOREACH_ALL_DOWN(r, d, st->applied_children[d]--);
+	for (int j = 0; j < r->nalldown; j++)
+		st->applied_children[r->alldown[j]]--;
 	for (int j = 0; j < r->ndown; j++)
 	{
 		int			d = r->down[j];

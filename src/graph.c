@@ -543,6 +543,13 @@ migr_graph_build(MigrRevInput *in, int n)
 			if (!int_in(r->deps, r->ndeps, d))
 				r->deps[r->ndeps++] = d;
 		}
+		/* everything directly below: parents, then deps that are not */
+		r->alldown = palloc(sizeof(int) * (r->nparents + r->ndeps + 1));
+		memcpy(r->alldown, r->parents, sizeof(int) * r->nparents);
+		r->nalldown = r->nparents;
+		for (int j = 0; j < r->ndeps; j++)
+			if (!int_in(r->parents, r->nparents, r->deps[j]))
+				r->alldown[r->nalldown++] = r->deps[j];
 		/* children: through parents, and through parents or deps (deduped) */
 		for (int j = 0; j < r->nparents; j++)
 		{

@@ -49,6 +49,8 @@ typedef struct MigrRev
 	int		   *parents;
 	int			ndeps;			/* dependencies resolved to revisions */
 	int		   *deps;
+	int			nalldown;		/* parents, then deps that are not parents */
+	int		   *alldown;
 	int			nnormdeps;		/* deps not already deps of an ancestor */
 	int		   *normdeps;
 	int			ndown;			/* parents ++ normdeps, deduplicated */

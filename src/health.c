@@ -27,6 +27,7 @@
 #include "revcheck.h"
 #include "sqlcall.h"
 #include "subxact.h"
+#include "summary.h"
 #include "target.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -232,10 +233,10 @@ gather_findings(void)
 		CHECK_FOR_INTERRUPTS();
 		if (!r->applied)
 			continue;
-		for (int j = 0; j < r->nparents + r->ndeps; j++)
+		for (int j = 0; j < r->nalldown; j++)
 		{
 			bool		parent = j < r->nparents;
-			MigrRev    *below = &g->revs[parent ? r->parents[j] : r->deps[j - r->nparents]];
+			MigrRev    *below = &g->revs[r->alldown[j]];
 
 			if (below->applied)
 				continue;
@@ -350,6 +351,48 @@ gather_findings(void)
 			psprintf("index \"%s\" on \"%s\" is invalid", value(i, 1), value(i, 2)),
 			psprintf("A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed, was cancelled or is still running: queries do not use the index, but writes may still maintain it. Drop it (DROP INDEX %s) and create it again, or rebuild it (REINDEX INDEX %s).",
 					 value(i, 3), value(i, 3)));
+
+	/*
+	 * The summary no-op upgrades and current() trust: a fresh row that
+	 * disagrees with the graph (only a hand edit of migr.summary itself
+	 * can do that) would make a pending upgrade look done.
+	 */
+	{
+		MigrSummary sum;
+
+		if (migr_summary_read(CurrentMemoryContext, &sum))
+		{
+			int64		pending = 0;
+			int			ncur;
+			int		   *cur = migr_graph_current_heads(g, &ncur);
+			bool		same;
+
+			for (int i = 0; i < g->nrevs; i++)
+				if (!g->revs[i].applied)
+					pending++;
+			same = sum.pending == pending && sum.graph_heads == g->nheads &&
+				sum.ncurrent == ncur;
+			for (int i = 0; same && i < ncur; i++)
+				same = strcmp(sum.current_heads[i], g->revs[cur[i]].id) == 0;
+			if (!same)
+			{
+				StringInfoData said,
+							truth;
+
+				initStringInfo(&said);
+				initStringInfo(&truth);
+				for (int i = 0; i < sum.ncurrent; i++)
+					appendStringInfo(&said, "%s%s", i ? "," : "", sum.current_heads[i]);
+				for (int i = 0; i < ncur; i++)
+					appendStringInfo(&truth, "%s%s", i ? "," : "", g->revs[cur[i]].id);
+				add(&findings, 0, "summary_mismatch", NULL,
+					pstrdup("migr.summary does not match the revision graph"),
+					psprintf("It says %lld pending, %d graph heads, current heads {%s}; the graph has %lld, %d, {%s}. A no-op upgrade and migr.current() read it. Delete the row (DELETE FROM migr.summary, as the extension owner): the next upgrade, downgrade or stamp writes it again.",
+							 (long long) sum.pending, sum.graph_heads, said.data,
+							 (long long) pending, g->nheads, truth.data));
+			}
+		}
+	}
 
 	/* irreversible revisions */
 	for (int i = 0; i < g->nrevs; i++)

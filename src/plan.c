@@ -1,10 +1,10 @@
 /*-------------------------------------------------------------------------
  * plan.c
  *	  Which revisions an upgrade, downgrade or stamp touches, and in which
- *	  order: Alembic 1.8's _parse_upgrade_target, _parse_downgrade_target,
- *	  _collect_upgrade_revisions, _collect_downgrade_revisions and
- *	  _stamp_revs, on top of the target resolution in target.c.  Deliberate
- *	  differences are listed in target.c and docs/graph.md.
+ *	  order: Alembic 1.8's _collect_upgrade_revisions,
+ *	  _collect_downgrade_revisions and _stamp_revs, on top of the target
+ *	  parsing and resolution in target.c.  Deliberate differences are listed
+ *	  in target.c and docs/graph.md.
  *
  *	  No SPI here.
  *
@@ -18,224 +18,6 @@
 #include "miscadmin.h"
 #include "migr_errcodes.h"
 #include "target.h"
-
-/*
- * The branch of a "branch@..." target must exist, whatever the rest says:
- * Alembic ignores an unknown branch in some forms ("typo@base", or
- * "typo@head" with a single head), which would turn a typo into a silent
- * move of every branch.  A branch is named by a label or a revision id, or
- * by a prefix of four or more characters of one (as in _resolve_branch);
- * an ambiguous prefix is left to the resolution that reports it.
- */
-static void
-check_branch_exists(MigrGraph *g, const char *target)
-{
-	const char *at = strrchr(target, '@');
-	char	   *label;
-	size_t		len;
-
-	if (at == NULL || at == target)
-		return;
-	label = pnstrdup(target, at - target);
-	if (migr_graph_lookup(g, label, NULL) >= 0)
-		return;
-	len = strlen(label);
-	for (int i = 0; i < g->nrevs; i++)
-	{
-		MigrRev    *r = &g->revs[i];
-
-		CHECK_FOR_INTERRUPTS();
-		if (strlen(r->id) > 3 && strncmp(r->id, label, len) == 0)
-			return;
-		for (int j = 0; j < r->nlabels; j++)
-			if (strlen(r->labels[j]) > 3 && strncmp(r->labels[j], label, len) == 0)
-				return;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("revision or branch \"%s\" does not exist", label)));
-}
-
-/* _parse_upgrade_target */
-static MigrRevList *
-parse_upgrade_target(MigrGraph *g, MigrRevList *current, const char *target)
-{
-	char	   *label,
-			   *symbol;
-	int			relative;
-	MigrRevList    *out = migr_rl_new();
-
-	if (migr_graph_lookup(g, target, NULL) >= 0 ||
-		!migr_match_relative(target, &label, &symbol, &relative))
-		return migr_get_revisions(g, target);
-
-	if (relative > 0)
-	{
-		if (symbol == NULL)
-		{
-			MigrRevList    *start = current->n ? current : migr_rl_from((int[]) {MIGR_NONE}, 1);
-			int			rev;
-
-			if (label)
-			{
-				MigrRevList    *cur_revs = migr_rl_new();
-
-				for (int i = 0; i < current->n; i++)
-					migr_rl_push(cur_revs, current->v[i]);
-				start = migr_filter_for_lineage(g, cur_revs, label, false);
-				if (start->n == 0)
-				{
-					/* backtrack to the tips of the active part of the branch */
-					bool	   *act = migr_graph_ancestors(g, cur_revs->v, cur_revs->n, true, false);
-					MigrRevList    *active = migr_rl_new();
-					bool	   *below = palloc0(sizeof(bool) * (g->nrevs + 1));
-
-					for (int i = 0; i < g->nrevs; i++)
-					{
-						CHECK_FOR_INTERRUPTS();
-						if (act[i])
-							migr_rl_push(active, i);
-					}
-					active = migr_filter_for_lineage(g, active, label, false);
-					for (int i = 0; i < active->n; i++)
-					{
-						CHECK_FOR_INTERRUPTS();
-						for (int j = 0; j < g->revs[active->v[i]].ndown; j++)
-							below[g->revs[active->v[i]].down[j]] = true;
-					}
-					start = migr_rl_new();
-					for (int i = 0; i < active->n; i++)
-						if (!below[active->v[i]])
-							migr_rl_push(start, active->v[i]);
-					if (start->n == 0)
-						migr_rl_push(start, MIGR_NONE);
-				}
-			}
-			if (start->n > 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_MIGR_AMBIGUOUS_TARGET),
-						 errmsg("relative target \"%s\" is ambiguous: the database is at several heads", target),
-						 errdetail("The current heads are %s.", migr_rl_names(g, start)),
-						 errhint("Use \"<branch>@+N\" or \"<revision>+N\" to say which branch to move.")));
-			rev = migr_walk(g, start->v[0], relative, label);
-			if (rev == MIGR_NONE)
-				migr_err_walked_too_far(relative);
-			migr_rl_push(out, rev);
-			return out;
-		}
-		migr_rl_push(out, migr_walk(g, migr_get_revision(g, symbol), relative, label));
-		return out;
-	}
-	if (symbol == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("relative target \"%s\" cannot be an upgrade target", target),
-				 errhint("Use migr.downgrade() to move down, or step from a named revision such as \"<revision>-1\".")));
-	migr_rl_push(out, migr_walk(g, migr_get_revision_on(g, label, symbol), relative, NULL));
-	return out;
-}
-
-/* _get_all_current: branch heads of everything applied below the heads */
-static MigrRevList *
-get_all_current(MigrGraph *g, MigrRevList *cur)
-{
-	bool	   *all = migr_graph_ancestors(g, cur->v, cur->n, true, false);
-	MigrRevList    *out = migr_rl_new();
-
-	/* _filter_into_branch_heads: drop members with a member above them */
-	for (int i = 0; i < g->nrevs; i++)
-	{
-		MigrRev    *r = &g->revs[i];
-		bool		top = all[i];
-
-		CHECK_FOR_INTERRUPTS();
-		for (int j = 0; top && j < r->nnext; j++)
-			if (all[r->next[j]])
-				top = false;
-		if (top)
-			migr_rl_push(out, i);
-	}
-	return out;
-}
-
-/*
- * _parse_downgrade_target: returns the target revision (MIGR_NONE for
- * base) and sets *branch_label.
- */
-static int
-parse_downgrade_target(MigrGraph *g, MigrRevList *current, const char *target,
-					   char **branch_label)
-{
-	char	   *label,
-			   *symbol;
-	int			relative;
-	const char *at;
-
-	*branch_label = NULL;
-	if (migr_graph_lookup(g, target, NULL) < 0 &&
-		migr_match_relative(target, &label, &symbol, &relative))
-	{
-		int			rev;
-
-		if (relative >= 0)
-		{
-			if (symbol == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("relative target \"%s\" cannot be a downgrade target", target),
-						 errhint("Use migr.upgrade() to move up, or step down with \"-N\".")));
-			rev = migr_walk(g, migr_get_revision(g, symbol), relative, label);
-			if (rev == MIGR_NONE)
-				migr_err_walked_too_far(relative);
-			*branch_label = label;
-			return rev;
-		}
-		if (symbol == NULL)
-		{
-			if (label)
-			{
-				MigrRevList    *sl = migr_filter_for_lineage(g, current, label, false);
-
-				if (sl->n == 0)
-					sl = migr_filter_for_lineage(g, get_all_current(g, current), label, false);
-				if (sl->n != 1)
-					ereport(ERROR,
-							(errcode(sl->n ? ERRCODE_MIGR_AMBIGUOUS_TARGET : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-							 errmsg("branch \"%s\" has %s applied head", label, sl->n ? "more than one" : "no"),
-							 errdetail("Relative target \"%s\" steps down from the applied head of that branch.", target)));
-				symbol = g->revs[sl->v[0]].id;
-			}
-			else
-			{
-				if (current->n == 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("relative target \"%s\" goes past the base of the revision graph", target),
-							 errdetail("No revision is applied.")));
-				/* Alembic walks the branch of the first version row */
-				symbol = g->revs[current->v[0]].id;
-				label = symbol;
-			}
-			rev = migr_walk(g, migr_get_revision_on(g, label, symbol), relative, NULL);
-		}
-		else
-			rev = migr_walk(g, migr_get_revision_on(g, label, symbol), relative, NULL);
-		if (rev == MIGR_NONE)
-			migr_err_walked_too_far(relative);
-		*branch_label = label;
-		return rev;
-	}
-
-	/* absolute: "label@symbol" splits at the last "@" */
-	at = strrchr(target, '@');
-	if (at != NULL)
-	{
-		if (at > target)
-			*branch_label = pnstrdup(target, at - target);
-		return migr_get_revision(g, at + 1);
-	}
-	return migr_get_revision(g, target);
-}
 
 static MigrPlan *
 make_plan(MigrGraph *g, bool *remaining, MigrRevList *heads, bool upgrade)
@@ -273,9 +55,9 @@ migr_plan_upgrade(MigrGraph *g, const char *target)
 			   *have;
 
 	migr_target_begin(target);
-	check_branch_exists(g, target);
+	migr_check_branch_exists(g, target);
 	cur = migr_current_heads_list(g);
-	targets = parse_upgrade_target(g, cur, target);
+	targets = migr_parse_upgrade_target(g, cur, target);
 	for (int i = 0; i < targets->n; i++)
 		if (targets->v[i] < 0)
 			migr_err_walked_too_far(targets->v[i] == MIGR_BASE ? -1 : 1);
@@ -360,9 +142,9 @@ migr_plan_downgrade(MigrGraph *g, const char *target)
 	bool		any = false;
 
 	migr_target_begin(target);
-	check_branch_exists(g, target);
+	migr_check_branch_exists(g, target);
 	cur = migr_current_heads_list(g);
-	trev = parse_downgrade_target(g, cur, target, &branch_label);
+	trev = migr_parse_downgrade_target(g, cur, target, &branch_label);
 	if (trev == MIGR_BASE)
 		trev = MIGR_NONE;
 
@@ -420,7 +202,7 @@ migr_plan_downgrade(MigrGraph *g, const char *target)
  *		the version table: for each destination, a current head on the
  *		target's lineage that is below or above it is replaced by it (all of
  *		them at once); a destination unrelated to them starts a new branch
- *		and they stay; "base" (or a migr_walk past it) removes them.  Everything
+ *		and they stay; "base" (or a walk past it) removes them.  Everything
  *		below the resulting heads counts as applied.
  */
 static bool *
@@ -433,7 +215,7 @@ stamp_applied_set(MigrGraph *g, const char *target)
 	MigrRevList    *heads = migr_rl_new();
 
 	migr_target_begin(target);
-	check_branch_exists(g, target);
+	migr_check_branch_exists(g, target);
 	cur = migr_current_heads_list(g);
 	filtered = migr_filter_for_lineage(g, cur, target, true);
 	dests = migr_get_revisions(g, target);
@@ -448,7 +230,7 @@ stamp_applied_set(MigrGraph *g, const char *target)
 		bool		related = false;
 
 		CHECK_FOR_INTERRUPTS();
-		/* a migr_walk that lands exactly below a base: Alembic asserts */
+		/* a walk that lands exactly below a base: Alembic asserts */
 		if (d == MIGR_BASE)
 			migr_err_walked_too_far(-1);
 		/* "-1" from two heads can reach one revision twice (Alembic asserts) */

@@ -1,8 +1,10 @@
 /*-------------------------------------------------------------------------
  * target.c
- *	  Target resolution and planning, with Alembic 1.8's semantics
- *	  (alembic/script/revision.py): migr_get_revisions, _walk, the upgrade and
- *	  downgrade target parsers and _collect_{upgrade,downgrade}_revisions.
+ *	  Target parsing and resolution, with Alembic 1.8's semantics
+ *	  (alembic/script/revision.py): get_revisions, _walk, _resolve_branch,
+ *	  filter_for_lineage and the upgrade and downgrade target parsers
+ *	  (_parse_upgrade_target, _parse_downgrade_target).  Planning on top of
+ *	  them is in plan.c.
  *	  The functions below keep Alembic's names in their comments so the two
  *	  can be read side by side.  Alembic's errors become ereports with
  *	  migr's SQLSTATEs.
@@ -11,7 +13,8 @@
  *	  - a target equal to a registered revision id is that revision, even
  *	    when it looks like a relative step (ids may contain '-');
  *	  - a relative target must match the whole string ("abc+1x" is an
- *	    error, where Alembic silently ignores the "x").
+ *	    error, where Alembic silently ignores the "x");
+ *	  - the branch of a "branch@..." target must exist.
  *
  *	  No SPI here.
  *
@@ -53,42 +56,6 @@ migr_target_begin(const char *target)
 
 static int	revision_for_ident(MigrGraph *g, const char *rid,
 							   const char *check_branch, bool *failed);
-
-MigrRevList *
-migr_rl_new(void)
-{
-	return palloc0(sizeof(MigrRevList));
-}
-
-void
-migr_rl_push(MigrRevList *l, int v)
-{
-	if (l->n >= l->cap)
-	{
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->v = l->v ? repalloc(l->v, sizeof(int) * l->cap) : palloc(sizeof(int) * l->cap);
-	}
-	l->v[l->n++] = v;
-}
-
-MigrRevList *
-migr_rl_from(const int *v, int n)
-{
-	MigrRevList    *l = migr_rl_new();
-
-	for (int i = 0; i < n; i++)
-		migr_rl_push(l, v[i]);
-	return l;
-}
-
-bool
-migr_rl_has(MigrRevList *l, int v)
-{
-	for (int i = 0; i < l->n; i++)
-		if (l->v[i] == v)
-			return true;
-	return false;
-}
 
 static const char *
 rev_name(MigrGraph *g, int idx)
@@ -382,8 +349,8 @@ migr_resolve_branch(MigrGraph *g, const char *label)
  * _revision_for_ident: exact id or label, else a unique prefix of an id or
  * label longer than three characters; then, with check_branch, the
  * revision must share lineage with the branch.  rid NULL means Python's
- * empty tuple and yields MIGR_NONE.  With failed non-NULL, "no such" and
- * "several match" set it instead of raising.
+ * empty tuple and yields MIGR_NONE.  With failed non-NULL, "no such" sets
+ * it instead of raising; "several match" always raises MG001.
  */
 static int
 revision_for_ident(MigrGraph *g, const char *rid, const char *check_branch,
@@ -402,14 +369,14 @@ revision_for_ident(MigrGraph *g, const char *rid, const char *check_branch,
 		MigrRevList    *cands = migr_rl_new();
 		size_t		plen = strlen(rid);
 
+		/* cannot happen: target syntax refuses empty names first */
 		if (plen == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("target \"%s\" is malformed", cur_target)));
+			elog(ERROR, "empty revision name in target \"%s\"", cur_target);
 		for (int i = 0; i < g->nrevs; i++)
 		{
 			MigrRev    *r = &g->revs[i];
 
+			CHECK_FOR_INTERRUPTS();
 			if (strlen(r->id) > 3 && strncmp(r->id, rid, plen) == 0)
 				migr_rl_push(cands, i);
 			for (int j = 0; j < r->nlabels; j++)
@@ -420,7 +387,8 @@ revision_for_ident(MigrGraph *g, const char *rid, const char *check_branch,
 			cands = migr_filter_for_lineage(g, cands, check_branch, false);
 		if (cands->n != 1)
 		{
-			if (failed)
+			/* "no such" is the caller's to word; "several" is MG001 */
+			if (failed && cands->n == 0)
 			{
 				*failed = true;
 				return MIGR_NONE;
@@ -452,8 +420,8 @@ revision_for_ident(MigrGraph *g, const char *rid, const char *check_branch,
 
 /*
  * _walk: steps up (> 0) or down (< 0) from start, one child or parent at a
- * time; more than one way to go is an "ambiguous migr_walk".  Returns MIGR_NONE
- * when the migr_walk goes past either end (no_overwalk is always true here) and
+ * time; more than one way to go is an "ambiguous walk".  Returns MIGR_NONE
+ * when the walk goes past either end (no_overwalk is always true here) and
  * MIGR_BASE when it steps down off a base.
  */
 int
@@ -471,10 +439,9 @@ migr_walk(MigrGraph *g, int start, int steps, const char *branch_label)
 
 		if (steps > 0)
 		{
+			/* cannot happen: no upward walk starts below a base */
 			if (initial == MIGR_BASE)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("relative target \"%s\" cannot step up from base", cur_target)));
+				elog(ERROR, "relative target \"%s\" steps up from below a base", cur_target);
 			if (initial == MIGR_NONE)
 				children = migr_rl_from(g->bases, g->nbases);
 			else
@@ -531,7 +498,7 @@ migr_err_walked_too_far(int relative)
 			 errdetail("There are fewer than %d revisions in that direction.", abs(relative)) : 0));
 }
 
-/* migr_get_revisions for one identifier (None when id is NULL) */
+/* Alembic's get_revisions for one identifier (None when id is NULL) */
 MigrRevList *
 migr_get_revisions(MigrGraph *g, const char *id)
 {
@@ -574,7 +541,7 @@ migr_get_revisions(MigrGraph *g, const char *id)
 	return out;
 }
 
-/* migr_get_revision: one revision (or MIGR_NONE for base) */
+/* Alembic's get_revision: one revision (or MIGR_NONE for base) */
 int
 migr_get_revision(MigrGraph *g, const char *id)
 {
@@ -592,7 +559,7 @@ migr_get_revision(MigrGraph *g, const char *id)
 	return revision_for_ident(g, ids.n ? ids.v[0] : NULL, bl, NULL);
 }
 
-/* migr_get_revision for "label@symbol" (or plain symbol when label is NULL) */
+/* get_revision for "label@symbol" (or plain symbol when label is NULL) */
 int
 migr_get_revision_on(MigrGraph *g, const char *label, const char *symbol)
 {
@@ -608,3 +575,220 @@ migr_current_heads_list(MigrGraph *g)
 	return migr_rl_from(h, n);
 }
 
+/*
+ * The branch of a "branch@..." target must exist, whatever the rest says:
+ * Alembic ignores an unknown branch in some forms ("typo@base", or
+ * "typo@head" with a single head), which would turn a typo into a silent
+ * move of every branch.  A branch is named by a label or a revision id, or
+ * by a prefix of four or more characters of one (as in _resolve_branch);
+ * an ambiguous prefix is left to the resolution that reports it.
+ */
+void
+migr_check_branch_exists(MigrGraph *g, const char *target)
+{
+	const char *at = strrchr(target, '@');
+	char	   *label;
+	size_t		len;
+
+	if (at == NULL || at == target)
+		return;
+	label = pnstrdup(target, at - target);
+	if (migr_graph_lookup(g, label, NULL) >= 0)
+		return;
+	len = strlen(label);
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		MigrRev    *r = &g->revs[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (strlen(r->id) > 3 && strncmp(r->id, label, len) == 0)
+			return;
+		for (int j = 0; j < r->nlabels; j++)
+			if (strlen(r->labels[j]) > 3 && strncmp(r->labels[j], label, len) == 0)
+				return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("revision or branch \"%s\" does not exist", label)));
+}
+
+/* _parse_upgrade_target */
+MigrRevList *
+migr_parse_upgrade_target(MigrGraph *g, MigrRevList *current, const char *target)
+{
+	char	   *label,
+			   *symbol;
+	int			relative;
+	MigrRevList    *out = migr_rl_new();
+
+	if (migr_graph_lookup(g, target, NULL) >= 0 ||
+		!migr_match_relative(target, &label, &symbol, &relative))
+		return migr_get_revisions(g, target);
+
+	if (relative > 0)
+	{
+		if (symbol == NULL)
+		{
+			MigrRevList    *start = current->n ? current : migr_rl_from((int[]) {MIGR_NONE}, 1);
+			int			rev;
+
+			if (label)
+			{
+				MigrRevList    *cur_revs = migr_rl_new();
+
+				for (int i = 0; i < current->n; i++)
+					migr_rl_push(cur_revs, current->v[i]);
+				start = migr_filter_for_lineage(g, cur_revs, label, false);
+				if (start->n == 0)
+				{
+					/* backtrack to the tips of the active part of the branch */
+					bool	   *act = migr_graph_ancestors(g, cur_revs->v, cur_revs->n, true, false);
+					MigrRevList    *active = migr_rl_new();
+					bool	   *below = palloc0(sizeof(bool) * (g->nrevs + 1));
+
+					for (int i = 0; i < g->nrevs; i++)
+					{
+						CHECK_FOR_INTERRUPTS();
+						if (act[i])
+							migr_rl_push(active, i);
+					}
+					active = migr_filter_for_lineage(g, active, label, false);
+					for (int i = 0; i < active->n; i++)
+					{
+						CHECK_FOR_INTERRUPTS();
+						for (int j = 0; j < g->revs[active->v[i]].ndown; j++)
+							below[g->revs[active->v[i]].down[j]] = true;
+					}
+					start = migr_rl_new();
+					for (int i = 0; i < active->n; i++)
+						if (!below[active->v[i]])
+							migr_rl_push(start, active->v[i]);
+					if (start->n == 0)
+						migr_rl_push(start, MIGR_NONE);
+				}
+			}
+			if (start->n > 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_MIGR_AMBIGUOUS_TARGET),
+						 errmsg("relative target \"%s\" is ambiguous: the database is at several heads", target),
+						 errdetail("The current heads are %s.", migr_rl_names(g, start)),
+						 errhint("Use \"<branch>@+N\" or \"<revision>+N\" to say which branch to move.")));
+			rev = migr_walk(g, start->v[0], relative, label);
+			if (rev == MIGR_NONE)
+				migr_err_walked_too_far(relative);
+			migr_rl_push(out, rev);
+			return out;
+		}
+		migr_rl_push(out, migr_walk(g, migr_get_revision(g, symbol), relative, label));
+		return out;
+	}
+	if (symbol == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relative target \"%s\" cannot be an upgrade target", target),
+				 errhint("Use migr.downgrade() to move down, or step from a named revision such as \"<revision>-1\".")));
+	migr_rl_push(out, migr_walk(g, migr_get_revision_on(g, label, symbol), relative, NULL));
+	return out;
+}
+
+/* _get_all_current: branch heads of everything applied below the heads */
+static MigrRevList *
+get_all_current(MigrGraph *g, MigrRevList *cur)
+{
+	bool	   *all = migr_graph_ancestors(g, cur->v, cur->n, true, false);
+	MigrRevList    *out = migr_rl_new();
+
+	/* _filter_into_branch_heads: drop members with a member above them */
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		MigrRev    *r = &g->revs[i];
+		bool		top = all[i];
+
+		CHECK_FOR_INTERRUPTS();
+		for (int j = 0; top && j < r->nnext; j++)
+			if (all[r->next[j]])
+				top = false;
+		if (top)
+			migr_rl_push(out, i);
+	}
+	return out;
+}
+
+/*
+ * _parse_downgrade_target: returns the target revision (MIGR_NONE for
+ * base) and sets *branch_label.
+ */
+int
+migr_parse_downgrade_target(MigrGraph *g, MigrRevList *current, const char *target,
+					   char **branch_label)
+{
+	char	   *label,
+			   *symbol;
+	int			relative;
+	const char *at;
+
+	*branch_label = NULL;
+	if (migr_graph_lookup(g, target, NULL) < 0 &&
+		migr_match_relative(target, &label, &symbol, &relative))
+	{
+		int			rev;
+
+		if (relative >= 0)
+		{
+			if (symbol == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("relative target \"%s\" cannot be a downgrade target", target),
+						 errhint("Use migr.upgrade() to move up, or step down with \"-N\".")));
+			rev = migr_walk(g, migr_get_revision(g, symbol), relative, label);
+			if (rev == MIGR_NONE)
+				migr_err_walked_too_far(relative);
+			*branch_label = label;
+			return rev;
+		}
+		if (symbol == NULL)
+		{
+			if (label)
+			{
+				MigrRevList    *sl = migr_filter_for_lineage(g, current, label, false);
+
+				if (sl->n == 0)
+					sl = migr_filter_for_lineage(g, get_all_current(g, current), label, false);
+				if (sl->n != 1)
+					ereport(ERROR,
+							(errcode(sl->n ? ERRCODE_MIGR_AMBIGUOUS_TARGET : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("branch \"%s\" has %s applied head", label, sl->n ? "more than one" : "no"),
+							 errdetail("Relative target \"%s\" steps down from the applied head of that branch.", target)));
+				symbol = g->revs[sl->v[0]].id;
+			}
+			else
+			{
+				if (current->n == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("relative target \"%s\" goes past the base of the revision graph", target),
+							 errdetail("No revision is applied.")));
+				/* Alembic walks the branch of the first version row */
+				symbol = g->revs[current->v[0]].id;
+				label = symbol;
+			}
+			rev = migr_walk(g, migr_get_revision_on(g, label, symbol), relative, NULL);
+		}
+		else
+			rev = migr_walk(g, migr_get_revision_on(g, label, symbol), relative, NULL);
+		if (rev == MIGR_NONE)
+			migr_err_walked_too_far(relative);
+		*branch_label = label;
+		return rev;
+	}
+
+	/* absolute: "label@symbol" splits at the last "@" */
+	at = strrchr(target, '@');
+	if (at != NULL)
+	{
+		if (at > target)
+			*branch_label = pnstrdup(target, at - target);
+		return migr_get_revision(g, at + 1);
+	}
+	return migr_get_revision(g, target);
+}
