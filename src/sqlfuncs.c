@@ -281,15 +281,19 @@ migr_plan(PG_FUNCTION_ARGS)
 }
 
 static void
+put_id(ReturnSetInfo *rsinfo, const char *id)
+{
+	Datum		v = CStringGetTextDatum(id);
+	bool		isnull = false;
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+}
+
+static void
 put_ids(ReturnSetInfo *rsinfo, MigrGraph *g, const int *idx, int n)
 {
 	for (int i = 0; i < n; i++)
-	{
-		Datum		v = CStringGetTextDatum(g->revs[idx[i]].id);
-		bool		isnull = false;
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
-	}
+		put_id(rsinfo, g->revs[idx[i]].id);
 }
 
 /* migr.current() RETURNS SETOF text */
@@ -302,20 +306,15 @@ migr_current(PG_FUNCTION_ARGS)
 	int64		max_seq;
 	int			n;
 	int		   *heads;
-
 	MigrSummary sum;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	migr_spi_connect();
+	/* kept by the last writer, unless something changed the catalog since */
 	if (migr_summary_read(outer, &sum))
 	{
 		for (int i = 0; i < sum.ncurrent; i++)
-		{
-			Datum		v = CStringGetTextDatum(sum.current_heads[i]);
-			bool		isnull = false;
-
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
-		}
+			put_id(rsinfo, sum.current_heads[i]);
 		migr_spi_finish();
 		return (Datum) 0;
 	}
