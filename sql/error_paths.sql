@@ -311,6 +311,11 @@ SELECT migr.create_index('op_args', '{}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT migr.add_column('op_args', 'b', 'int', nullable => NULL);
 \echo :LAST_ERROR_SQLSTATE
+-- a type in a named schema that has no such type; an empty column name
+SELECT migr.column_type_is('op_args', 'a', 'public.no_such_type');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.name('ix', 'op_args', ARRAY['']);
+\echo :LAST_ERROR_SQLSTATE
 DROP TABLE op_args;
 
 DROP EXTENSION migr;

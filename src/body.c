@@ -185,13 +185,10 @@ migr_body_run(const char *rev, const char *direction, const char *sql)
 	ListCell   *lc;
 	int			sqllen = strlen(sql);
 
-	/* only a nested migr.test_reversibility() gets here: writers refuse */
+	/* cannot happen: every caller refuses re-entry first */
 	if (running_revision)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_IN_USE),
-				 errmsg("cannot run the %s SQL of revision \"%s\" inside revision SQL", direction, rev),
-				 errdetail("It was called from the SQL of revision \"%s\", which a migr call of this session is running.",
-						   running_revision)));
+		elog(ERROR, "%s SQL of revision \"%s\" started inside the SQL of revision \"%s\"",
+			 direction, rev, running_revision);
 
 	cb.callback = step_error_callback;
 	cb.arg = &ctx;

@@ -264,10 +264,9 @@ migr_op_create_index(const char *tbl, List *columns, const char *name,
 	ListCell   *lc;
 	StringInfoData sql;
 
+	/* cannot happen: the argument check refuses an empty list first */
 	if (columns == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("an index needs at least one column")));
+		elog(ERROR, "an index needs at least one column");
 	foreach(lc, columns)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -481,10 +480,9 @@ migr_op_create_unique_constraint(const char *tbl, List *columns, const char *nam
 	Oid			conid;
 	ListCell   *lc;
 
+	/* cannot happen: the argument check refuses an empty list first */
 	if (columns == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a unique constraint needs at least one column")));
+		elog(ERROR, "a unique constraint needs at least one column");
 	foreach(lc, columns)
 	{
 		CHECK_FOR_INTERRUPTS();

@@ -50,10 +50,9 @@ extension_owner(void)
 				F_NAMEEQ, CStringGetDatum("migr"));
 	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
 	tup = systable_getnext(scan);
+	/* only a C function of migr's called without the extension gets here */
 	if (!HeapTupleIsValid(tup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("extension \"migr\" does not exist")));
+		elog(ERROR, "extension \"migr\" is not installed in this database");
 	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);

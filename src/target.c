@@ -337,11 +337,9 @@ migr_resolve_branch(MigrGraph *g, const char *label)
 	if (idx >= 0)
 		return idx;
 	idx = revision_for_ident(g, label, NULL, &failed);
+	/* cannot happen: migr_check_branch_exists() refuses such a branch first */
 	if (failed)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("branch \"%s\" does not exist", label),
-				 errhint("A branch is named by a branch label or by a revision id.")));
+		elog(ERROR, "branch \"%s\" does not exist", label);
 	return idx;
 }
 
