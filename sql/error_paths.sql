@@ -220,7 +220,8 @@ SELECT * FROM migr.downgrade('feat@b1');
 -- the applied revision directly above the target is on another branch
 SELECT * FROM migr.downgrade('bl@b1');
 \echo :LAST_ERROR_SQLSTATE
--- a branch named by an ambiguous prefix is MG001, as Alembic raises MultipleHeads
+-- a branch named by an ambiguous prefix is MG001 with the candidates (Alembic
+-- says "no such branch"; docs/graph.md lists the difference)
 SELECT migr.revision('abcd1', 'b2', 'x', '', '', create_date => '2024-04-04');
 SELECT migr.revision('abcd2', 'c2', 'x', '', '', create_date => '2024-04-05');
 SELECT * FROM migr.downgrade('abcd@b1');
