@@ -21,6 +21,7 @@
 #include "lib/stringinfo.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/memutils.h"
 #include "migr_errcodes.h"
 #include "strlist.h"
 #include "utils/array.h"
@@ -265,6 +266,68 @@ migr_catalog_lookup_names(MemoryContext into, char **names, int n,
 			: MemoryContextStrdup(into, TextDatumGetCString(owner));
 	}
 	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * migr_catalog_scan_contents
+ *		Call fn once per registered revision with its stored content, its
+ *		recorded checksum and, when it is applied, the checksum it was applied
+ *		with (NULL otherwise), in id order.  Rows come through a cursor in
+ *		batches, so a long history never sits in memory at once; each batch's
+ *		strings are freed before the next.
+ */
+void
+migr_catalog_scan_contents(MigrContentFn fn, void *arg)
+{
+	Portal		portal;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "migr content scan",
+												 ALLOCSET_DEFAULT_SIZES);
+
+	portal = SPI_cursor_open_with_args(NULL,
+									   "SELECT m.id, m.upgrade_sql, m.downgrade_sql,"
+									   "       m.skip_if, m.requires, m.verify, m.verify_down,"
+									   "       m.checksum, a.checksum"
+									   "  FROM migr.migration m"
+									   "  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
+									   " ORDER BY m.id COLLATE pg_catalog.\"C\"",
+									   0, NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+			char	   *str[7];
+			bytea	   *sums[2];
+
+			CHECK_FOR_INTERRUPTS();
+			for (int c = 0; c < 7; c++)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(tup, td, c + 1, &isnull);
+
+				str[c] = isnull ? NULL : TextDatumGetCString(d);
+			}
+			for (int c = 0; c < 2; c++)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(tup, td, c + 8, &isnull);
+
+				sums[c] = isnull ? NULL : DatumGetByteaPP(d);
+			}
+			MemoryContextSwitchTo(old);
+			fn(str[0], str[1], str[2], &str[3], sums[0], sums[1], arg);
+			MemoryContextReset(rowcxt);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	MemoryContextDelete(rowcxt);
 }
 
 /*

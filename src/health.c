@@ -15,6 +15,7 @@
 #include "apply.h"
 #include "catalog.h"
 #include "catalog/pg_type.h"
+#include "checksum.h"
 #include "executor/spi.h"
 #include "fingerprint.h"
 #include "funcapi.h"
@@ -46,11 +47,18 @@ typedef struct Finding
 
 static const char *const severity_names[] = {"error", "warning", "info"};
 
+/*
+ * Note that every SPI call returns in SPI's procedure context, which
+ * SPI_finish() frees: whatever is used after SPI_finish() (result text, an
+ * error's detail) is built in the context captured before SPI_connect().
+ */
 static void
 connect_spi(void)
 {
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	int			rc = SPI_connect();
+
+	if (rc != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
 }
 
 /* schemas argument: a text[] or NULL for the default set */
@@ -97,15 +105,17 @@ migr_fingerprint_sql(PG_FUNCTION_ARGS)
 {
 	bool		isnull;
 	Datum		schemas = schemas_arg(fcinfo, &isnull);
+	MemoryContext outer = CurrentMemoryContext;
 	MigrDescRow *rows;
 	int			n;
-	char	   *fp;
+	text	   *fp;
 
 	connect_spi();
 	rows = migr_describe(schemas, isnull, &n);
-	fp = migr_fingerprint_of(rows, n);
+	MemoryContextSwitchTo(outer);
+	fp = cstring_to_text(migr_fingerprint_of(rows, n));
 	SPI_finish();
-	PG_RETURN_TEXT_P(cstring_to_text(fp));
+	PG_RETURN_TEXT_P(fp);
 }
 
 static void
@@ -151,6 +161,41 @@ value(int row, int col)
 	return v ? pstrdup(v) : NULL;
 }
 
+static bool
+same_sum(bytea *a, bytea *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/*
+ * One revision's content against its checksums.  The sha256 is recomputed
+ * from the stored SQL and checks, so an edit of migr.migration that leaves
+ * the checksum column alone is still seen: as "tampered" when the content no
+ * longer matches its own recorded checksum, and as "checksum_mismatch" when
+ * an applied revision's content is not what was applied.
+ */
+static void
+check_content(const char *id, const char *upgrade_sql, const char *downgrade_sql,
+			  char *const *checks, bytea *checksum, bytea *applied_checksum,
+			  void *arg)
+{
+	List	  **findings = (List **) arg;
+	bytea	   *actual = migr_checksum(upgrade_sql, downgrade_sql, checks);
+
+	if (!same_sum(actual, checksum))
+		add(findings, 0, "tampered", id,
+			psprintf("the stored content of revision \"%s\" does not match its checksum", id),
+			psprintf("migr.migration records sha256 %s, but its SQL and checks hash to %s; the row was changed outside migr.revision().",
+					 migr_checksum_hex(checksum), migr_checksum_hex(actual)));
+	if (applied_checksum && !same_sum(actual, applied_checksum))
+		add(findings, 0, "checksum_mismatch", id,
+			psprintf("applied revision \"%s\" changed since it was applied", id),
+			psprintf("It ran with sha256 %s; the registered content has sha256 %s.",
+					 migr_checksum_hex(applied_checksum), migr_checksum_hex(actual)));
+	pfree(actual);
+}
+
 /*
  * Gather every finding.  Allocations in the current (caller's) context; the
  * caller is connected to SPI.
@@ -178,14 +223,8 @@ gather_findings(void)
 		add(&findings, 0, "unregistered", value(i, 1),
 			psprintf("applied revision \"%s\" is not registered", value(i, 1)),
 			pstrdup("migr.applied records it, but migr.migration has no revision with that id."));
-	catalog_query("SELECT a.revision, encode(a.checksum, 'hex'), encode(m.checksum, 'hex')"
-				  "  FROM migr.applied a JOIN migr.migration m ON m.id = a.revision"
-				  " WHERE a.checksum <> m.checksum ORDER BY a.revision COLLATE pg_catalog.\"C\"");
-	for (uint64 i = 0; i < SPI_processed; i++)
-		add(&findings, 0, "checksum_mismatch", value(i, 1),
-			psprintf("applied revision \"%s\" changed since it was applied", value(i, 1)),
-			psprintf("It ran with sha256 %s; the registered content has sha256 %s.",
-					 value(i, 2), value(i, 3)));
+	/* content changed: recomputed from what is stored, never trusted */
+	migr_catalog_scan_contents(check_content, &findings);
 
 	/* pending revisions and several heads */
 	if (g->nrevs > 0)
@@ -297,10 +336,13 @@ migr_check(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	int			nerrors = 0;
 	StringInfoData errs;
+	MemoryContext outer = CurrentMemoryContext;
 
 	InitMaterializedSRF(fcinfo, 0);
 	connect_spi();
 	findings = gather_findings();
+	/* the MG006 detail is raised after SPI_finish() */
+	MemoryContextSwitchTo(outer);
 	initStringInfo(&errs);
 	foreach(lc, findings)
 	{
