@@ -21,8 +21,10 @@
 #   MIGR_MEMCHECK_PORT      port of the throwaway cluster (default 54329)
 #   MIGR_MEMCHECK_JOBS      make -j for the PostgreSQL build (default 2)
 #   MIGR_MEMCHECK_VALGRIND  0 skips phase 5
+#   MIGR_MEMCHECK_TESTS     only these pg_regress tests in phases 4 and 5,
+#                           e.g. "install fingerprint" (no other suite)
 #   MIGR_MEMCHECK_KEEP      1 keeps the run directory (logs) after a pass
-#   MIGR_DIFF_SEEDS         graphs in the differential test (default 300)
+#   MIGR_DIFF_SEEDS         graphs in the differential test (default 30 here)
 # Prints the time of each phase and exits non-zero if any phase fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +60,11 @@ stop_server() {
     return 0
 }
 trap stop_server EXIT
+failures=""
+fail() {
+    echo "memcheck: $*"
+    failures="$failures  $*"$'\n'
+}
 die() {
     echo "memcheck: $*" >&2
     phase ""
@@ -123,7 +130,7 @@ EOF
     versions=$(apt-cache showsrc postgresql-15 | awk '/^Version:/ {print $2}' | sort -Vr -u)
     srcdir=$cache/src
     got=""
-    for v in $installed $versions; do
+    for v in $installed $(echo "$versions" | grep -vxF "${installed:-none}"); do
         rm -rf "$srcdir" && mkdir -p "$srcdir"
         if (cd "$srcdir" && apt-get source -qq "postgresql-15=$v" >/dev/null 2>&1); then
             got=$v
@@ -148,8 +155,10 @@ EOF
         make -s -C src/test/isolation install >>"$srcdir/make.log" 2>&1
         cp src/tools/valgrind.supp "$prefix/valgrind.supp"
     ) || { tail -30 "$srcdir/configure.log" "$srcdir/make.log" 2>/dev/null; die "PostgreSQL build failed"; }
-    [ "$("$prefix/bin/pg_config" --pkglibdir)" = "$prefix/lib/postgresql" ] ||
-        die "unexpected pkglibdir $("$prefix/bin/pg_config" --pkglibdir)"
+    case $("$prefix/bin/pg_config" --pkglibdir) in
+        "$prefix"/*) ;;
+        *) die "pkglibdir outside $prefix: $("$prefix/bin/pg_config" --pkglibdir)" ;;
+    esac
     printf '%s\n%s\n' "postgresql-15 $got" "$config" >"$stamp"
 fi
 "$prefix/bin/pg_config" --configure | grep -q -- "--enable-cassert" || die "$prefix is not assert-enabled"
@@ -161,9 +170,9 @@ phase migr
 run=$(mktemp -d /tmp/migr-memcheck.XXXXXX)
 chmod 755 "$run"
 cp -a "$prefix" "$run/pg"
-cp /usr/share/postgresql/15/extension/pgtap* "$run/pg/share/postgresql/extension/"
 bin=$run/pg/bin
 pg_config=$bin/pg_config
+cp /usr/share/postgresql/15/extension/pgtap* "$("$pg_config" --sharedir)/extension/"
 # A copy of the checkout: its own objects stay built for the system server.
 mkdir "$run/migr"
 tar -C "$top" --exclude='*.o' --exclude='*.so' --exclude='*.bc' --exclude=results \
@@ -186,11 +195,18 @@ as_pg "$bin/initdb" -D "$data" -A trust -U postgres --no-sync >"$run/initdb.log"
 phase assert
 as_pg env MALLOC_PERTURB_=$perturb "$bin/pg_ctl" -D "$data" -w -l "$run/assert-server.log" \
     -o "-p $port -k $run $opts" start >/dev/null || { cat "$run/assert-server.log"; die "server did not start"; }
-pid=$(head -1 "$data/postmaster.pid")
-tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "MALLOC_PERTURB_=$perturb" ||
-    die "MALLOC_PERTURB_ did not reach the postmaster"
 psql -Xqtc "SHOW debug_assertions" | grep -qx " *on" || die "the server has no assertions"
-(cd "$run/migr" && PG_CONFIG=$pg_config bash test/run_all.sh) 2>&1 | tee "$run/assert-suites.log"
+regress_only() {
+    (cd "$run/migr" && make -s installcheck PG_CONFIG="$pg_config" REGRESS="$tests" ISOLATION=) ||
+        { head -200 "$run/migr/regression.diffs"; return 1; }
+}
+tests=${MIGR_MEMCHECK_TESTS:-}
+if [ -n "$tests" ]; then
+    regress_only
+else
+    (cd "$run/migr" && PG_CONFIG=$pg_config MIGR_MALLOC_PERTURB=$perturb \
+         MIGR_DIFF_SEEDS=${MIGR_DIFF_SEEDS:-30} bash test/run_all.sh)
+fi 2>&1 | tee "$run/assert-suites.log"
 suites_ok=${PIPESTATUS[0]}
 as_pg "$bin/pg_ctl" -D "$data" -w -m fast stop >/dev/null
 assert_ok=1
@@ -198,8 +214,8 @@ if grep -E "TRAP:|terminated by signal|was terminated by exception" "$run/assert
     echo "memcheck: the assert-enabled server failed an assertion or a backend crashed"
     assert_ok=0
 fi
-[ "$suites_ok" = 0 ] || echo "memcheck: a suite failed against the assert-enabled server"
-[ "$suites_ok" = 0 ] && [ $assert_ok = 1 ] || die "assert phase failed (server log $run/assert-server.log)"
+[ "$suites_ok" = 0 ] || fail "a suite failed against the assert-enabled server"
+[ $assert_ok = 1 ] || fail "a failed assertion or a crash (server log $run/assert-server.log)"
 
 # ---------------------------------------------------------------- valgrind
 if [ "${MIGR_MEMCHECK_VALGRIND:-1}" = 1 ]; then
@@ -220,12 +236,16 @@ if [ "${MIGR_MEMCHECK_VALGRIND:-1}" = 1 ]; then
         sleep 1
     done
     pg_isready -q || { cat "$run/valgrind-server.log"; die "server under valgrind did not start"; }
-    (cd "$run/migr" && make -s installcheck PG_CONFIG="$pg_config") 2>&1 | tee "$run/valgrind-suites.log"
+    if [ -n "$tests" ]; then
+        regress_only
+    else
+        (cd "$run/migr" && make -s installcheck PG_CONFIG="$pg_config") ||
+            { head -200 "$run/migr/regression.diffs" "$run/migr/output_iso/regression.diffs" 2>/dev/null; false; }
+    fi 2>&1 | tee "$run/valgrind-suites.log"
     regress_ok=${PIPESTATUS[0]}
-    [ "$regress_ok" = 0 ] || head -200 "$run/migr/regression.diffs" "$run/migr/output_iso/regression.diffs" 2>/dev/null
     as_pg "$bin/pg_ctl" -D "$data" -w -t 300 -m fast stop >/dev/null
     # One file per process; an error is the text between the markers.
-    errors=$(cat "$vg"/*.log | grep -c '^==[0-9]*== VALGRINDERROR-BEGIN' || true)
+    errors=$(cat "$vg"/*.log | grep -c 'VALGRINDERROR-BEGIN' || true)
     migr_errors=$(awk -v dir="$run/migr/" '
         /VALGRINDERROR-BEGIN/ { block = ""; inside = 1 }
         inside { block = block $0 "\n" }
@@ -234,19 +254,23 @@ if [ "${MIGR_MEMCHECK_VALGRIND:-1}" = 1 ]; then
         END { print n + 0 }' "$vg"/*.log 2>"$run/migr-errors.txt")
     echo "valgrind: $errors errors in $(ls "$vg" | wc -l) process logs, $migr_errors with a frame in migr.so"
     if [ "$migr_errors" != 0 ]; then
-        cat "$run/migr-errors.txt"
-        die "valgrind found errors in migr.so"
-    fi
-    if [ "$errors" != 0 ]; then
+        head -150 "$run/migr-errors.txt"
+        fail "valgrind: $migr_errors errors with a frame in migr.so (all in $run/migr-errors.txt)"
+    elif [ "$errors" != 0 ]; then
         grep -l VALGRINDERROR-BEGIN "$vg"/*.log
-        die "valgrind found errors outside migr.so (suppress them in test/valgrind/migr.supp if they are the server's own)"
+        fail "valgrind: errors outside migr.so (the server's own go in test/valgrind/migr.supp)"
     fi
-    [ "$regress_ok" = 0 ] || die "pg_regress failed under valgrind"
+    [ "$regress_ok" = 0 ] || fail "pg_regress failed under valgrind"
 fi
 
 phase ""
 printf '%s' "$timings"
 echo "  total       $(($(date +%s) - t_start)) s"
+if [ -n "$failures" ]; then
+    printf '%s' "$failures"
+    echo "memcheck: FAILED (run directory kept: $run)"
+    exit 1
+fi
 if [ "${MIGR_MEMCHECK_KEEP:-0}" = 1 ]; then
     echo "memcheck: passed (run directory kept: $run)"
 else
