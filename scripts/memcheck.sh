@@ -175,11 +175,10 @@ pg_config=$bin/pg_config
 cp /usr/share/postgresql/15/extension/pgtap* "$("$pg_config" --sharedir)/extension/"
 # A copy of the checkout: its own objects stay built for the system server.
 mkdir "$run/migr"
-tar -C "$top" --exclude='*.o' --exclude='*.so' --exclude='*.bc' --exclude=results \
-    --exclude=output_iso --exclude=__pycache__ -cf - \
-    Makefile migr.control migr--*.sql src sql expected test scripts |
+tar -C "$top" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
+    --exclude=results --exclude=output_iso --exclude=__pycache__ -cf - . |
     tar -C "$run/migr" -xf -
-make -s -C "$run/migr" PG_CONFIG="$pg_config" >"$run/migr-build.log" 2>&1 &&
+make -s -C "$run/migr" COPT=-Werror PG_CONFIG="$pg_config" >"$run/migr-build.log" 2>&1 &&
     make -s -C "$run/migr" install PG_CONFIG="$pg_config" >>"$run/migr-build.log" 2>&1 ||
     { cat "$run/migr-build.log"; die "migr build failed"; }
 chown -R postgres "$run" 2>/dev/null || true

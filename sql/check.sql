@@ -56,6 +56,30 @@ SELECT code, revision FROM migr.check() WHERE revision = 'c5' ORDER BY code;
 INSERT INTO migr.applied VALUES ('ghost', now(), current_user, '\x00', '0', 99);
 SELECT code, revision, message FROM migr.check() WHERE code = 'unregistered';
 DELETE FROM migr.applied WHERE revision = 'ghost';
+-- an index left INVALID by a failed CREATE INDEX CONCURRENTLY is an error;
+-- migr.describe() leaves it out, so it is no drift
+INSERT INTO parent VALUES (1);
+INSERT INTO child VALUES (1, 1), (2, 1);
+CREATE UNIQUE INDEX CONCURRENTLY "Bad Index" ON child (parent_id);
+\echo :LAST_ERROR_SQLSTATE
+SELECT severity, code, revision, message, detail FROM migr.check() WHERE code IN ('invalid_index', 'schema_drift');
+SELECT count(*) AS described FROM migr.describe() WHERE object LIKE '%Bad Index%';
+REINDEX INDEX "Bad Index";
+\echo :LAST_ERROR_SQLSTATE
+DROP INDEX "Bad Index";
+SELECT count(*) AS invalid_index FROM migr.check() WHERE code = 'invalid_index';
+DELETE FROM child;
+DELETE FROM parent;
+-- unindexed foreign keys: names quoted once, several in a stable order, and
+-- an invalid index does not count as covering one
+CREATE TABLE "P Q" (id int PRIMARY KEY);
+CREATE TABLE "C D" (id int, p int REFERENCES "P Q", q int REFERENCES "P Q");
+SELECT message FROM migr.check() WHERE code = 'unindexed_foreign_key';
+INSERT INTO "P Q" VALUES (1);
+INSERT INTO "C D" VALUES (1, 1, 1), (2, 1, 1);
+CREATE UNIQUE INDEX CONCURRENTLY "C D_p_idx" ON "C D" (p);
+SELECT count(*) FROM migr.check() WHERE code = 'unindexed_foreign_key';
+DROP TABLE "C D", "P Q";
 -- a snapshot written by hand into an impossible shape is refused, not crashed on
 UPDATE migr.snapshot SET kinds = kinds[1:1];
 SELECT count(*) FROM migr.check();

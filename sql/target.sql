@@ -88,5 +88,12 @@ SELECT pg_temp.reg('w1ww', 'r1ab', 10);
 SELECT pg_temp.reg('w2ww', 'r1ab', 11);
 SELECT * FROM migr.stamp('-1');
 \echo :LAST_ERROR_SQLSTATE
+-- a prefix may be one character long, but only ids and labels longer than
+-- three characters are found by prefix: "x1" does not find "x12"
+SELECT pg_temp.steps('v');
+SELECT pg_temp.reg('x12', NULL, 12);
+SELECT pg_temp.steps('x1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT pg_temp.steps('x12');
 DROP EXTENSION migr;
 CREATE EXTENSION migr;

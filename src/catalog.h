@@ -57,6 +57,7 @@ typedef struct MigrBody
 	char	   *sql;			/* NULL: no downgrade SQL (irreversible) */
 	bytea	   *checksum;
 	char	   *checks[MIGR_NCHECKS];
+	char	   *registered_by;	/* role the readers evaluate checks as */
 } MigrBody;
 
 /* One step to record */
@@ -85,7 +86,6 @@ typedef void (*MigrContentFn) (const char *id, const char *upgrade_sql,
 
 extern MigrGraph *migr_catalog_load_graph(MemoryContext into, bool strict,
 										  int64 *max_seq);
-extern void migr_catalog_check_acyclic(void);
 extern void migr_catalog_scan_contents(MigrContentFn fn, void *arg);
 extern void migr_catalog_history_details(MigrGraph *g, char **message,
 										 TimestampTz *applied_at,
