@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs inside pg_virtualenv (PGHOST, PGPORT, PGUSER, PGPASSWORD are set).
+# Runs inside pg_virtualenv (PGHOST, PGPORT, PGUSER, PGPASSWORD are set),
+# or inside scripts/memcheck.sh with PG_CONFIG set to its own build.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PGDATABASE=postgres
@@ -16,8 +17,19 @@ suite() {
         failures="$failures $name"
     fi
 }
+pg_config=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+# MIGR_MALLOC_PERTURB: the value of MALLOC_PERTURB_ the server must have
+server_env() {
+    local dir pid
+    dir=$(psql -XAtc "SHOW data_directory") && pid=$(head -1 "$dir/postmaster.pid") &&
+        tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "MALLOC_PERTURB_=$MIGR_MALLOC_PERTURB" || {
+        echo "MALLOC_PERTURB_=$MIGR_MALLOC_PERTURB did not reach the postmaster (pid ${pid:-?})"
+        return 1
+    }
+    echo "postmaster $pid runs with MALLOC_PERTURB_=$MIGR_MALLOC_PERTURB"
+}
 regress() {
-    make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config || {
+    make -s installcheck PG_CONFIG="$pg_config" || {
         cat regression.diffs 2>/dev/null | head -200
         return 1
     }
@@ -27,6 +39,7 @@ pgtap() {
     psql -Xq -d migr_tap -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION migr" &&
     pg_prove -d migr_tap test/pgtap/*.sql
 }
+[ -n "${MIGR_MALLOC_PERTURB:-}" ] && suite "server-environment" server_env
 suite "pg_regress" regress
 suite "pgTAP" pgtap
 for t in test/shell/*.sh; do
