@@ -88,5 +88,11 @@ SELECT pg_temp.reg('w1ww', 'r1ab', 10);
 SELECT pg_temp.reg('w2ww', 'r1ab', 11);
 SELECT * FROM migr.stamp('-1');
 \echo :LAST_ERROR_SQLSTATE
+-- if one of the heads also walks below a base, that is the error, whatever
+-- the order of the heads: Alembic asserts on it while it collects the
+-- steps, before it stamps anything twice
+SELECT pg_temp.reg('z0zz', NULL, 12);
+SELECT * FROM migr.stamp('-1');
+\echo :LAST_ERROR_SQLSTATE
 DROP EXTENSION migr;
 CREATE EXTENSION migr;
