@@ -1026,7 +1026,7 @@ def deliberate(direction, target, g, a, m, before, a_side, alts):
                         lambda: expected_stamp_rows(a_side.script().revision_map, before, want),
                         MIGR_HINTS[:1]):
                     if x == m.stamp_rows:
-                        return "alembic-stamp-several" + ("" if a.ok else " (%s)" % a.kind)
+                        return "alembic-stamp-several" + ("" if a.ok else " (Alembic fails)")
             except ExploreCapExceeded:
                 pass
         if ("stamp-row-order" in PENDING_MIGR_FIXES and want is not None
