@@ -61,40 +61,14 @@ CREATE TABLE migr.migration_edge (
 CREATE INDEX migration_edge_target_idx ON migr.migration_edge (target);
 COMMENT ON TABLE migr.migration_edge IS 'Revision graph edges: parents (p) and dependencies (d), in declared order.';
 
--- Cycles are refused by the database too, whoever writes the edges.  A
--- statement that writes a few edges (migr.revision() writes one revision's)
--- walks up from each edge's revision through what already descends from it,
--- which costs nothing when revisions come in order; a statement that writes
--- many (a restore's COPY) checks the whole graph once, in linear time.
-CREATE FUNCTION migr.check_acyclic() RETURNS void
-AS 'MODULE_PATHNAME', 'migr_check_acyclic'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migr.check_acyclic() IS 'Raises 42P19 if migr.migration_edge contains a cycle.';
-
+-- Cycles are refused by the database too, whoever writes the edges (see
+-- src/cycle.c): each new edge is checked by a search that grows from both of
+-- its ends, which costs a probe or two whatever order revisions come in; a
+-- statement that writes many edges (a restore's COPY) checks the whole graph
+-- once, in linear time.
 CREATE FUNCTION migr.edge_no_cycle() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    e record;
-BEGIN
-    IF (SELECT count(*) FROM new_edges) > 32 THEN
-        PERFORM migr.check_acyclic();
-        RETURN NULL;
-    END IF;
-    FOR e IN SELECT * FROM new_edges LOOP
-        IF EXISTS (WITH RECURSIVE up(id) AS (
-                       SELECT e.revision
-                       UNION
-                       SELECT x.revision FROM migr.migration_edge x JOIN up ON x.target = up.id)
-                   SELECT 1 FROM up WHERE up.id = e.target) THEN
-            RAISE EXCEPTION 'revision "%" would create a cycle in the revision graph', e.revision
-                USING ERRCODE = 'invalid_recursion',
-                      DETAIL = format('Revision "%s", which it would %s, already descends from it.',
-                                      e.target, CASE e.kind WHEN 'p' THEN 'revise' ELSE 'depend on' END);
-        END IF;
-    END LOOP;
-    RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'migr_edge_no_cycle'
+LANGUAGE C;
 COMMENT ON FUNCTION migr.edge_no_cycle() IS 'Refuses edges that would close a cycle in the revision graph.';
 CREATE TRIGGER migration_edge_no_cycle_insert AFTER INSERT ON migr.migration_edge
     REFERENCING NEW TABLE AS new_edges
@@ -113,6 +87,60 @@ CREATE TABLE migr.branch_label (
 );
 CREATE INDEX branch_label_revision_idx ON migr.branch_label (revision);
 COMMENT ON TABLE migr.branch_label IS 'Branch labels declared by revisions (inheritance is computed).';
+
+-- A dependency may name a branch label that a later migr.revision() of the
+-- same transaction declares (registration in any order): until then its
+-- edge holds the label, which the deferred foreign key tolerates; the
+-- revision declaring the label takes such edges over, here.  At commit
+-- every edge must name a registered revision.
+CREATE FUNCTION migr.branch_label_take_over() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d record;
+BEGIN
+    SELECT e.revision, e.target AS label, l.revision AS owner INTO d
+      FROM new_labels l
+      JOIN migr.migration_edge e ON e.target OPERATOR(pg_catalog.=) l.label
+                                AND e.kind OPERATOR(pg_catalog.=) 'd'
+     WHERE EXISTS (SELECT 1 FROM migr.migration_edge f
+                    WHERE f.revision OPERATOR(pg_catalog.=) e.revision
+                      AND f.kind OPERATOR(pg_catalog.=) 'd'
+                      AND f.target OPERATOR(pg_catalog.=) l.revision)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'dependency "%" of revision "%" is listed twice', d.owner, d.revision
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('It depends on "%s" and on "%s", the branch label that revision declares.',
+                                  d.owner, d.label);
+    END IF;
+    UPDATE migr.migration m
+       SET depends_on = (SELECT pg_catalog.array_agg(COALESCE(l.revision, u.t) ORDER BY u.o)
+                           FROM pg_catalog.unnest(m.depends_on) WITH ORDINALITY AS u(t, o)
+                           LEFT JOIN new_labels l ON l.label OPERATOR(pg_catalog.=) u.t)
+     WHERE m.id IN (SELECT e.revision FROM migr.migration_edge e JOIN new_labels l
+                        ON e.target OPERATOR(pg_catalog.=) l.label
+                     WHERE e.kind OPERATOR(pg_catalog.=) 'd');
+    UPDATE migr.migration_edge e SET target = l.revision
+      FROM new_labels l
+     WHERE e.target OPERATOR(pg_catalog.=) l.label AND e.kind OPERATOR(pg_catalog.=) 'd';
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION migr.branch_label_take_over() IS 'Points dependencies that name a new branch label at the revision declaring it.';
+CREATE TRIGGER branch_label_take_over AFTER INSERT ON migr.branch_label
+    REFERENCING NEW TABLE AS new_labels
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.branch_label_take_over();
+
+-- At commit (deferred, and queued before the foreign keys of the revision's
+-- edges, which are written after it): a clear error for a parent or
+-- dependency that was never registered, rather than a foreign key violation.
+CREATE FUNCTION migr.migration_edges_resolved() RETURNS trigger
+AS 'MODULE_PATHNAME', 'migr_edges_resolved'
+LANGUAGE C;
+COMMENT ON FUNCTION migr.migration_edges_resolved() IS 'Refuses, at commit, a revision whose parent or dependency is not registered.';
+CREATE CONSTRAINT TRIGGER migration_edges_resolved AFTER INSERT OR UPDATE ON migr.migration
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION migr.migration_edges_resolved();
 
 -- The applied set.  No foreign key to migr.migration: an applied revision
 -- that is no longer registered is something migr.check() must be able to see.
@@ -175,7 +203,48 @@ COMMENT ON FUNCTION migr.event_append_only() IS 'Refuses UPDATE and DELETE on mi
 CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON migr.event
     FOR EACH STATEMENT EXECUTE FUNCTION migr.event_append_only();
 
+-- What the whole graph says, kept for the common calls (src/summary.c): a
+-- no-op upgrade and migr.current() read this row instead of loading every
+-- revision.  Upgrade, downgrade and stamp write it; any write to the tables
+-- it summarises marks it stale, and a stale or missing row means "load the
+-- graph".
+CREATE TABLE migr.summary (
+    singleton       bool    NOT NULL DEFAULT true,
+    fresh           bool    NOT NULL,
+    pending         int8    NOT NULL,
+    graph_heads     int4    NOT NULL,
+    current_heads   text[]  NOT NULL,
+    CONSTRAINT summary_pkey PRIMARY KEY (singleton),
+    CONSTRAINT summary_singleton_check CHECK (singleton)
+);
+COMMENT ON TABLE migr.summary IS 'The graph''s verdicts kept for no-op upgrades and migr.current(); stale after any catalog write.';
+COMMENT ON COLUMN migr.summary.pending IS 'Registered revisions that are not applied.';
+COMMENT ON COLUMN migr.summary.current_heads IS 'migr.current(), in order.';
+
+CREATE FUNCTION migr.summary_stale() RETURNS trigger
+AS 'MODULE_PATHNAME', 'migr_summary_stale'
+LANGUAGE C;
+COMMENT ON FUNCTION migr.summary_stale() IS 'Marks migr.summary stale after a write to the tables it summarises.';
+CREATE TRIGGER migration_summary_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migr.migration
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.summary_stale();
+CREATE TRIGGER migration_edge_summary_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migr.migration_edge
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.summary_stale();
+CREATE TRIGGER branch_label_summary_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migr.branch_label
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.summary_stale();
+CREATE TRIGGER applied_summary_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migr.applied
+    FOR EACH STATEMENT EXECUTE FUNCTION migr.summary_stale();
+-- migr's own triggers fire even under session_replication_role = replica,
+-- which would otherwise let a write slip past them.
+ALTER TABLE migr.migration ENABLE ALWAYS TRIGGER migration_summary_stale;
+ALTER TABLE migr.migration_edge ENABLE ALWAYS TRIGGER migration_edge_summary_stale;
+ALTER TABLE migr.branch_label ENABLE ALWAYS TRIGGER branch_label_summary_stale;
+ALTER TABLE migr.applied ENABLE ALWAYS TRIGGER applied_summary_stale;
+ALTER TABLE migr.migration_edge ENABLE ALWAYS TRIGGER migration_edge_no_cycle_insert;
+ALTER TABLE migr.migration_edge ENABLE ALWAYS TRIGGER migration_edge_no_cycle_update;
+ALTER TABLE migr.event ENABLE ALWAYS TRIGGER event_append_only;
+
 SELECT pg_catalog.pg_extension_config_dump('migr.migration', '');
+SELECT pg_catalog.pg_extension_config_dump('migr.summary', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.migration_edge', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.branch_label', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.applied', '');
@@ -184,10 +253,10 @@ SELECT pg_catalog.pg_extension_config_dump('migr.event_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.snapshot', '');
 
 REVOKE ALL ON migr.migration, migr.migration_edge, migr.branch_label,
-              migr.applied, migr.event, migr.snapshot FROM PUBLIC;
+              migr.applied, migr.event, migr.snapshot, migr.summary FROM PUBLIC;
 REVOKE ALL ON SEQUENCE migr.event_id_seq FROM PUBLIC;
 GRANT SELECT ON migr.migration, migr.migration_edge, migr.branch_label,
-                migr.applied, migr.event, migr.snapshot TO PUBLIC;
+                migr.applied, migr.event, migr.snapshot, migr.summary TO PUBLIC;
 
 --
 -- SQL API

@@ -19,6 +19,7 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq $missing >/dev/null
 fi
 
-make -s PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+# -Werror for the tests and CI only (see the Makefile)
+make -s COPT=-Werror PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 make -s install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
 echo "setup: migr built and installed"

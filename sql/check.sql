@@ -37,13 +37,49 @@ ALTER TABLE child_renamed RENAME TO child;
 -- a verify that raises is reported, not fatal to check()
 UPDATE migr.migration SET verify = 'EXISTS (SELECT 1 FROM no_such_table)' WHERE id = 'c1';
 SELECT code, revision, detail FROM migr.check() WHERE code = 'verify_failed';
--- content changed since applied (only possible by writing the catalog directly)
-UPDATE migr.migration SET upgrade_sql = upgrade_sql || ' -- edited', checksum = '\x00' WHERE id = 'c3';
-SELECT code, revision, message FROM migr.check() WHERE code = 'checksum_mismatch';
+-- content edited in place (only possible by writing the catalog directly):
+-- check() recomputes the sha256 from what is stored, so an edit that leaves
+-- the checksum column alone is seen as well: c1's verify above, c3's SQL here
+UPDATE migr.migration SET upgrade_sql = upgrade_sql || ' -- edited' WHERE id = 'c3';
+SELECT code, revision, message FROM migr.check()
+ WHERE code IN ('checksum_mismatch', 'tampered') ORDER BY code, revision;
+SELECT detail FROM migr.check() WHERE code = 'tampered' AND revision = 'c3';
+-- a forger who also rewrites the checksum column still differs from what ran
+UPDATE migr.migration SET upgrade_sql = 'SELECT 1',
+       checksum = sha256(convert_to('U8:SELECT 1D0:', 'UTF8')) WHERE id = 'c4';
+SELECT code, revision FROM migr.check() WHERE revision = 'c4' ORDER BY code;
+-- an unapplied revision edited in place is tampered, not "changed since applied"
+SELECT migr.revision('c5', 'c4', 'later', 'SELECT 1;', 'SELECT 1;', create_date => '2024-01-05 00:00:00+00');
+UPDATE migr.migration SET skip_if = 'true' WHERE id = 'c5';
+SELECT code, revision FROM migr.check() WHERE revision = 'c5' ORDER BY code;
 -- an applied revision that is no longer registered
 INSERT INTO migr.applied VALUES ('ghost', now(), current_user, '\x00', '0', 99);
 SELECT code, revision, message FROM migr.check() WHERE code = 'unregistered';
 DELETE FROM migr.applied WHERE revision = 'ghost';
+-- an index left INVALID by a failed CREATE INDEX CONCURRENTLY is an error;
+-- migr.describe() leaves it out, so it is no drift
+INSERT INTO parent VALUES (1);
+INSERT INTO child VALUES (1, 1), (2, 1);
+CREATE UNIQUE INDEX CONCURRENTLY "Bad Index" ON child (parent_id);
+\echo :LAST_ERROR_SQLSTATE
+SELECT severity, code, revision, message, detail FROM migr.check() WHERE code IN ('invalid_index', 'schema_drift');
+SELECT count(*) AS described FROM migr.describe() WHERE object LIKE '%Bad Index%';
+REINDEX INDEX "Bad Index";
+\echo :LAST_ERROR_SQLSTATE
+DROP INDEX "Bad Index";
+SELECT count(*) AS invalid_index FROM migr.check() WHERE code = 'invalid_index';
+DELETE FROM child;
+DELETE FROM parent;
+-- unindexed foreign keys: names quoted once, several in a stable order, and
+-- an invalid index does not count as covering one
+CREATE TABLE "P Q" (id int PRIMARY KEY);
+CREATE TABLE "C D" (id int, p int REFERENCES "P Q", q int REFERENCES "P Q");
+SELECT message FROM migr.check() WHERE code = 'unindexed_foreign_key';
+INSERT INTO "P Q" VALUES (1);
+INSERT INTO "C D" VALUES (1, 1, 1), (2, 1, 1);
+CREATE UNIQUE INDEX CONCURRENTLY "C D_p_idx" ON "C D" (p);
+SELECT count(*) FROM migr.check() WHERE code = 'unindexed_foreign_key';
+DROP TABLE "C D", "P Q";
 -- a snapshot written by hand into an impossible shape is refused, not crashed on
 UPDATE migr.snapshot SET kinds = kinds[1:1];
 SELECT count(*) FROM migr.check();

@@ -72,6 +72,51 @@ SELECT migr.has_column('s1.plain', 'other') AS granted_column,
        migr.has_schema('Odd Schema') AS hidden_schema,
        migr.has_function('s1.f') AS executable_by_public;
 RESET ROLE;
+-- ... and in a schema the role has no USAGE on: information_schema shows
+-- what the role holds privileges on there, and never raises
+CREATE SCHEMA private;
+CREATE DOMAIN private.posint AS int CHECK (VALUE > 0);
+CREATE TABLE private.granted (a int NOT NULL DEFAULT 1 CONSTRAINT ck_granted_a CHECK (a > 0),
+                              p private.posint);
+CREATE INDEX ix_granted_a ON private.granted (a);
+CREATE TABLE private.hidden (b int PRIMARY KEY);
+CREATE FUNCTION private.f(x private.posint) RETURNS int LANGUAGE sql AS 'SELECT 1';
+GRANT SELECT, INSERT ON private.granted TO regress_migr_peek;
+SET ROLE regress_migr_peek;
+SELECT t AS tbl, migr.has_table(t) AS migr,
+       EXISTS (SELECT 1 FROM information_schema.tables
+                WHERE table_schema || '.' || table_name = t) AS information_schema
+  FROM unnest(ARRAY['private.granted', 'private.hidden', 'private.nope', 'nope.nope']) t ORDER BY 1;
+SELECT v.t || '.' || v.c AS col, migr.has_column('private.' || v.t, v.c) AS migr,
+       migr.column_is_nullable('private.' || v.t, v.c) AS nullable,
+       migr.column_default('private.' || v.t, v.c) AS "default",
+       ic.table_name IS NOT NULL AS information_schema, ic.is_nullable, ic.column_default AS is_default,
+       ic.domain_schema || '.' || ic.domain_name AS is_domain
+  FROM (VALUES ('granted', 'a'), ('granted', 'p'), ('hidden', 'b')) v(t, c)
+  LEFT JOIN information_schema.columns ic
+         ON ic.table_schema = 'private' AND ic.table_name = v.t AND ic.column_name = v.c
+ ORDER BY 1;
+SELECT migr.column_type_is('private.granted', 'a', 'int') AS type_a,
+       migr.column_type_is('private.granted', 'p', 'private.posint') AS type_p,
+       migr.column_type_is('private.hidden', 'b', 'int') AS hidden_type;
+SELECT migr.has_constraint('private.granted', 'ck_granted_a') AS ck,
+       migr.has_constraint('private.hidden', 'hidden_pkey') AS hidden_pk,
+       array(SELECT constraint_name::text FROM information_schema.table_constraints
+              WHERE constraint_schema = 'private' AND constraint_type <> 'CHECK' OR constraint_name = 'ck_granted_a'
+              ORDER BY 1) AS information_schema;
+SELECT migr.has_index('private.granted', 'ix_granted_a') AS ix,
+       migr.has_index_on('private.granted', ARRAY['a']) AS ix_on,
+       migr.index_columns('private.granted', 'ix_granted_a') AS ix_cols,
+       migr.has_index('private.hidden', 'hidden_pkey') AS hidden_ix,
+       migr.index_columns('private.hidden', 'hidden_pkey') AS hidden_cols;
+SELECT migr.has_schema('private') AS migr,
+       EXISTS (SELECT 1 FROM information_schema.schemata WHERE schema_name = 'private') AS information_schema;
+SELECT migr.has_function('private.f') AS any_sig, migr.has_function('private.f', ARRAY['private.posint']) AS exact,
+       migr.has_function('private.f', ARRAY['int']) AS wrong_sig, migr.has_function('private.nope') AS nope,
+       EXISTS (SELECT 1 FROM information_schema.routines
+                WHERE routine_schema = 'private' AND routine_name = 'f') AS information_schema;
+RESET ROLE;
+DROP SCHEMA private CASCADE;
 -- ... and for the owner, over every column of every table here
 SELECT count(*) AS disagreements
   FROM (SELECT n.nspname, c.relname, a.attname
@@ -83,6 +128,39 @@ SELECT count(*) AS disagreements
        IS DISTINCT FROM EXISTS (SELECT 1 FROM information_schema.columns
                                  WHERE table_schema = nspname AND table_name = relname
                                    AND column_name = attname);
+-- an INVALID index, left by a failed CREATE INDEX CONCURRENTLY, is no index
+CREATE TABLE dup (a int, b int);
+INSERT INTO dup VALUES (1, 1), (1, 1);
+CREATE UNIQUE INDEX CONCURRENTLY ix_dup_a ON dup (a);
+\echo :LAST_ERROR_SQLSTATE
+SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_dup_a'::regclass) AS valid,
+       migr.has_index('dup', 'ix_dup_a') AS has_index, migr.has_index_on('dup', ARRAY['a']) AS has_index_on,
+       migr.index_columns('dup', 'ix_dup_a') AS index_columns;
+DROP TABLE dup;
+-- names of 64 bytes or more are truncated to 63, at a character boundary,
+-- as PostgreSQL's parser truncates them, with its NOTICE
+SET client_min_messages = notice;
+SELECT repeat('s', 64) AS long_schema, repeat('ä', 40) AS mb_table, repeat('c', 70) AS long_col,
+       repeat('i', 64) AS long_ix, repeat('k', 64) AS long_ck, 'f' || repeat('€', 22) AS mb_func \gset
+CREATE SCHEMA :"long_schema";
+CREATE TABLE :"long_schema".:"mb_table" (:"long_col" int CONSTRAINT :"long_ck" CHECK (true));
+CREATE INDEX :"long_ix" ON :"long_schema".:"mb_table" (:"long_col");
+CREATE FUNCTION :"long_schema".:"mb_func"() RETURNS int LANGUAGE sql AS 'SELECT 1';
+SELECT format('%I.%I', :'long_schema', :'mb_table') AS qualified \gset
+SELECT migr.has_schema(:'long_schema') AS has_schema;
+SELECT migr.has_table(:'qualified') AS has_table;
+SELECT migr.has_column(:'qualified', :'long_col') AS has_column;
+SELECT migr.column_type_is(:'qualified', :'long_col', 'int') AS type_is;
+SELECT migr.has_index(:'qualified', :'long_ix') AS has_index;
+SELECT migr.has_index_on(:'qualified', ARRAY[:'long_col']) AS has_index_on;
+SELECT migr.has_constraint(:'qualified', :'long_ck') AS has_constraint;
+SELECT migr.has_function(format('%I.%I', :'long_schema', :'mb_func')) AS has_function;
+SELECT nspname, octet_length(nspname) FROM pg_namespace WHERE nspname LIKE 'sss%';
+SELECT relname, octet_length(relname) FROM pg_class
+ WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname LIKE 'sss%') ORDER BY relname COLLATE "C";
+SELECT proname, octet_length(proname) FROM pg_proc WHERE pronamespace = (SELECT oid FROM pg_namespace WHERE nspname LIKE 'sss%');
+DROP SCHEMA :"long_schema" CASCADE;
+SET client_min_messages = warning;
 -- bad arguments are errors; missing objects are not
 SELECT migr.has_table(NULL);
 \echo :LAST_ERROR_SQLSTATE

@@ -17,9 +17,30 @@ SELECT migr.name('ix', 'users', ARRAY[repeat('c', 63 - length('ix_users_'))]) AS
        octet_length(migr.name('ix', 'users', ARRAY[repeat('c', 63 - length('ix_users_'))])) AS len_63;
 SELECT migr.name('ix', 'users', ARRAY[repeat('c', 64 - length('ix_users_'))]) AS cut_64,
        octet_length(migr.name('ix', 'users', ARRAY[repeat('c', 64 - length('ix_users_'))])) AS len_64_cut;
--- multibyte names are cut at a character boundary
-SELECT octet_length(n) <= 63 AS fits, n IS NOT NULL AS valid_text
-  FROM (SELECT migr.name('ix', 'täble', ARRAY[repeat('é', 40)]) AS n) x;
+-- multibyte names are cut at a character boundary: the 54 bytes kept before
+-- "_" and the hash end inside a character, so one byte less is kept
+-- ("ix_table_" is 9 bytes, then 22 two-byte "é" fill 53, the 23rd would
+-- end at 55; "ix_tbl_" is 7 bytes, then 15 three-byte "€" fill 52, the
+-- 16th would end at 55; "ix_", 12 four-byte characters and "_" fill 52,
+-- the next character would end at 56)
+SELECT n, octet_length(n) AS bytes,
+       n = 'ix_table_' || repeat('é', 22) || '_' ||
+           left(encode(sha256(convert_to('ix_table_' || repeat('é', 30), 'UTF8')), 'hex'), 8) AS as_specified
+  FROM (SELECT migr.name('ix', 'table', ARRAY[repeat('é', 30)]) AS n) x;
+SELECT n, octet_length(n) AS bytes,
+       n = 'ix_tbl_' || repeat('€', 15) || '_' ||
+           left(encode(sha256(convert_to('ix_tbl_' || repeat('€', 20), 'UTF8')), 'hex'), 8) AS as_specified
+  FROM (SELECT migr.name('ix', 'tbl', ARRAY[repeat('€', 20)]) AS n) x;
+SELECT n, octet_length(n) AS bytes,
+       n = 'ix_' || repeat('😀', 12) || '__' ||
+           left(encode(sha256(convert_to('ix_' || repeat('😀', 12) || '_' || repeat('😀', 10), 'UTF8')), 'hex'), 8) AS as_specified
+  FROM (SELECT migr.name('ix', repeat('😀', 12), ARRAY[repeat('😀', 10)]) AS n) x;
+-- a table or column name of 64 bytes or more names what PostgreSQL stores:
+-- its first 63 bytes (here 31 two-byte characters), as the operations use it
+SET client_min_messages = notice;
+SELECT migr.name('ix', repeat('t', 64), ARRAY[repeat('é', 40)])
+       = migr.name('ix', repeat('t', 63), ARRAY[repeat('é', 31)]) AS same_as_truncated;
+RESET client_min_messages;
 -- the operations use the same names
 CREATE TABLE users (id int, email text);
 SELECT migr.create_index('users', ARRAY['email']) IS NOT NULL AS created,

@@ -88,10 +88,17 @@ SELECT pg_temp.reg('w1ww', 'r1ab', 10);
 SELECT pg_temp.reg('w2ww', 'r1ab', 11);
 SELECT * FROM migr.stamp('-1');
 \echo :LAST_ERROR_SQLSTATE
+-- a prefix may be one character long, but only ids and labels longer than
+-- three characters are found by prefix: "x1" does not find "x12"
+SELECT pg_temp.steps('v');
+SELECT pg_temp.reg('x12', NULL, 12);
+SELECT pg_temp.steps('x1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT pg_temp.steps('x12');
 -- if one of the heads also walks below a base, that is the error, whatever
 -- the order of the heads: Alembic asserts on it while it collects the
 -- steps, before it stamps anything twice
-SELECT pg_temp.reg('z0zz', NULL, 12);
+SELECT pg_temp.reg('z0zz', NULL, 13);
 SELECT * FROM migr.stamp('-1');
 \echo :LAST_ERROR_SQLSTATE
 DROP EXTENSION migr;

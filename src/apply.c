@@ -1,9 +1,8 @@
 /*-------------------------------------------------------------------------
  * apply.c
- *	  Run a plan: each revision's SQL through SPI as the calling role, one
- *	  statement at a time so that an error names the statement; keep the
+ *	  Run a plan: each revision's SQL (body.c) with its checks; keep the
  *	  applied set and the current heads up to date as steps run; record the
- *	  steps and return one row per step.
+ *	  steps in the catalog and return them to the caller, which reports them.
  *
  *	  Runs inside the caller's transaction and SPI connection: an error
  *	  anywhere aborts the whole call and nothing is left half-applied.
@@ -15,9 +14,11 @@
 #include "postgres.h"
 
 #include "apply.h"
+#include "body.h"
 #include "catalog.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "migr_errcodes.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
@@ -37,33 +38,7 @@ typedef struct RunState
 	bool	   *inserted;		/* applied during this call */
 	MigrStepRecord *rec;
 	int			nrec;
-	ReturnSetInfo *rsinfo;
 } RunState;
-
-typedef struct StepErrorContext
-{
-	const char *rev;
-	const char *direction;
-	int			stmtno;
-	char	   *stmt;
-	const char *body;
-} StepErrorContext;
-
-/* Run body with var bound to each revision directly below r: parents, then
- * dependencies that are not also parents. */
-#define FOREACH_ALL_DOWN(r, var, body) \
-	do { \
-		for (int _i = 0; _i < (r)->nparents; _i++) \
-		{ int var = (r)->parents[_i]; body; } \
-		for (int _i = 0; _i < (r)->ndeps; _i++) \
-		{ \
-			int var = (r)->deps[_i]; \
-			bool _dup = false; \
-			for (int _j = 0; _j < (r)->nparents; _j++) \
-				if ((r)->parents[_j] == var) _dup = true; \
-			if (!_dup) { body; } \
-		} \
-	} while (0)
 
 static bool
 is_head(RunState *st, int x)
@@ -72,14 +47,12 @@ is_head(RunState *st, int x)
 }
 
 static void
-init_state(RunState *st, MigrGraph *g, int64 max_seq, ReturnSetInfo *rsinfo,
-		   int nsteps)
+init_state(RunState *st, MigrGraph *g, int64 max_seq, int nsteps)
 {
 	int		   *h;
 
 	st->g = g;
 	st->max_seq = max_seq;
-	st->rsinfo = rsinfo;
 	st->applied_children = palloc0(sizeof(int) * (g->nrevs + 1));
 	st->seq_dirty = palloc0(sizeof(bool) * (g->nrevs + 1));
 	st->inserted = palloc0(sizeof(bool) * (g->nrevs + 1));
@@ -89,7 +62,8 @@ init_state(RunState *st, MigrGraph *g, int64 max_seq, ReturnSetInfo *rsinfo,
 
 		if (!r->applied)
 			continue;
-		FOREACH_ALL_DOWN(r, d, st->applied_children[d]++);
+		for (int j = 0; j < r->nalldown; j++)
+			st->applied_children[r->alldown[j]]++;
 	}
 	h = migr_graph_current_heads(g, &st->nheads);
 	st->heads = palloc(sizeof(int) * (g->nrevs + 1));
@@ -101,12 +75,26 @@ init_state(RunState *st, MigrGraph *g, int64 max_seq, ReturnSetInfo *rsinfo,
 static char *
 heads_string(RunState *st)
 {
-	StringInfoData buf;
+	size_t		len = 1;
+	char	   *out,
+			   *p;
 
-	initStringInfo(&buf);
+	/* sized exactly: one per step, and a StringInfo starts at 1 kB */
 	for (int i = 0; i < st->nheads; i++)
-		appendStringInfo(&buf, "%s%s", i ? "," : "", st->g->revs[st->heads[i]].id);
-	return buf.data;
+		len += strlen(st->g->revs[st->heads[i]].id) + 1;
+	p = out = palloc(len);
+	for (int i = 0; i < st->nheads; i++)
+	{
+		const char *id = st->g->revs[st->heads[i]].id;
+		size_t		n = strlen(id);
+
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, id, n);
+		p += n;
+	}
+	*p = '\0';
+	return out;
 }
 
 /* Rebuild the ordered list of current heads after rev's step. */
@@ -158,7 +146,8 @@ mark_applied(RunState *st, int x)
 	r->head_seq = seq < 0 ? ++st->max_seq : seq;
 	r->applied = true;
 	st->inserted[x] = true;
-	FOREACH_ALL_DOWN(r, d, st->applied_children[d]++);
+	for (int j = 0; j < r->nalldown; j++)
+		st->applied_children[r->alldown[j]]++;
 	refresh_heads(st, -1, &x, 1);
 }
 
@@ -177,7 +166,8 @@ mark_reverted(RunState *st, int x)
 		elog(ERROR, "revision \"%s\" is reverted while a revision above it is applied", r->id);
 	r->applied = false;
 	st->inserted[x] = false;
-	FOREACH_ALL_DOWN(r, d, st->applied_children[d]--);
+	for (int j = 0; j < r->nalldown; j++)
+		st->applied_children[r->alldown[j]]--;
 	for (int j = 0; j < r->ndown; j++)
 	{
 		int			d = r->down[j];
@@ -189,116 +179,6 @@ mark_reverted(RunState *st, int x)
 		added[nadded++] = d;
 	}
 	refresh_heads(st, x, added, nadded);
-}
-
-static void
-step_error_callback(void *arg)
-{
-	StepErrorContext *c = (StepErrorContext *) arg;
-
-	/* a syntax error from splitting the body points into the body */
-	if (c->body && c->stmt == NULL)
-	{
-		int			pos = geterrposition();
-
-		if (pos > 0)
-		{
-			errposition(0);
-			internalerrposition(pos);
-			internalerrquery(c->body);
-		}
-	}
-	if (c->stmt)
-		errcontext("migr revision \"%s\" (%s), statement %d: %s",
-				   c->rev, c->direction, c->stmtno, c->stmt);
-	else
-		errcontext("migr revision \"%s\" (%s)", c->rev, c->direction);
-}
-
-/* One line of at most 200 bytes, for the error context. */
-static char *
-statement_excerpt(const char *sql, int len)
-{
-	StringInfoData buf;
-	int			i = 0;
-
-	while (i < len && isspace((unsigned char) sql[i]))
-		i++;
-	initStringInfo(&buf);
-	for (; i < len && buf.len < 200; i++)
-		appendStringInfoChar(&buf, (sql[i] == '\n' || sql[i] == '\t') ? ' ' : sql[i]);
-	while (buf.len > 0 && (isspace((unsigned char) buf.data[buf.len - 1]) || buf.data[buf.len - 1] == ';'))
-		buf.data[--buf.len] = '\0';
-	if (i < len)
-		appendStringInfoString(&buf, "...");
-	return buf.data;
-}
-
-/*
- * Run one revision body statement by statement.  The body is split with
- * PostgreSQL's own raw parser, so a syntax error is reported as it would be
- * for the whole body, and each statement runs with its own snapshot as in a
- * psql script.
- */
-void
-migr_apply_run_body(const char *rev, const char *direction, const char *sql)
-{
-	StepErrorContext ctx = {rev, direction, 0, NULL, sql};
-	ErrorContextCallback cb;
-	List	   *stmts;
-	ListCell   *lc;
-	int			sqllen = strlen(sql);
-
-	cb.callback = step_error_callback;
-	cb.arg = &ctx;
-	cb.previous = error_context_stack;
-	error_context_stack = &cb;
-
-	stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
-	foreach(lc, stmts)
-	{
-		RawStmt    *rs = lfirst_node(RawStmt, lc);
-		int			start = rs->stmt_location;
-		int			len = rs->stmt_len ? rs->stmt_len : sqllen - start;
-		char	   *text;
-		int			rc;
-
-		while (len > 0 && isspace((unsigned char) sql[start]))
-		{
-			start++;
-			len--;
-		}
-		text = pnstrdup(sql + start, len);
-
-		ctx.stmtno++;
-		ctx.stmt = statement_excerpt(text, len);
-		rc = SPI_execute(text, false, 0);
-		if (rc == SPI_ERROR_TRANSACTION)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-					 errmsg("revision bodies cannot contain transaction control statements"),
-					 errdetail("migr runs each call in one transaction; COMMIT, ROLLBACK and SAVEPOINT would break its atomicity.")));
-		if (rc < 0)
-			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-		SPI_freetuptable(SPI_tuptable);
-	}
-	error_context_stack = cb.previous;
-}
-
-static void
-emit_row(RunState *st, const char *rev, const char *op, int64 us)
-{
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
-	Interval   *iv = palloc(sizeof(Interval));
-
-	iv->time = us;
-	iv->day = 0;
-	iv->month = 0;
-	values[0] = CStringGetTextDatum(rev);
-	values[1] = CStringGetTextDatum(op);
-	values[2] = IntervalPGetDatum(iv);
-	tuplestore_putvalues(st->rsinfo->setResult, st->rsinfo->setDesc, values, nulls);
 }
 
 static char *
@@ -365,13 +245,15 @@ do_step(RunState *st, int x, bool upgrade, const char *operation,
 	rec->operation = operation;
 	rec->now_applied = upgrade;
 	rec->checksum = checksum;
-	rec->heads_before = heads_string(st);
+	/* the heads before a step are the heads after the previous one */
+	rec->heads_before = st->nrec > 1 ? st->rec[st->nrec - 2].heads_after
+		: heads_string(st);
 
 	start = GetCurrentTimestamp();
 	if (sql != NULL)
 	{
 		old = MemoryContextSwitchTo(stepcxt);
-		migr_apply_run_body(r->id, upgrade ? "upgrade" : "downgrade", sql);
+		migr_body_run(r->id, upgrade ? "upgrade" : "downgrade", sql);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(stepcxt);
 	}
@@ -384,22 +266,28 @@ do_step(RunState *st, int x, bool upgrade, const char *operation,
 	rec->started_at = start;
 	rec->duration_us = end - start;
 	rec->heads_after = heads_string(st);
-	emit_row(st, r->id, operation, rec->duration_us);
 }
+
+typedef struct CheckErrorContext
+{
+	const char *rev;
+	const char *direction;
+	const char *check;
+} CheckErrorContext;
 
 static void
 check_error_callback(void *arg)
 {
-	StepErrorContext *c = (StepErrorContext *) arg;
+	CheckErrorContext *c = (CheckErrorContext *) arg;
 
-	errcontext("migr revision \"%s\" (%s), check %s", c->rev, c->direction, c->stmt);
+	errcontext("migr revision \"%s\" (%s), check %s", c->rev, c->direction, c->check);
 }
 
 /* Evaluate one check of a revision, naming it in any error's context. */
 static bool
 run_check(MigrRev *r, const char *direction, MigrCheckKind kind, const char *expr)
 {
-	StepErrorContext ctx = {r->id, direction, 0, (char *) migr_check_names[kind], NULL};
+	CheckErrorContext ctx = {r->id, direction, migr_check_names[kind]};
 	ErrorContextCallback cb;
 	bool		result;
 
@@ -428,18 +316,20 @@ verification_failed(MigrRev *r, const char *direction, MigrCheckKind kind, const
  *		Run an upgrade or downgrade plan.  Before anything runs, a downgrade
  *		through an irreversible revision is refused (MG002), so a downgrade
  *		either reverts every step or none.  Upgrade steps honour skip_if,
- *		requires and verify; downgrade steps verify_down.
+ *		requires and verify; downgrade steps verify_down.  Returns the steps
+ *		run (*nsteps of them), in order, for the caller to report.
  */
-void
-migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan, ReturnSetInfo *rsinfo)
+MigrStepRecord *
+migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan, int *nsteps)
 {
 	RunState	st;
 	MigrBody   *bodies;
 	MemoryContext stepcxt;
 
+	*nsteps = 0;
 	if (plan->nsteps == 0)
-		return;
-	init_state(&st, g, max_seq, rsinfo, plan->nsteps);
+		return NULL;
+	init_state(&st, g, max_seq, plan->nsteps);
 	bodies = migr_catalog_load_bodies(g, plan->steps, plan->nsteps, plan->upgrade,
 									  CurrentMemoryContext);
 
@@ -461,6 +351,7 @@ migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan, ReturnSetInfo *rsin
 		MigrBody   *b = &bodies[i];
 		char	  **ck = b->checks;
 
+		CHECK_FOR_INTERRUPTS();
 		if (plan->upgrade)
 		{
 			if (ck[MIGR_CHECK_SKIP_IF] &&
@@ -502,75 +393,43 @@ migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan, ReturnSetInfo *rsin
 	}
 	MemoryContextDelete(stepcxt);
 	flush(&st);
+	*nsteps = st.nrec;
+	return st.rec;
 }
 
 /*
  * migr_apply_stamp
- *		Move the applied set to applied_after without running SQL: revisions
- *		leaving it are removed newest first, then revisions joining it are
- *		added oldest first; every move is logged as 'stamp'.
+ *		Move the applied set as the stamp plan says, without running SQL:
+ *		its removals (newest first), then its additions (oldest first);
+ *		every move is recorded as 'stamp'.  Returns the steps (*nsteps of
+ *		them).
  */
-void
-migr_apply_stamp(MigrGraph *g, int64 max_seq, const bool *applied_after,
-				 ReturnSetInfo *rsinfo)
+MigrStepRecord *
+migr_apply_stamp(MigrGraph *g, int64 max_seq, MigrStampPlan *stamp, int *nsteps)
 {
 	RunState	st;
-	bool	   *remove = palloc0(sizeof(bool) * (g->nrevs + 1));
-	bool	   *add = palloc0(sizeof(bool) * (g->nrevs + 1));
-	int		   *tops = palloc(sizeof(int) * (g->nrevs + 1));
-	int			ntops = 0;
-	int			nrm,
-				nadd;
-	int		   *rm_order,
-			   *add_order;
-	int		   *ids;
+	MigrPlan   *rm = stamp->remove;
+	MigrPlan   *add = stamp->add;
 	MigrBody   *bodies = NULL;
-	int			nids = 0;
 
-	for (int i = 0; i < g->nrevs; i++)
+	*nsteps = 0;
+	if (rm->nsteps + add->nsteps == 0)
+		return NULL;
+	init_state(&st, g, max_seq, rm->nsteps + add->nsteps);
+	if (add->nsteps > 0)
+		bodies = migr_catalog_load_bodies(g, add->steps, add->nsteps, true,
+										  CurrentMemoryContext);
+	for (int i = 0; i < rm->nsteps; i++)
 	{
-		remove[i] = g->revs[i].applied && !applied_after[i];
-		add[i] = !g->revs[i].applied && applied_after[i];
+		ereport(NOTICE, (errmsg("stamping %s as not applied", g->revs[rm->steps[i]].id)));
+		do_step(&st, rm->steps[i], false, "stamp", NULL, NULL, NULL);
 	}
-	/* removals: newest first from the current heads */
+	for (int i = 0; i < add->nsteps; i++)
 	{
-		int			nh;
-		int		   *h = migr_graph_current_heads(g, &nh);
-
-		rm_order = migr_graph_toposort(g, remove, h, nh, &nrm);
-	}
-	/* additions: from their tops down, then reversed */
-	for (int i = 0; i < g->nrevs; i++)
-	{
-		bool		top = add[i];
-
-		for (int j = 0; top && j < g->revs[i].nallnext; j++)
-			if (add[g->revs[i].allnext[j]])
-				top = false;
-		if (top)
-			tops[ntops++] = i;
-	}
-	add_order = migr_graph_toposort(g, add, tops, ntops, &nadd);
-
-	if (nrm + nadd == 0)
-		return;
-	init_state(&st, g, max_seq, rsinfo, nrm + nadd);
-
-	ids = palloc(sizeof(int) * (nadd + 1));
-	for (int i = nadd - 1; i >= 0; i--)
-		ids[nids++] = add_order[i];
-	if (nids > 0)
-		bodies = migr_catalog_load_bodies(g, ids, nids, true, CurrentMemoryContext);
-
-	for (int i = 0; i < nrm; i++)
-	{
-		ereport(NOTICE, (errmsg("stamping %s as not applied", g->revs[rm_order[i]].id)));
-		do_step(&st, rm_order[i], false, "stamp", NULL, NULL, NULL);
-	}
-	for (int i = 0; i < nids; i++)
-	{
-		ereport(NOTICE, (errmsg("stamping %s as applied", g->revs[ids[i]].id)));
-		do_step(&st, ids[i], true, "stamp", NULL, bodies[i].checksum, NULL);
+		ereport(NOTICE, (errmsg("stamping %s as applied", g->revs[add->steps[i]].id)));
+		do_step(&st, add->steps[i], true, "stamp", NULL, bodies[i].checksum, NULL);
 	}
 	flush(&st);
+	*nsteps = st.nrec;
+	return st.rec;
 }

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  * apply.h
- *	  Running a plan: revision bodies through SPI, the bookkeeping of the
- *	  applied set and current heads, step records and result rows.
+ *	  Running a plan: revision bodies and checks, the bookkeeping of the
+ *	  applied set and current heads, and the step records.
  *
  * IDENTIFICATION
  *	  src/apply.h
@@ -10,14 +10,12 @@
 #ifndef MIGR_APPLY_H
 #define MIGR_APPLY_H
 
-#include "funcapi.h"
+#include "catalog.h"
 #include "target.h"
 
-extern void migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan,
-							ReturnSetInfo *rsinfo);
-extern void migr_apply_run_body(const char *rev, const char *direction,
-								const char *sql);
-extern void migr_apply_stamp(MigrGraph *g, int64 max_seq, const bool *applied_after,
-							 ReturnSetInfo *rsinfo);
+extern MigrStepRecord *migr_apply_plan(MigrGraph *g, int64 max_seq,
+									   MigrPlan *plan, int *nsteps);
+extern MigrStepRecord *migr_apply_stamp(MigrGraph *g, int64 max_seq,
+										MigrStampPlan *stamp, int *nsteps);
 
 #endif							/* MIGR_APPLY_H */

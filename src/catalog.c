@@ -1,13 +1,20 @@
 /*-------------------------------------------------------------------------
  * catalog.c
- *	  Every read and write of the migr.* tables; the only file holding
- *	  catalog SQL text.
+ *	  Reads and writes of the migr.* tables for registration, planning and
+ *	  the step records.  The summary row (summary.c), the cycle check
+ *	  (cycle.c), the commit-time edge check (register.c) and check()'s
+ *	  queries (health.c) keep their SQL next to their logic.
  *
  *	  Callers have connected to SPI.  Values travel as parameters; every
  *	  name, operator and function is schema-qualified so that nothing on the
  *	  caller's search_path can stand in for them.  Step records are written
  *	  in a few set-based statements per call rather than several statements
  *	  per step, which keeps migr's own cost per revision small.
+ *
+ *	  Reads run as the caller (PUBLIC may read the catalog).  Writes run as
+ *	  the extension owner (owner.c), so deploy roles need no rights on the
+ *	  tables; the roles recorded in them (registered_by, applied_by, role)
+ *	  are the caller's, read before the switch.
  *
  * IDENTIFICATION
  *	  src/catalog.c
@@ -18,10 +25,14 @@
 #include "access/htup_details.h"
 #include "catalog.h"
 #include "catalog/pg_type.h"
+#include "cycle.h"
 #include "lib/stringinfo.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/memutils.h"
 #include "migr_errcodes.h"
+#include "owner.h"
+#include "sqlcall.h"
 #include "strlist.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -40,13 +51,6 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
 }
 
-/*
- * migr_catalog_load_graph
- *		Build the graph of every registered revision with its applied state.
- *		With strict, raises 55000 when migr.applied names a revision that is not
- *		registered: upgrading or downgrading such a database would act on a
- *		history migr cannot see.  *max_seq receives the largest head_seq.
- */
 /* Split a "a,b,c" list in place; the empty string is the empty list. */
 static char **
 split_ids(char *s, int *n)
@@ -71,6 +75,15 @@ split_ids(char *s, int *n)
 	return out;
 }
 
+/*
+ * migr_catalog_load_graph
+ *		Build the graph of every registered revision with its applied state.
+ *		With strict, raises 55000 when migr.applied names a revision that is not
+ *		registered: upgrading or downgrading such a database would act on a
+ *		history migr cannot see.  *max_seq receives the largest head_seq.
+ *		g->caller is the current user: writers load the graph before any
+ *		revision body runs, so it is the role that called them.
+ */
 MigrGraph *
 migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 {
@@ -111,6 +124,7 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 		Datum		v[10];
 		bool		isnull[10];
 
+		CHECK_FOR_INTERRUPTS();
 		/* one deform per row: SPI_getbinval per column is quadratic in columns */
 		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, isnull);
 		in[i].id = TextDatumGetCString(v[0]);
@@ -152,6 +166,8 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 	old = MemoryContextSwitchTo(into);
 	g = migr_graph_build(in, (int) n);
 	MemoryContextSwitchTo(old);
+	/* before any revision body can SET ROLE: the caller to record */
+	g->caller = GetUserId();
 	return g;
 }
 
@@ -162,6 +178,7 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 MigrStoredRevision *
 migr_catalog_get_revision(MemoryContext into, const char *id)
 {
+	static SPIPlanPtr plan = NULL;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(id)};
 	MigrStoredRevision *r;
@@ -173,14 +190,15 @@ migr_catalog_get_revision(MemoryContext into, const char *id)
 	char	  **v;
 	Datum		d;
 
-	run("SELECT m.revises, m.depends_on, m.branch_labels, m.message,"
+	migr_run_kept(&plan,
+		"SELECT m.revises, m.depends_on, m.branch_labels, m.message,"
 		"       m.create_date, m.upgrade_sql, m.downgrade_sql, m.checksum,"
 		"       a.revision IS NOT NULL, a.checksum,"
 		"       m.skip_if, m.requires, m.verify, m.verify_down"
 		"  FROM migr.migration m"
 		"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
 		" WHERE m.id OPERATOR(pg_catalog.=) $1",
-		1, types, values, NULL, false, SPI_OK_SELECT);
+		1, types, values, NULL, false, 0, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return NULL;
 
@@ -226,31 +244,20 @@ migr_catalog_lookup_names(MemoryContext into, char **names, int n,
 {
 	/* registration runs this once per revision: plan it once per backend */
 	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {TEXTARRAYOID};
 	Datum		values[1];
-	int			rc;
 
 	if (n == 0)
 		return;
-	if (plan == NULL)
-	{
-		Oid			types[1] = {TEXTARRAYOID};
-		SPIPlanPtr	p = SPI_prepare("SELECT u.o,"
-									"       EXISTS (SELECT 1 FROM migr.migration m"
-									"                WHERE m.id OPERATOR(pg_catalog.=) u.n),"
-									"       (SELECT l.revision FROM migr.branch_label l"
-									"         WHERE l.label OPERATOR(pg_catalog.=) u.n)"
-									"  FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(n, o)",
-									1, types);
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "could not prepare the name look-up: %s",
-				 SPI_result_code_string(SPI_result));
-		plan = p;
-	}
 	values[0] = migr_text_array(names, n);
-	rc = SPI_execute_plan(plan, values, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
+	migr_run_kept(&plan,
+			 "SELECT u.o,"
+			 "       EXISTS (SELECT 1 FROM migr.migration m"
+			 "                WHERE m.id OPERATOR(pg_catalog.=) u.n),"
+			 "       (SELECT l.revision FROM migr.branch_label l"
+			 "         WHERE l.label OPERATOR(pg_catalog.=) u.n)"
+			 "  FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(n, o)",
+			 1, types, values, NULL, false, 0, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -265,6 +272,68 @@ migr_catalog_lookup_names(MemoryContext into, char **names, int n,
 			: MemoryContextStrdup(into, TextDatumGetCString(owner));
 	}
 	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * migr_catalog_scan_contents
+ *		Call fn once per registered revision with its stored content, its
+ *		recorded checksum and, when it is applied, the checksum it was applied
+ *		with (NULL otherwise), in id order.  Rows come through a cursor in
+ *		batches, so a long history never sits in memory at once; each batch's
+ *		strings are freed before the next.
+ */
+void
+migr_catalog_scan_contents(MigrContentFn fn, void *arg)
+{
+	Portal		portal;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "migr content scan",
+												 ALLOCSET_DEFAULT_SIZES);
+
+	portal = SPI_cursor_open_with_args(NULL,
+									   "SELECT m.id, m.upgrade_sql, m.downgrade_sql,"
+									   "       m.skip_if, m.requires, m.verify, m.verify_down,"
+									   "       m.checksum, a.checksum"
+									   "  FROM migr.migration m"
+									   "  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
+									   " ORDER BY m.id COLLATE pg_catalog.\"C\"",
+									   0, NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+			char	   *str[7];
+			bytea	   *sums[2];
+
+			CHECK_FOR_INTERRUPTS();
+			for (int c = 0; c < 7; c++)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(tup, td, c + 1, &isnull);
+
+				str[c] = isnull ? NULL : TextDatumGetCString(d);
+			}
+			for (int c = 0; c < 2; c++)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(tup, td, c + 8, &isnull);
+
+				sums[c] = isnull ? NULL : DatumGetByteaPP(d);
+			}
+			MemoryContextSwitchTo(old);
+			fn(str[0], str[1], str[2], &str[3], sums[0], sums[1], arg);
+			MemoryContextReset(rowcxt);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	MemoryContextDelete(rowcxt);
 }
 
 /*
@@ -307,18 +376,52 @@ migr_catalog_history_details(MigrGraph *g, char **message, TimestampTz *applied_
 }
 
 /*
+ * Insert a revision's edges ($1 the revision, $2 its parents, $3 its
+ * dependencies), which the caller has checked for cycles: the cycle trigger
+ * is told to skip them for this statement only, also when it fails.
+ */
+static void
+insert_checked_edges(Oid *types, Datum *values, const char *nulls)
+{
+	static SPIPlanPtr plan = NULL;
+
+	migr_cycle_trigger_skip(true);
+	PG_TRY();
+	{
+		migr_run_kept(&plan,
+				 "INSERT INTO migr.migration_edge (revision, kind, ord, target)"
+				 " SELECT $1, 'p', u.o, u.t FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(t, o)"
+				 " UNION ALL"
+				 " SELECT $1, 'd', u.o, u.t FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(t, o)",
+				 3, types, values, nulls, false, 0, SPI_OK_INSERT);
+	}
+	PG_FINALLY();
+	{
+		migr_cycle_trigger_skip(false);
+	}
+	PG_END_TRY();
+}
+
+/*
  * migr_catalog_store_revision
  *		Insert a revision (or, with replace, overwrite an unapplied one) with
- *		its edges and labels.  The caller has validated everything.
+ *		its edges and labels, recording the current user as registered_by.
+ *		The caller has validated everything.  Runs as the extension owner.
  */
 void
 migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 {
-	Oid			types[13] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	Oid			types[14] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 		TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, BYTEAOID,
-	TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[13];
-	char		nulls[13] = "             ";
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, NAMEOID};
+	Datum		values[14];
+	char		nulls[14] = "              ";
+	MigrOwnerSwitch sw;
+	static SPIPlanPtr del_edges = NULL;
+	static SPIPlanPtr del_labels = NULL;
+	static SPIPlanPtr upd_rev = NULL;
+	static SPIPlanPtr ins_rev = NULL;
+	static SPIPlanPtr ins_labels = NULL;
 
 	values[0] = CStringGetTextDatum(rev->id);
 	values[1] = migr_text_array(rev->revises, rev->nrevises);
@@ -340,43 +443,65 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 		values[9 + i] = rev->checks[i] ? CStringGetTextDatum(rev->checks[i]) : (Datum) 0;
 		nulls[9 + i] = rev->checks[i] ? ' ' : 'n';
 	}
+	values[13] = DirectFunctionCall1(namein,
+									 CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 
+	migr_owner_begin(&sw);
 	if (replace)
 	{
-		run("DELETE FROM migr.migration_edge WHERE revision OPERATOR(pg_catalog.=) $1",
-			1, types, values, nulls, false, SPI_OK_DELETE);
-		run("DELETE FROM migr.branch_label WHERE revision OPERATOR(pg_catalog.=) $1",
-			1, types, values, nulls, false, SPI_OK_DELETE);
-		run("UPDATE migr.migration SET revises = $2, depends_on = $3,"
-			"       branch_labels = $4, message = $5, create_date = $6,"
-			"       upgrade_sql = $7, downgrade_sql = $8, checksum = $9,"
-			"       checksum_algorithm = 'sha256', skip_if = $10, requires = $11,"
-			"       verify = $12, verify_down = $13,"
-			"       registered_at = pg_catalog.now(), registered_by = CURRENT_USER"
-			" WHERE id OPERATOR(pg_catalog.=) $1",
-			13, types, values, nulls, false, SPI_OK_UPDATE);
+		migr_run_kept(&del_edges,
+				 "DELETE FROM migr.migration_edge WHERE revision OPERATOR(pg_catalog.=) $1",
+				 1, types, values, nulls, false, 0, SPI_OK_DELETE);
+		migr_run_kept(&del_labels,
+				 "DELETE FROM migr.branch_label WHERE revision OPERATOR(pg_catalog.=) $1",
+				 1, types, values, nulls, false, 0, SPI_OK_DELETE);
+		migr_run_kept(&upd_rev,
+				 "UPDATE migr.migration SET revises = $2, depends_on = $3,"
+				 "       branch_labels = $4, message = $5, create_date = $6,"
+				 "       upgrade_sql = $7, downgrade_sql = $8, checksum = $9,"
+				 "       checksum_algorithm = 'sha256', skip_if = $10, requires = $11,"
+				 "       verify = $12, verify_down = $13,"
+				 "       registered_at = pg_catalog.now(), registered_by = $14"
+				 " WHERE id OPERATOR(pg_catalog.=) $1",
+				 14, types, values, nulls, false, 0, SPI_OK_UPDATE);
 	}
 	else
-		run("INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
-			"       message, create_date, upgrade_sql, downgrade_sql, checksum,"
-			"       skip_if, requires, verify, verify_down)"
-			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-			13, types, values, nulls, false, SPI_OK_INSERT);
+		migr_run_kept(&ins_rev,
+				 "INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
+				 "       message, create_date, upgrade_sql, downgrade_sql, checksum,"
+				 "       skip_if, requires, verify, verify_down, registered_by)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+				 14, types, values, nulls, false, 0, SPI_OK_INSERT);
 
-	run("INSERT INTO migr.migration_edge (revision, kind, ord, target)"
-		" SELECT $1, 'p', u.o, u.t FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(t, o)"
-		" UNION ALL"
-		" SELECT $1, 'd', u.o, u.t FROM pg_catalog.unnest($3) WITH ORDINALITY AS u(t, o)",
-		3, types, values, nulls, false, SPI_OK_INSERT);
-	run("INSERT INTO migr.branch_label (label, revision)"
-		" SELECT u.l, $1 FROM pg_catalog.unnest($4) AS u(l)",
-		4, types, values, nulls, false, SPI_OK_INSERT);
+	if (rev->nrevises + rev->ndeps > 0)
+	{
+		/*
+		 * The new edges start at this revision, so only a path through edges
+		 * already stored can close a cycle: check them here, and spare the
+		 * trigger reading them back from its transition table.
+		 */
+		for (int i = 0; i < rev->nrevises + rev->ndeps; i++)
+		{
+			bool		parent = i < rev->nrevises;
+
+			migr_refuse_cycle(rev->id, parent ? rev->revises[i] : rev->deps[i - rev->nrevises],
+							  parent);
+		}
+		insert_checked_edges(types, values, nulls);
+	}
+	if (rev->nlabels > 0)
+		migr_run_kept(&ins_labels,
+				 "INSERT INTO migr.branch_label (label, revision)"
+				 " SELECT u.l, $1 FROM pg_catalog.unnest($4) AS u(l)",
+				 4, types, values, nulls, false, 0, SPI_OK_INSERT);
+	migr_owner_end(&sw);
 }
 
 /*
  * migr_catalog_load_bodies
- *		The upgrade (or downgrade) SQL, checksum and checks of each revision
- *		in revs, in one query, copied into "into"; out[i] belongs to revs[i].
+ *		The upgrade (or downgrade) SQL, checksum, checks and registering role
+ *		of each revision in revs, in one query, copied into "into"; out[i]
+ *		belongs to revs[i].
  */
 MigrBody *
 migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
@@ -392,13 +517,16 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 	for (int i = 0; i < n; i++)
 		ids[i] = g->revs[revs[i]].id;
 	values[0] = migr_text_array(ids, n);
+	/* a join with the unnested ids: "= ANY" over a long array is slow */
 	run(upgrade
 		? "SELECT m.id, m.upgrade_sql, m.checksum, m.skip_if, m.requires,"
-		"       m.verify, m.verify_down FROM migr.migration m"
-		"  WHERE m.id OPERATOR(pg_catalog.=) ANY ($1)"
+		"       m.verify, m.verify_down, m.registered_by"
+		"  FROM pg_catalog.unnest($1) AS u(id)"
+		"  JOIN migr.migration m ON m.id OPERATOR(pg_catalog.=) u.id"
 		: "SELECT m.id, m.downgrade_sql, m.checksum, m.skip_if, m.requires,"
-		"       m.verify, m.verify_down FROM migr.migration m"
-		"  WHERE m.id OPERATOR(pg_catalog.=) ANY ($1)",
+		"       m.verify, m.verify_down, m.registered_by"
+		"  FROM pg_catalog.unnest($1) AS u(id)"
+		"  JOIN migr.migration m ON m.id OPERATOR(pg_catalog.=) u.id",
 		1, types, values, NULL, false, SPI_OK_SELECT);
 
 	/* graph index -> position in revs */
@@ -418,6 +546,7 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 		MigrBody   *b;
 		Datum		d;
 
+		CHECK_FOR_INTERRUPTS();
 		if (idx < 0 || pos[idx] < 0)
 			continue;
 		b = &out[pos[idx]];
@@ -429,6 +558,7 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 			d = SPI_getbinval(tup, td, 4 + k, &nul);
 			b->checks[k] = nul ? NULL : TextDatumGetCString(d);
 		}
+		b->registered_by = pstrdup(NameStr(*DatumGetName(SPI_getbinval(tup, td, 8, &nul))));
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
@@ -445,7 +575,9 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
  * migr_catalog_record_steps
  *		Write the steps of one call: migr.applied rows inserted or deleted,
  *		head_seq moved for revisions that became heads again, and one
- *		migr.event row per step.
+ *		migr.event row per step.  applied_by and role are g->caller, the role
+ *		that called the writer, even if a body changed the current user since.
+ *		Runs as the extension owner.
  */
 void
 migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
@@ -466,7 +598,8 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 	int			nins = 0,
 				ndel = 0;
 	Datum		role = DirectFunctionCall1(namein,
-										   CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+										   CStringGetDatum(GetUserNameFromId(g->caller, false)));
+	MigrOwnerSwitch sw;
 
 	if (n == 0)
 		return;
@@ -495,6 +628,7 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 			del_rev[ndel++] = rev;
 	}
 
+	migr_owner_begin(&sw);
 	if (ndel > 0)
 	{
 		Oid			types[1] = {TEXTARRAYOID};
@@ -582,12 +716,13 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 			"  ORDER BY u.n",
 			10, types, values, nulls, false, SPI_OK_INSERT);
 	}
+	migr_owner_end(&sw);
 }
 
 /*
  * migr_catalog_save_snapshot
  *		Replace the recorded schema description with this one, tied to the
- *		latest event.
+ *		latest event.  Runs as the extension owner.
  */
 void
 migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerprint)
@@ -597,6 +732,7 @@ migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerpri
 	char	  **k = palloc(sizeof(char *) * (n + 1));
 	char	  **o = palloc(sizeof(char *) * (n + 1));
 	char	  **d = palloc(sizeof(char *) * (n + 1));
+	MigrOwnerSwitch sw;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -608,10 +744,12 @@ migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerpri
 	values[1] = migr_text_array(k, n);
 	values[2] = migr_text_array(o, n);
 	values[3] = migr_text_array(d, n);
+	migr_owner_begin(&sw);
 	run("DELETE FROM migr.snapshot", 0, NULL, NULL, NULL, false, SPI_OK_DELETE);
 	run("INSERT INTO migr.snapshot (event_id, taken_at, fingerprint, kinds, objects, definitions)"
 		" SELECT pg_catalog.max(e.id), pg_catalog.now(), $1, $2, $3, $4 FROM migr.event e",
 		4, types, values, NULL, false, SPI_OK_INSERT);
+	migr_owner_end(&sw);
 }
 
 /*
@@ -663,105 +801,4 @@ migr_catalog_load_snapshot(MemoryContext into, MigrDescRow **rows, int *n,
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	return true;
-}
-
-/*
- * migr_catalog_check_acyclic
- *		Raise 42P19 naming the revisions involved if the stored edges contain
- *		a cycle: Kahn's algorithm over migr.migration_edge, linear in its
- *		size.  Used by the edge trigger for statements that write many edges.
- */
-void
-migr_catalog_check_acyclic(void)
-{
-	HASHCTL		ctl;
-	HTAB	   *names;
-	uint64		n;
-	int			nnodes = 0;
-	int		   *src,
-			   *dst,
-			   *indeg,
-			   *first,
-			   *next,
-			   *queue;
-	char	  **label;
-	int			head = 0,
-				tail = 0;
-	typedef struct
-	{
-		char		key[MIGR_MAX_ID_LEN + 1];
-		int			idx;
-	}			Node;
-
-	run("SELECT e.revision, e.target FROM migr.migration_edge e",
-		0, NULL, NULL, NULL, false, SPI_OK_SELECT);
-	n = SPI_processed;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = MIGR_MAX_ID_LEN + 1;
-	ctl.entrysize = sizeof(Node);
-	ctl.hcxt = CurrentMemoryContext;
-	names = hash_create("migr edge names", Max(n, 16), &ctl,
-						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	src = palloc(sizeof(int) * (n + 1));
-	dst = palloc(sizeof(int) * (n + 1));
-	label = palloc(sizeof(char *) * (2 * n + 1));
-	for (uint64 i = 0; i < n; i++)
-	{
-		for (int k = 0; k < 2; k++)
-		{
-			char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, k + 1);
-			bool		found;
-			Node	   *node = hash_search(names, v, HASH_ENTER, &found);
-
-			if (!found)
-			{
-				node->idx = nnodes;
-				label[nnodes++] = pstrdup(v);
-			}
-			if (k == 0)
-				src[i] = node->idx;
-			else
-				dst[i] = node->idx;
-		}
-	}
-	SPI_freetuptable(SPI_tuptable);
-
-	/* edge revision -> target: the revision needs the target first */
-	indeg = palloc0(sizeof(int) * (nnodes + 1));
-	first = palloc(sizeof(int) * (nnodes + 1));
-	next = palloc(sizeof(int) * (n + 1));
-	queue = palloc(sizeof(int) * (nnodes + 1));
-	for (int v = 0; v < nnodes; v++)
-		first[v] = -1;
-	for (uint64 i = 0; i < n; i++)
-	{
-		indeg[src[i]]++;
-		next[i] = first[dst[i]];
-		first[dst[i]] = (int) i;
-	}
-	for (int v = 0; v < nnodes; v++)
-		if (indeg[v] == 0)
-			queue[tail++] = v;
-	while (head < tail)
-	{
-		int			v = queue[head++];
-
-		for (int e = first[v]; e >= 0; e = next[e])
-			if (--indeg[src[e]] == 0)
-				queue[tail++] = src[e];
-	}
-	if (tail < nnodes)
-	{
-		StringInfoData buf;
-		int			shown = 0;
-
-		initStringInfo(&buf);
-		for (int v = 0; v < nnodes && shown < 10; v++)
-			if (indeg[v] > 0)
-				appendStringInfo(&buf, "%s\"%s\"", shown++ ? ", " : "", label[v]);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_RECURSION),
-				 errmsg("revision graph contains a cycle"),
-				 errdetail("The cycle runs through or above revisions %s.", buf.data)));
-	}
 }

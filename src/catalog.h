@@ -57,6 +57,7 @@ typedef struct MigrBody
 	char	   *sql;			/* NULL: no downgrade SQL (irreversible) */
 	bytea	   *checksum;
 	char	   *checks[MIGR_NCHECKS];
+	char	   *registered_by;	/* role the readers evaluate checks as */
 } MigrBody;
 
 /* One step to record */
@@ -73,9 +74,19 @@ typedef struct MigrStepRecord
 	char	   *heads_after;
 } MigrStepRecord;
 
+/*
+ * Called per revision by migr_catalog_scan_contents: checks has MIGR_NCHECKS
+ * entries; applied_checksum is NULL when the revision is not applied.
+ * Everything passed is freed after the call returns.
+ */
+typedef void (*MigrContentFn) (const char *id, const char *upgrade_sql,
+							   const char *downgrade_sql, char *const *checks,
+							   bytea *checksum, bytea *applied_checksum,
+							   void *arg);
+
 extern MigrGraph *migr_catalog_load_graph(MemoryContext into, bool strict,
 										  int64 *max_seq);
-extern void migr_catalog_check_acyclic(void);
+extern void migr_catalog_scan_contents(MigrContentFn fn, void *arg);
 extern void migr_catalog_history_details(MigrGraph *g, char **message,
 										 TimestampTz *applied_at,
 										 bool *applied_at_null,

@@ -5,11 +5,14 @@
  *	  The answers are information_schema's, taken from the system caches
  *	  instead of its views: a table, column, constraint, schema or routine
  *	  counts only where information_schema would show it to the current
- *	  user (owner, or holding one of the privileges the view tests).  Table
+ *	  user (owner, or holding one of the privileges the view tests), and,
+ *	  like the view, whether or not the user has USAGE on the schema.  Table
  *	  names are read as regclass input reads them (optionally
  *	  schema-qualified, quoted for mixed case, resolved on the search_path);
- *	  column, index and constraint names are literal names.  A missing object
- *	  is a false answer, never an error.
+ *	  column, index and constraint names are literal names.  Names of 64
+ *	  bytes or more are truncated as the parser truncates identifiers
+ *	  (migr_identifier, split_name).  A missing object is a false
+ *	  answer, never an error.
  *
  * IDENTIFICATION
  *	  src/checks.c
@@ -30,8 +33,10 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "checks.h"
 #include "strlist.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -39,14 +44,18 @@
 #include "parser/parse_func.h"
 #include "parser/parse_type.h"
 #include "parser/parser.h"
+#include "parser/scansup.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/catcache.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
+
+static void parse_type_string(const char *type, Oid *typid, int32 *typmod);
 
 /*
  * migr_require_name
@@ -63,6 +72,110 @@ migr_require_name(const char *what, const char *value)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be empty", what)));
+}
+
+/*
+ * migr_identifier
+ *		A literal name as PostgreSQL stores it: a name of NAMEDATALEN bytes
+ *		or more is cut to NAMEDATALEN - 1 bytes at a character boundary,
+ *		with the parser's NOTICE "identifier ... will be truncated to ..."
+ *		(truncate_identifier).  Returns a palloc'd copy.
+ */
+char *
+migr_identifier(const char *name)
+{
+	char	   *res = pstrdup(name);
+
+	truncate_identifier(res, strlen(res), true);
+	return res;
+}
+
+static void
+invalid_name(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_NAME),
+			 errmsg("invalid name syntax")));
+}
+
+/*
+ * split_name
+ *		A possibly qualified name ("s.t", "\"Odd\".t") as a List of String
+ *		nodes, read as regclass input reads it (SplitIdentifierString: quotes
+ *		keep case and "" is a quote, unquoted parts fold to lower case,
+ *		whitespace around the dots is ignored), except that each part of
+ *		NAMEDATALEN bytes or more is truncated with the parser's NOTICE, not
+ *		silently.  A malformed name is 42602, as for regclass input.
+ */
+static List *
+split_name(const char *str)
+{
+	const char *p = str;
+	List	   *names = NIL;
+
+	while (scanner_isspace(*p))
+		p++;
+	if (*p == '\0')
+		invalid_name();
+	for (;;)
+	{
+		char	   *name;
+
+		CHECK_FOR_INTERRUPTS();
+		if (*p == '"')
+		{
+			StringInfoData buf;
+
+			initStringInfo(&buf);
+			for (p++;; p++)
+			{
+				if (*p == '\0')
+					invalid_name();
+				if (*p == '"')
+				{
+					if (p[1] != '"')
+						break;
+					p++;
+				}
+				appendStringInfoChar(&buf, *p);
+			}
+			p++;
+			name = buf.data;
+		}
+		else
+		{
+			const char *start = p;
+
+			while (*p && *p != '.' && !scanner_isspace(*p))
+				p++;
+			if (p == start)
+				invalid_name();
+			name = downcase_identifier(start, p - start, false, false);
+		}
+		truncate_identifier(name, strlen(name), true);
+		names = lappend(names, makeString(name));
+		while (scanner_isspace(*p))
+			p++;
+		if (*p == '\0')
+			return names;
+		if (*p != '.')
+			invalid_name();
+		p++;
+		while (scanner_isspace(*p))
+			p++;
+	}
+}
+
+/*
+ * migr_name_string
+ *		A possibly qualified name, its parts truncated as split_name
+ *		does, spelled so that regclass input reads back the same parts:
+ *		"s.t" with each part quoted as needed.
+ */
+char *
+migr_name_string(const char *str)
+{
+	return NameListToQuotedString(split_name(str));
 }
 
 /* information_schema.tables: owner, or any table or column privilege */
@@ -98,20 +211,47 @@ rel_owner(Oid relid, char *relkind)
 }
 
 /*
+ * A schema named in a qualified name, looked up as information_schema sees
+ * schemas: whether or not the current user has USAGE on it, where
+ * LookupExplicitNamespace would raise 42501.  Returns false when the name
+ * is better left to PostgreSQL's own lookup: "pg_temp" (the session's
+ * temporary schema) and a name in another database (its error).
+ */
+static bool
+schema_of_name(const char *catalog, const char *schema, Oid *nspid)
+{
+	if (schema == NULL || strcmp(schema, "pg_temp") == 0)
+		return false;
+	if (catalog != NULL && strcmp(catalog, get_database_name(MyDatabaseId)) != 0)
+		return false;
+	*nspid = get_namespace_oid(schema, true);
+	return true;
+}
+
+/*
  * migr_lookup_table
  *		The table, view or foreign table named tbl, or InvalidOid.  With
- *		visible_only, also InvalidOid when information_schema.tables would
- *		not show it to the current user.  A malformed name is PostgreSQL's
- *		own error (42602).
+ *		visible_only (the check functions), also InvalidOid when
+ *		information_schema.tables would not show it to the current user, and
+ *		a schema-qualified name is found whether or not the user has USAGE
+ *		on the schema, as information_schema finds it.  Without it (the
+ *		operations), the name is resolved as DDL resolves it, so a schema
+ *		without USAGE is PostgreSQL's 42501.  A malformed name is
+ *		PostgreSQL's own error (42601, 42602).
  */
 Oid
 migr_lookup_table(const char *tbl, bool visible_only)
 {
 	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(tbl));
-	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	Oid			relid;
+	Oid			nspid;
 	Oid			owner;
 	char		relkind = 0;
 
+	if (visible_only && schema_of_name(rv->catalogname, rv->schemaname, &nspid))
+		relid = OidIsValid(nspid) ? get_relname_relid(rv->relname, nspid) : InvalidOid;
+	else
+		relid = RangeVarGetRelid(rv, NoLock, true);
 	if (!OidIsValid(relid))
 		return InvalidOid;
 	owner = rel_owner(relid, &relkind);
@@ -133,7 +273,8 @@ migr_require_table(const char *tbl)
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s\" does not exist", tbl)));
+				 errmsg("relation \"%s\" does not exist",
+						NameListToString(stringToQualifiedNameList(tbl)))));
 	return relid;
 }
 
@@ -208,8 +349,48 @@ migr_canonical_type(const char *type)
 	Oid			typid;
 	int32		typmod;
 
-	parseTypeString(type, &typid, &typmod, false);
+	parse_type_string(type, &typid, &typmod);
 	return format_type_with_typemod(typid, typmod);
+}
+
+/*
+ * parse_type_string
+ *		parseTypeString, except that a type qualified with a schema the user
+ *		has no USAGE on is still found (information_schema shows such
+ *		types), where parseTypeString raises 42501.  An unknown type is
+ *		42704, a malformed one 42601.
+ */
+static void
+parse_type_string(const char *type, Oid *typid, int32 *typmod)
+{
+	TypeName   *tn = typeStringToTypeName(type);
+	char	   *schema;
+	char	   *name;
+	Oid			nspid;
+
+	if (tn->names != NIL && !tn->pct_type)
+		DeconstructQualifiedName(tn->names, &schema, &name);
+	else
+		schema = name = NULL;
+	if (schema == NULL ||
+		!schema_of_name(NULL, schema, &nspid) || !OidIsValid(nspid) ||
+		pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE) == ACLCHECK_OK)
+	{
+		typenameTypeIdAndMod(NULL, tn, typid, typmod);
+		return;
+	}
+	*typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+							 PointerGetDatum(name), ObjectIdGetDatum(nspid));
+	if (OidIsValid(*typid) && tn->arrayBounds != NIL)
+		*typid = get_array_type(*typid);
+	if (!OidIsValid(*typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type \"%s\" does not exist", TypeNameToString(tn))));
+	/* by OID from here: the typmod, and the shell-type error, as usual */
+	tn->names = NIL;
+	tn->typeOid = *typid;
+	typenameTypeIdAndMod(NULL, tn, typid, typmod);
 }
 
 bool
@@ -285,6 +466,26 @@ migr_lookup_index(Oid relid, const char *idx)
 }
 
 /*
+ * migr_index_is_valid
+ *		Whether queries may use the index: false for an index a failed,
+ *		cancelled or still running CREATE INDEX CONCURRENTLY or REINDEX
+ *		CONCURRENTLY left behind (pg_index.indisvalid).  Such an index does
+ *		not count as present for the check functions and operations.
+ */
+bool
+migr_index_is_valid(Oid indexrelid)
+{
+	HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexrelid));
+	bool		valid;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	valid = ((Form_pg_index) GETSTRUCT(tup))->indisvalid;
+	ReleaseSysCache(tup);
+	return valid;
+}
+
+/*
  * migr_index_columns
  *		The key columns of an index, as column names, or as the expression
  *		text for expression columns.
@@ -303,6 +504,8 @@ migr_index_columns(Oid indexrelid)
 	{
 		AttrNumber	att = ind->indkey.values[k];
 
+		CHECK_FOR_INTERRUPTS();
+
 		if (att > 0)
 			cols = lappend(cols, get_attname(ind->indrelid, att, false));
 		else
@@ -318,7 +521,7 @@ migr_index_columns(Oid indexrelid)
 
 /*
  * migr_find_index_on
- *		An index whose key columns are exactly these, in this order;
+ *		A valid index whose key columns are exactly these, in this order;
  *		InvalidOid if none.  Lowest OID first, so the answer is stable.
  */
 Oid
@@ -334,7 +537,9 @@ migr_find_index_on(Oid relid, List *columns)
 	{
 		Oid			indexid = lfirst_oid(lc);
 
-		if (migr_same_names(migr_index_columns(indexid), columns) &&
+		CHECK_FOR_INTERRUPTS();
+		if (migr_index_is_valid(indexid) &&
+			migr_same_names(migr_index_columns(indexid), columns) &&
 			(!OidIsValid(found) || indexid < found))
 			found = indexid;
 	}
@@ -343,8 +548,8 @@ migr_find_index_on(Oid relid, List *columns)
 
 /*
  * migr_index_leads_with
- *		Whether some index's first key columns are exactly these, in order:
- *		such an index serves lookups on them (a foreign key's, say).
+ *		Whether some valid index's first key columns are exactly these, in
+ *		order: such an index serves lookups on them (a foreign key's, say).
  */
 bool
 migr_index_leads_with(Oid relid, List *columns)
@@ -356,8 +561,12 @@ migr_index_leads_with(Oid relid, List *columns)
 	relation_close(rel, AccessShareLock);
 	foreach(lc, indexes)
 	{
-		List	   *have = migr_index_columns(lfirst_oid(lc));
+		List	   *have;
 
+		CHECK_FOR_INTERRUPTS();
+		if (!migr_index_is_valid(lfirst_oid(lc)))
+			continue;
+		have = migr_index_columns(lfirst_oid(lc));
 		if (list_length(have) >= list_length(columns) &&
 			migr_same_names(list_truncate(have, list_length(columns)), columns))
 			return true;
@@ -437,41 +646,79 @@ routine_visible(Oid procid)
 }
 
 /*
+ * A routine named fname in schema nspid, visible as information_schema
+ * shows routines; unless any_args, with exactly the n argument types oids.
+ * Reads pg_proc by name, so a schema without USAGE raises nothing.
+ */
+static bool
+routine_in_schema(Oid nspid, const char *fname, bool any_args, int n, Oid *oids)
+{
+	CatCList   *list = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum(fname));
+	bool		found = false;
+
+	for (int i = 0; i < list->n_members && !found; i++)
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&list->members[i]->tuple);
+
+		CHECK_FOR_INTERRUPTS();
+		if (proc->pronamespace != nspid)
+			continue;
+		if (!any_args &&
+			(proc->pronargs != n ||
+			 memcmp(proc->proargtypes.values, oids, n * sizeof(Oid)) != 0))
+			continue;
+		found = routine_visible(proc->oid);
+	}
+	ReleaseSysCacheList(list);
+	return found;
+}
+
+/*
  * migr_has_function
- *		A function or procedure of that (optionally qualified) name visible
- *		on the search_path; unless any_args, exactly the signature argtypes
- *		(a List of type names, possibly empty).
+ *		A function or procedure of that name: schema-qualified, in that
+ *		schema (with or without USAGE on it, as information_schema); else
+ *		visible on the search_path.  Unless any_args, exactly the signature
+ *		argtypes (a List of type names, possibly empty).
  */
 bool
 migr_has_function(const char *name, bool any_args, List *argtypes)
 {
 	List	   *names = stringToQualifiedNameList(name);
+	int			n = list_length(argtypes);
+	Oid		   *oids = palloc(sizeof(Oid) * (n + 1));
+	int			i = 0;
+	ListCell   *lc;
+	char	   *schema;
+	char	   *fname;
+	Oid			nspid;
 
+	foreach(lc, argtypes)
+	{
+		int32		typmod;
+
+		CHECK_FOR_INTERRUPTS();
+		parse_type_string(lfirst(lc), &oids[i++], &typmod);
+	}
+	DeconstructQualifiedName(names, &schema, &fname);
+	if (schema_of_name(NULL, schema, &nspid))
+		return OidIsValid(nspid) && routine_in_schema(nspid, fname, any_args, n, oids);
 	if (any_args)
 	{
 		FuncCandidateList c = FuncnameGetCandidates(names, -1, NIL, false, false,
 													false, true);
 
 		for (; c != NULL; c = c->next)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (routine_visible(c->oid))
 				return true;
+		}
 		return false;
 	}
 	else
 	{
-		int			n = list_length(argtypes);
-		Oid		   *oids = palloc(sizeof(Oid) * (n + 1));
-		int			i = 0;
-		ListCell   *lc;
-		Oid			procid;
+		Oid			procid = LookupFuncName(names, n, oids, true);
 
-		foreach(lc, argtypes)
-		{
-			int32		typmod;
-
-			parseTypeString(lfirst(lc), &oids[i++], &typmod, false);
-		}
-		procid = LookupFuncName(names, n, oids, true);
 		return OidIsValid(procid) && routine_visible(procid);
 	}
 }

@@ -14,6 +14,8 @@
 #include "nodes/pg_list.h"
 
 extern void migr_require_name(const char *what, const char *value);
+extern char *migr_identifier(const char *name);
+extern char *migr_name_string(const char *str);
 extern Oid	migr_lookup_table(const char *tbl, bool visible_only);
 extern Oid	migr_require_table(const char *tbl);
 extern char *migr_qualified_table(Oid relid);
@@ -23,6 +25,7 @@ extern char *migr_canonical_type(const char *type);
 extern bool migr_column_nullable(Oid relid, int attnum);
 extern char *migr_column_default(Oid relid, int attnum);
 extern Oid	migr_lookup_index(Oid relid, const char *idx);
+extern bool migr_index_is_valid(Oid indexrelid);
 extern List *migr_index_columns(Oid indexrelid);
 extern Oid	migr_find_index_on(Oid relid, List *columns);
 extern bool migr_index_leads_with(Oid relid, List *columns);

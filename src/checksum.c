@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  * checksum.c
- *	  sha256 of a revision's executable content, through PostgreSQL's own
- *	  cryptohash.  The content is encoded unambiguously: each field is
+ *	  sha256 through PostgreSQL's own cryptohash, for everything migr
+ *	  hashes, and the checksum of a revision's executable content.  The content is encoded unambiguously: each field is
  *	  prefixed with a tag and its length, and an absent downgrade (an
  *	  irreversible revision) differs from an empty one.  Later fields (the
  *	  checks of issue 4) append tagged fields the same way, so the checksums
@@ -17,26 +17,65 @@
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "revcheck.h"
+#include "utils/builtins.h"
 
+/*
+ * migr_sha256_begin, migr_sha256_add, migr_sha256_end
+ *		PostgreSQL's cryptohash for sha256, with its errors raised: the
+ *		one place migr hashes anything (revision checksums, the schema
+ *		fingerprint, shortened names).
+ */
+pg_cryptohash_ctx *
+migr_sha256_begin(void)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not initialize sha256 context: %s", pg_cryptohash_error(ctx));
+	return ctx;
+}
+
+void
+migr_sha256_add(pg_cryptohash_ctx *ctx, const void *data, size_t len)
+{
+	if (pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0)
+		elog(ERROR, "could not update sha256 context: %s", pg_cryptohash_error(ctx));
+}
+
+void
+migr_sha256_end(pg_cryptohash_ctx *ctx, uint8 *digest)
+{
+	if (pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
+		elog(ERROR, "could not finalize sha256 context: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+}
+
+/* Lowercase hex of len bytes, palloc'd. */
+char *
+migr_hex(const uint8 *bytes, size_t len)
+{
+	char	   *out = palloc(len * 2 + 1);
+
+	hex_encode((const char *) bytes, len, out);
+	out[len * 2] = '\0';
+	return out;
+}
+
+/* A field of the checksum: its tag, then its length (or "-" when absent). */
 static void
 add_field(pg_cryptohash_ctx *ctx, char tag, const char *value)
 {
 	char		head[1 + 20];
 	int			hlen;
 
+	head[0] = tag;
 	if (value == NULL)
-	{
-		head[0] = tag;
 		hlen = 1 + snprintf(head + 1, sizeof(head) - 1, "-;");
-	}
 	else
-	{
-		head[0] = tag;
 		hlen = 1 + snprintf(head + 1, sizeof(head) - 1, "%zu:", strlen(value));
-	}
-	if (pg_cryptohash_update(ctx, (const uint8 *) head, hlen) < 0 ||
-		(value && pg_cryptohash_update(ctx, (const uint8 *) value, strlen(value)) < 0))
-		elog(ERROR, "could not update sha256 context: %s", pg_cryptohash_error(ctx));
+	migr_sha256_add(ctx, head, hlen);
+	if (value)
+		migr_sha256_add(ctx, value, strlen(value));
 }
 
 /*
@@ -51,20 +90,16 @@ migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
 {
 	static const char check_tags[MIGR_NCHECKS] = {'S', 'R', 'V', 'W'};
 
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	pg_cryptohash_ctx *ctx = migr_sha256_begin();
 	bytea	   *result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 
-	if (pg_cryptohash_init(ctx) < 0)
-		elog(ERROR, "could not initialize sha256 context: %s", pg_cryptohash_error(ctx));
 	add_field(ctx, 'U', upgrade_sql);
 	add_field(ctx, 'D', downgrade_sql);
 	/* checks only when present, so revisions without them keep their sums */
 	for (int i = 0; i < MIGR_NCHECKS; i++)
 		if (checks && checks[i])
 			add_field(ctx, check_tags[i], checks[i]);
-	if (pg_cryptohash_final(ctx, (uint8 *) VARDATA(result), PG_SHA256_DIGEST_LENGTH) < 0)
-		elog(ERROR, "could not finalize sha256 context: %s", pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
+	migr_sha256_end(ctx, (uint8 *) VARDATA(result));
 	SET_VARSIZE(result, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 	return result;
 }
@@ -73,16 +108,5 @@ migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
 char *
 migr_checksum_hex(bytea *sum)
 {
-	static const char hex[] = "0123456789abcdef";
-	int			len = VARSIZE_ANY_EXHDR(sum);
-	const uint8 *p = (const uint8 *) VARDATA_ANY(sum);
-	char	   *out = palloc(len * 2 + 1);
-
-	for (int i = 0; i < len; i++)
-	{
-		out[i * 2] = hex[p[i] >> 4];
-		out[i * 2 + 1] = hex[p[i] & 0xf];
-	}
-	out[len * 2] = '\0';
-	return out;
+	return migr_hex((const uint8 *) VARDATA_ANY(sum), VARSIZE_ANY_EXHDR(sum));
 }

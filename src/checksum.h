@@ -11,10 +11,17 @@
 
 #include "postgres.h"
 
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+
 #define MIGR_CHECKSUM_LEN	32
 
 extern bytea *migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
 							 char *const *checks);
 extern char *migr_checksum_hex(bytea *sum);
+extern pg_cryptohash_ctx *migr_sha256_begin(void);
+extern void migr_sha256_add(pg_cryptohash_ctx *ctx, const void *data, size_t len);
+extern void migr_sha256_end(pg_cryptohash_ctx *ctx, uint8 *digest);
+extern char *migr_hex(const uint8 *bytes, size_t len);
 
 #endif							/* MIGR_CHECKSUM_H */

@@ -26,6 +26,7 @@
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "executor/spi.h"
+#include "checksum.h"
 #include "fingerprint.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -83,6 +84,7 @@
 	"   FROM pg_constraint co JOIN rel ON rel.oid = co.conrelid" \
 	" UNION ALL" \
 	" SELECT 'index', name, pg_get_indexdef(oid) FROM rel WHERE relkind IN ('i', 'I')" \
+	"    AND (SELECT x.indisvalid FROM pg_index x WHERE x.indexrelid = rel.oid)" \
 	" UNION ALL" \
 	" SELECT 'sequence', rel.name," \
 	"        format('%s start %s increment %s min %s max %s cache %s%s', format_type(q.seqtypid, NULL)," \
@@ -201,13 +203,9 @@ migr_describe(Datum schemas, bool schemas_null, int *nrows)
 char *
 migr_fingerprint_of(const MigrDescRow *rows, int n)
 {
-	static const char hex[] = "0123456789abcdef";
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	pg_cryptohash_ctx *ctx = migr_sha256_begin();
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char	   *out = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
 
-	if (pg_cryptohash_init(ctx) < 0)
-		elog(ERROR, "could not initialize sha256 context: %s", pg_cryptohash_error(ctx));
 	for (int i = 0; i < n; i++)
 	{
 		const char *f[3] = {rows[i].kind, rows[i].object, rows[i].definition};
@@ -217,21 +215,12 @@ migr_fingerprint_of(const MigrDescRow *rows, int n)
 			char		len[24];
 			int			l = snprintf(len, sizeof(len), "%zu:", strlen(f[k]));
 
-			if (pg_cryptohash_update(ctx, (const uint8 *) len, l) < 0 ||
-				pg_cryptohash_update(ctx, (const uint8 *) f[k], strlen(f[k])) < 0)
-				elog(ERROR, "could not update sha256 context: %s", pg_cryptohash_error(ctx));
+			migr_sha256_add(ctx, len, l);
+			migr_sha256_add(ctx, f[k], strlen(f[k]));
 		}
 	}
-	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not finalize sha256 context: %s", pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
-	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-	{
-		out[i * 2] = hex[digest[i] >> 4];
-		out[i * 2 + 1] = hex[digest[i] & 0xf];
-	}
-	out[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
-	return out;
+	migr_sha256_end(ctx, digest);
+	return migr_hex(digest, sizeof(digest));
 }
 
 static int

@@ -21,6 +21,7 @@
 #include "graph.h"
 #include "lib/stringinfo.h"
 #include "migr_errcodes.h"
+#include "miscadmin.h"
 
 typedef struct NameEntry
 {
@@ -75,131 +76,210 @@ migr_graph_lookup(MigrGraph *g, const char *name, bool *is_label)
 	return e->idx;
 }
 
-bool
-migr_graph_has_label(MigrRev *r, const char *label)
-{
-	for (int i = 0; i < r->nalllabels; i++)
-		if (strcmp(r->alllabels[i], label) == 0)
-			return true;
-	return false;
-}
-
 /*
- * Report a cycle: the revisions Kahn's algorithm could not order.
+ * migr_order_or_cycle
+ *		Kahn's algorithm over nodes 0..n-1 and the edges first[e] -> then[e]
+ *		(first[e] must come before then[e]).  Returns the nodes in an order
+ *		that respects every edge, palloc'd.  When there is none, raises 42P19
+ *		naming (up to ten of) the nodes left over, which lie on a cycle or
+ *		above one; name(i, arg) gives node i's name.  Linear in nodes and
+ *		edges: the one cycle finder, for the loaded graph and for the edge
+ *		table a restore writes.
  */
-static void
-report_cycle(MigrGraph *g, const int *indeg)
+int *
+migr_order_or_cycle(int n, int nedges, const int *first, const int *then,
+					const char *(*name) (int node, void *arg), void *arg)
 {
-	StringInfoData buf;
-	int			shown = 0;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < g->nrevs; i++)
-	{
-		if (indeg[i] == 0)
-			continue;
-		if (shown == 10)
-		{
-			appendStringInfoString(&buf, ", ...");
-			break;
-		}
-		appendStringInfo(&buf, "%s\"%s\"", shown ? ", " : "", g->revs[i].id);
-		shown++;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_RECURSION),
-			 errmsg("revision graph contains a cycle"),
-			 errdetail("The cycle runs through revisions %s.", buf.data)));
-}
-
-/*
- * Order the revisions so that every revision comes after its parents and
- * dependencies (Kahn's algorithm); raise an error naming the revisions of a
- * cycle if there is one.  Returns the order as a palloc'd array.
- */
-static int *
-topo_order(MigrGraph *g)
-{
-	int			n = g->nrevs;
-	int		   *indeg = palloc0(sizeof(int) * n);
-	int		   *order = palloc(sizeof(int) * n);
+	int		   *indeg = palloc0(sizeof(int) * (n + 1));
+	int		   *start = palloc0(sizeof(int) * (n + 2));
+	int		   *adj = palloc(sizeof(int) * (nedges + 1));
+	int		   *order = palloc(sizeof(int) * (n + 1));
 	int			head = 0,
 				tail = 0;
 
-	for (int i = 0; i < n; i++)
-		indeg[i] = g->revs[i].nparents + g->revs[i].ndeps;
-	/* parents and deps were deduplicated against each other: count once */
-	for (int i = 0; i < n; i++)
+	/* adjacency by first node, in CSR form */
+	for (int e = 0; e < nedges; e++)
 	{
-		MigrRev    *r = &g->revs[i];
+		start[first[e] + 1]++;
+		indeg[then[e]]++;
+	}
+	for (int i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	{
+		int		   *fill = palloc(sizeof(int) * (n + 1));
 
-		for (int j = 0; j < r->ndeps; j++)
-			if (int_in(r->parents, r->nparents, r->deps[j]))
-				indeg[i]--;
+		memcpy(fill, start, sizeof(int) * (n + 1));
+		for (int e = 0; e < nedges; e++)
+			adj[fill[first[e]]++] = then[e];
+		pfree(fill);
 	}
 	for (int i = 0; i < n; i++)
 		if (indeg[i] == 0)
 			order[tail++] = i;
 	while (head < tail)
 	{
-		MigrRev    *r = &g->revs[order[head++]];
+		int			v = order[head++];
 
-		for (int j = 0; j < r->nallnext; j++)
-			if (--indeg[r->allnext[j]] == 0)
-				order[tail++] = r->allnext[j];
+		CHECK_FOR_INTERRUPTS();
+		for (int k = start[v]; k < start[v + 1]; k++)
+			if (--indeg[adj[k]] == 0)
+				order[tail++] = adj[k];
 	}
 	if (tail < n)
-		report_cycle(g, indeg);
+	{
+		StringInfoData buf;
+		int			shown = 0;
+
+		initStringInfo(&buf);
+		for (int i = 0; i < n; i++)
+		{
+			if (indeg[i] == 0)
+				continue;
+			if (shown == 10)
+			{
+				appendStringInfoString(&buf, ", ...");
+				break;
+			}
+			appendStringInfo(&buf, "%s\"%s\"", shown ? ", " : "", name(i, arg));
+			shown++;
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_RECURSION),
+				 errmsg("revision graph contains a cycle"),
+				 errdetail("The cycle runs through or above revisions %s.", buf.data)));
+	}
 	pfree(indeg);
+	pfree(start);
+	pfree(adj);
+	return order;
+}
+
+static const char *
+rev_id(int node, void *arg)
+{
+	return ((MigrGraph *) arg)->revs[node].id;
+}
+
+/*
+ * Order the revisions so that every revision comes after its parents and
+ * dependencies, or raise 42P19 naming the revisions of a cycle.
+ */
+static int *
+topo_order(MigrGraph *g)
+{
+	int			nedges = 0;
+	int		   *first,
+			   *then;
+	int		   *order;
+
+	for (int i = 0; i < g->nrevs; i++)
+		nedges += g->revs[i].nallnext;
+	first = palloc(sizeof(int) * (nedges + 1));
+	then = palloc(sizeof(int) * (nedges + 1));
+	nedges = 0;
+	for (int i = 0; i < g->nrevs; i++)
+		for (int j = 0; j < g->revs[i].nallnext; j++)
+		{
+			first[nedges] = i;
+			then[nedges++] = g->revs[i].allnext[j];
+		}
+	order = migr_order_or_cycle(g->nrevs, nedges, first, then, rev_id, g);
+	pfree(first);
+	pfree(then);
 	return order;
 }
 
 /*
- * Alembic's _normalize_depends_on: a dependency that is already a dependency
- * of one of the revision's ancestors (through parent edges) is dropped from
- * its "down" revisions.  Computed in one pass over the topological order
- * with a bitset per revision over the distinct dependency targets.
+ * Alembic's _normalize_depends_on: a dependency of x that is also a
+ * dependency of one of x's proper ancestors (through parent edges) is
+ * dropped from x's "down" revisions.
+ *
+ * The question is asked per dependency target d, of the revisions that
+ * depend on d: one of them keeps d unless another of them is a proper
+ * ancestor.  When only one revision depends on d (the common case) it keeps
+ * it; otherwise one walk up the parent edges from all of them at once, which
+ * never leaves the band of topological ranks between the lowest and the
+ * highest of them, marks the ones that lie above another.  Nothing is sized
+ * by revisions times dependencies.
  */
 static void
 normalize_deps(MigrGraph *g, const int *order)
 {
 	int			n = g->nrevs;
-	int		   *slot = palloc(sizeof(int) * n);
-	int			nslots = 0;
-	int			words = 0;
-	uint64	   *inherited = NULL;
+	int		   *rank = palloc(sizeof(int) * (n + 1));
+	int		   *first = palloc(sizeof(int) * (n + 1));	/* CSR by target */
+	int		   *dependents;
+	int		   *fill;
+	bool	  **dropped = palloc0(sizeof(bool *) * (n + 1));
+	uint32	   *member = palloc0(sizeof(uint32) * (n + 1));
+	int			ndeps = 0;
 
-	for (int i = 0; i < n; i++)
-		slot[i] = -1;
+	for (int k = 0; k < n; k++)
+		rank[order[k]] = k;
+
+	/* the revisions depending on each target, grouped */
+	memset(first, 0, sizeof(int) * (n + 1));
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < g->revs[i].ndeps; j++)
-			if (slot[g->revs[i].deps[j]] < 0)
-				slot[g->revs[i].deps[j]] = nslots++;
-
-	if (nslots > 0)
+			first[g->revs[i].deps[j] + 1]++;
+	for (int i = 0; i < n; i++)
+		first[i + 1] += first[i];
+	ndeps = first[n];
+	dependents = palloc(sizeof(int) * (ndeps + 1));
+	fill = palloc(sizeof(int) * (n + 1));
+	memcpy(fill, first, sizeof(int) * (n + 1));
+	for (int i = 0; i < n; i++)
 	{
-		words = (nslots + 63) / 64;
-		/* inherited[x]: deps of x's proper ancestors through parent edges */
-		inherited = palloc0(sizeof(uint64) * words * n);
-		for (int k = 0; k < n; k++)
+		if (g->revs[i].ndeps > 0)
+			dropped[i] = palloc0(sizeof(bool) * g->revs[i].ndeps);
+		for (int j = 0; j < g->revs[i].ndeps; j++)
+			dependents[fill[g->revs[i].deps[j]]++] = i;
+	}
+
+	for (int d = 0; d < n; d++)
+	{
+		int			lo = first[d],
+					hi = first[d + 1];
+		int			maxrank = -1;
+		uint32		ep;
+		int			qh = 0,
+					qt = 0;
+
+		if (hi - lo < 2)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		ep = migr_graph_next_epoch(g);
+		for (int k = lo; k < hi; k++)
 		{
-			int			x = order[k];
-			MigrRev    *r = &g->revs[x];
-			uint64	   *mine = inherited + (Size) x * words;
+			int			x = dependents[k];
 
-			for (int p = 0; p < r->nparents; p++)
+			member[x] = ep;
+			maxrank = Max(maxrank, rank[x]);
+			g->stack[qt++] = x;
+			g->mark[x] = ep;
+		}
+		/* everything strictly above a member, up to the highest member */
+		while (qh < qt)
+		{
+			MigrRev    *x = &g->revs[g->stack[qh++]];
+
+			for (int j = 0; j < x->nnext; j++)
 			{
-				int			par = r->parents[p];
-				uint64	   *theirs = inherited + (Size) par * words;
-				MigrRev    *pr = &g->revs[par];
+				int			c = x->next[j];
 
-				for (int w = 0; w < words; w++)
-					mine[w] |= theirs[w];
-				for (int d = 0; d < pr->ndeps; d++)
+				if (rank[c] > maxrank)
+					continue;
+				if (member[c] == ep)
 				{
-					int			s = slot[pr->deps[d]];
-
-					mine[s / 64] |= UINT64CONST(1) << (s % 64);
+					/* c lies above another revision that depends on d */
+					for (int t = 0; t < g->revs[c].ndeps; t++)
+						if (g->revs[c].deps[t] == d)
+							dropped[c][t] = true;
+				}
+				if (g->mark[c] != ep)
+				{
+					g->mark[c] = ep;
+					g->stack[qt++] = c;
 				}
 			}
 		}
@@ -213,14 +293,8 @@ normalize_deps(MigrGraph *g, const int *order)
 		r->nnormdeps = 0;
 		r->normdeps = NULL;
 		for (int j = 0; j < r->ndeps; j++)
-		{
-			int			s = slot[r->deps[j]];
-			uint64	   *mine = inherited + (Size) i * words;
-
-			if (mine[s / 64] & (UINT64CONST(1) << (s % 64)))
-				continue;
-			r->normdeps = append_int(r->normdeps, &r->nnormdeps, &cap, r->deps[j]);
-		}
+			if (!dropped[i][j])
+				r->normdeps = append_int(r->normdeps, &r->nnormdeps, &cap, r->deps[j]);
 		/* down = dedupe(parents ++ normdeps) */
 		r->ndown = 0;
 		r->down = palloc(sizeof(int) * (r->nparents + r->nnormdeps + 1));
@@ -233,7 +307,7 @@ normalize_deps(MigrGraph *g, const int *order)
 
 	/* reverse of "down" */
 	{
-		int		   *caps = palloc0(sizeof(int) * n);
+		int		   *caps = palloc0(sizeof(int) * (n + 1));
 
 		for (int i = 0; i < n; i++)
 			for (int j = 0; j < g->revs[i].ndown; j++)
@@ -244,7 +318,11 @@ normalize_deps(MigrGraph *g, const int *order)
 			}
 		pfree(caps);
 	}
-	pfree(slot);
+	pfree(rank);
+	pfree(first);
+	pfree(fill);
+	pfree(dependents);
+	pfree(member);
 }
 
 /* Add labels to a revision's (unsorted, possibly duplicated) label list. */
@@ -272,12 +350,21 @@ add_labels(MigrRev *r, int *cap, char **labels, int nlabels)
  * descendants form a single chain that last node is its top, and the walk
  * goes on below the declaring revision; otherwise the walk stops at a branch
  * point among the descendants and adds nothing new.
+ *
+ * Computed only when asked for (migr.history() shows the inherited labels):
+ * its output alone can be quadratic, a label on every revision of a chain
+ * giving the top revision every label, so planning never depends on it.
  */
-static void
-inherit_labels(MigrGraph *g)
+void
+migr_graph_inherit_labels(MigrGraph *g)
 {
 	int			n = g->nrevs;
-	int		   *caps = palloc0(sizeof(int) * n);
+	int		   *caps;
+
+	if (g->labels_inherited)
+		return;
+	g->labels_inherited = true;
+	caps = palloc0(sizeof(int) * (n + 1));
 
 	for (int i = 0; i < n; i++)
 	{
@@ -290,6 +377,7 @@ inherit_labels(MigrGraph *g)
 
 		if (r->nlabels == 0)
 			continue;
+		CHECK_FOR_INTERRUPTS();
 		ep = migr_graph_next_epoch(g);
 		g->stack[sp++] = i;
 		g->mark[i] = ep;
@@ -402,10 +490,9 @@ migr_graph_build(MigrRevInput *in, int n)
 		g->revs[i].nlabels = in[i].nlabels;
 		g->revs[i].labels = in[i].labels;
 		e = hash_search(g->names, in[i].id, HASH_ENTER, &found);
+		/* cannot happen: migr.migration's primary key is the id */
 		if (found)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_OBJECT),
-					 errmsg("revision \"%s\" is registered twice", in[i].id)));
+			elog(ERROR, "revision \"%s\" was loaded twice", in[i].id);
 		e->idx = i;
 		e->is_label = false;
 	}
@@ -431,6 +518,7 @@ migr_graph_build(MigrRevInput *in, int n)
 	{
 		MigrRev    *r = &g->revs[i];
 
+		CHECK_FOR_INTERRUPTS();
 		r->parents = palloc(sizeof(int) * (in[i].nparents + 1));
 		for (int j = 0; j < in[i].nparents; j++)
 		{
@@ -455,6 +543,13 @@ migr_graph_build(MigrRevInput *in, int n)
 			if (!int_in(r->deps, r->ndeps, d))
 				r->deps[r->ndeps++] = d;
 		}
+		/* everything directly below: parents, then deps that are not */
+		r->alldown = palloc(sizeof(int) * (r->nparents + r->ndeps + 1));
+		memcpy(r->alldown, r->parents, sizeof(int) * r->nparents);
+		r->nalldown = r->nparents;
+		for (int j = 0; j < r->ndeps; j++)
+			if (!int_in(r->parents, r->nparents, r->deps[j]))
+				r->alldown[r->nalldown++] = r->deps[j];
 		/* children: through parents, and through parents or deps (deduped) */
 		for (int j = 0; j < r->nparents; j++)
 		{
@@ -490,7 +585,6 @@ migr_graph_build(MigrRevInput *in, int n)
 	order = topo_order(g);
 	normalize_deps(g, order);
 	pfree(order);
-	inherit_labels(g);
 	return g;
 }
 
@@ -533,6 +627,7 @@ migr_graph_ancestors(MigrGraph *g, const int *targets, int n,
 			int			cnt = include_deps ? r->ndown : r->nparents;
 			int		   *arr = include_deps ? r->down : r->parents;
 
+			CHECK_FOR_INTERRUPTS();
 			if (check && is_target[x] && x != targets[t])
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -580,6 +675,7 @@ migr_graph_descendants(MigrGraph *g, const int *targets, int n,
 		int			cnt = include_deps ? r->nallnext : r->nnext;
 		int		   *arr = include_deps ? r->allnext : r->next;
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; j < cnt; j++)
 			if (!seen[arr[j]])
 			{
@@ -634,6 +730,7 @@ migr_graph_current_heads(MigrGraph *g, int *nout)
 		MigrRev    *r = &g->revs[i];
 		bool		head = r->applied;
 
+		CHECK_FOR_INTERRUPTS();
 		for (int j = 0; head && j < r->nallnext; j++)
 			if (g->revs[r->allnext[j]].applied)
 				head = false;

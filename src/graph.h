@@ -49,6 +49,8 @@ typedef struct MigrRev
 	int		   *parents;
 	int			ndeps;			/* dependencies resolved to revisions */
 	int		   *deps;
+	int			nalldown;		/* parents, then deps that are not parents */
+	int		   *alldown;
 	int			nnormdeps;		/* deps not already deps of an ancestor */
 	int		   *normdeps;
 	int			ndown;			/* parents ++ normdeps, deduplicated */
@@ -61,8 +63,8 @@ typedef struct MigrRev
 	int		   *up;
 	int			nlabels;		/* labels declared on this revision */
 	char	  **labels;
-	int			nalllabels;		/* declared and inherited, sorted */
-	char	  **alllabels;
+	int			nalllabels;		/* declared and inherited, sorted; only */
+	char	  **alllabels;		/* after migr_graph_inherit_labels() */
 	bool		applied;
 	int64		head_seq;
 	bool		irreversible;
@@ -84,6 +86,8 @@ typedef struct MigrGraph
 	int		   *realheads;
 	int			nbases;			/* no parent */
 	int		   *bases;
+	bool		labels_inherited;	/* alllabels computed */
+	Oid			caller;			/* role that loaded it (catalog.c records it) */
 	/* scratch space for traversals */
 	uint32	   *mark;
 	uint32		epoch;
@@ -103,8 +107,12 @@ migr_graph_next_epoch(MigrGraph *g)
 }
 
 extern MigrGraph *migr_graph_build(MigrRevInput *in, int n);
+extern int *migr_order_or_cycle(int n, int nedges, const int *first,
+								const int *then,
+								const char *(*name) (int node, void *arg),
+								void *arg);
 extern int	migr_graph_lookup(MigrGraph *g, const char *name, bool *is_label);
-extern bool migr_graph_has_label(MigrRev *r, const char *label);
+extern void migr_graph_inherit_labels(MigrGraph *g);
 
 /* traversals: results are palloc'd bool arrays of length g->nrevs */
 extern bool *migr_graph_ancestors(MigrGraph *g, const int *targets, int n,

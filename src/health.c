@@ -13,16 +13,21 @@
 
 #include "access/xact.h"
 #include "apply.h"
+#include "body.h"
 #include "catalog.h"
 #include "catalog/pg_type.h"
+#include "checksum.h"
 #include "executor/spi.h"
 #include "fingerprint.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "lock.h"
 #include "migr_errcodes.h"
+#include "miscadmin.h"
 #include "revcheck.h"
+#include "sqlcall.h"
 #include "subxact.h"
+#include "summary.h"
 #include "target.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -46,13 +51,6 @@ typedef struct Finding
 
 static const char *const severity_names[] = {"error", "warning", "info"};
 
-static void
-connect_spi(void)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
-
 /* schemas argument: a text[] or NULL for the default set */
 static Datum
 schemas_arg(FunctionCallInfo fcinfo, bool *isnull)
@@ -75,7 +73,7 @@ migr_describe_sql(PG_FUNCTION_ARGS)
 	int			n;
 
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	rows = migr_describe(schemas, isnull, &n);
 	for (int i = 0; i < n; i++)
 	{
@@ -87,7 +85,7 @@ migr_describe_sql(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(rows[i].definition);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	SPI_finish();
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -97,15 +95,17 @@ migr_fingerprint_sql(PG_FUNCTION_ARGS)
 {
 	bool		isnull;
 	Datum		schemas = schemas_arg(fcinfo, &isnull);
+	MemoryContext outer = CurrentMemoryContext;
 	MigrDescRow *rows;
 	int			n;
-	char	   *fp;
+	text	   *fp;
 
-	connect_spi();
+	migr_spi_connect();
 	rows = migr_describe(schemas, isnull, &n);
-	fp = migr_fingerprint_of(rows, n);
-	SPI_finish();
-	PG_RETURN_TEXT_P(cstring_to_text(fp));
+	MemoryContextSwitchTo(outer);
+	fp = cstring_to_text(migr_fingerprint_of(rows, n));
+	migr_spi_finish();
+	PG_RETURN_TEXT_P(fp);
 }
 
 static void
@@ -133,6 +133,8 @@ cmp_findings(const ListCell *a, const ListCell *b)
 		c = strcmp(x->code, y->code);
 	if (c == 0)
 		c = strcmp(x->revision ? x->revision : "", y->revision ? y->revision : "");
+	if (c == 0)
+		c = strcmp(x->message, y->message);
 	return c;
 }
 
@@ -149,6 +151,41 @@ value(int row, int col)
 	char	   *v = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
 
 	return v ? pstrdup(v) : NULL;
+}
+
+static bool
+same_sum(bytea *a, bytea *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/*
+ * One revision's content against its checksums.  The sha256 is recomputed
+ * from the stored SQL and checks, so an edit of migr.migration that leaves
+ * the checksum column alone is still seen: as "tampered" when the content no
+ * longer matches its own recorded checksum, and as "checksum_mismatch" when
+ * an applied revision's content is not what was applied.
+ */
+static void
+check_content(const char *id, const char *upgrade_sql, const char *downgrade_sql,
+			  char *const *checks, bytea *checksum, bytea *applied_checksum,
+			  void *arg)
+{
+	List	  **findings = (List **) arg;
+	bytea	   *actual = migr_checksum(upgrade_sql, downgrade_sql, checks);
+
+	if (!same_sum(actual, checksum))
+		add(findings, 0, "tampered", id,
+			psprintf("the stored content of revision \"%s\" does not match its checksum", id),
+			psprintf("migr.migration records sha256 %s, but its SQL and checks hash to %s; the row was changed outside migr.revision().",
+					 migr_checksum_hex(checksum), migr_checksum_hex(actual)));
+	if (applied_checksum && !same_sum(actual, applied_checksum))
+		add(findings, 0, "checksum_mismatch", id,
+			psprintf("applied revision \"%s\" changed since it was applied", id),
+			psprintf("It ran with sha256 %s; the registered content has sha256 %s.",
+					 migr_checksum_hex(applied_checksum), migr_checksum_hex(actual)));
+	pfree(actual);
 }
 
 /*
@@ -169,6 +206,7 @@ gather_findings(void)
 	char	   *fp_snap;
 	int		   *applied_verify;
 	int			nverify = 0;
+	int			gaps = 0;
 
 	/* history and registrations that disagree */
 	catalog_query("SELECT a.revision FROM migr.applied a"
@@ -178,17 +216,40 @@ gather_findings(void)
 		add(&findings, 0, "unregistered", value(i, 1),
 			psprintf("applied revision \"%s\" is not registered", value(i, 1)),
 			pstrdup("migr.applied records it, but migr.migration has no revision with that id."));
-	catalog_query("SELECT a.revision, encode(a.checksum, 'hex'), encode(m.checksum, 'hex')"
-				  "  FROM migr.applied a JOIN migr.migration m ON m.id = a.revision"
-				  " WHERE a.checksum <> m.checksum ORDER BY a.revision COLLATE pg_catalog.\"C\"");
-	for (uint64 i = 0; i < SPI_processed; i++)
-		add(&findings, 0, "checksum_mismatch", value(i, 1),
-			psprintf("applied revision \"%s\" changed since it was applied", value(i, 1)),
-			psprintf("It ran with sha256 %s; the registered content has sha256 %s.",
-					 value(i, 2), value(i, 3)));
+	/* content changed: recomputed from what is stored, never trusted */
+	migr_catalog_scan_contents(check_content, &findings);
+
+	/*
+	 * An applied set that is not closed downwards (written by hand, or by a
+	 * stamp of a database that was not where it said): every applied
+	 * revision whose parent or dependency is not applied.  Planning an
+	 * upgrade over such a set raises, so pending revisions are only listed
+	 * without one.
+	 */
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		MigrRev    *r = &g->revs[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (!r->applied)
+			continue;
+		for (int j = 0; j < r->nalldown; j++)
+		{
+			bool		parent = j < r->nparents;
+			MigrRev    *below = &g->revs[r->alldown[j]];
+
+			if (below->applied)
+				continue;
+			gaps++;
+			add(&findings, 0, "applied_gap", r->id,
+				psprintf("applied revision \"%s\" %s \"%s\", which is not applied",
+						 r->id, parent ? "revises" : "depends on", below->id),
+				pstrdup("migr.applied is not closed downwards: it was written by hand, or a stamp recorded a state the schema was not in. Stamp the database to where it really is."));
+		}
+	}
 
 	/* pending revisions and several heads */
-	if (g->nrevs > 0)
+	if (g->nrevs > 0 && gaps == 0)
 	{
 		pending = migr_plan_upgrade(g, "heads");
 		for (int i = 0; i < pending->nsteps; i++)
@@ -222,15 +283,20 @@ gather_findings(void)
 		{
 			MigrRev    *r = &g->revs[applied_verify[i]];
 
-			char	   *error = NULL;
-			int			ok = migr_try_eval_check(r->id, MIGR_CHECK_VERIFY,
-												 b[i].checks[MIGR_CHECK_VERIFY], &error);
+			char	   *why = NULL;
+			MigrCheckOutcome ok = migr_read_check(r->id, MIGR_CHECK_VERIFY,
+												  b[i].checks[MIGR_CHECK_VERIFY],
+												  b[i].registered_by, &why);
 
-			if (ok != 1)
+			if (ok == MIGR_READ_NOT_RUN)
+				add(&findings, 1, "verify_not_evaluated", r->id,
+					psprintf("the verify condition of applied revision \"%s\" was not evaluated", r->id),
+					psprintf("verify: %s\n%s", b[i].checks[MIGR_CHECK_VERIFY], why));
+			else if (ok != MIGR_READ_TRUE)
 				add(&findings, 0, "verify_failed", r->id,
 					psprintf("the verify condition of applied revision \"%s\" no longer holds", r->id),
-					ok < 0
-					? psprintf("verify: %s\nIt raised an error: %s", b[i].checks[MIGR_CHECK_VERIFY], error)
+					ok == MIGR_READ_RAISED
+					? psprintf("verify: %s\nIt raised an error: %s", b[i].checks[MIGR_CHECK_VERIFY], why)
 					: psprintf("verify: %s", b[i].checks[MIGR_CHECK_VERIFY]));
 		}
 	}
@@ -251,14 +317,14 @@ gather_findings(void)
 			pstrdup("migr records one at the end of every upgrade, downgrade or stamp that changes something."));
 
 	/* foreign keys without an index on their referencing columns */
-	catalog_query("SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), co.conname,"
+	catalog_query("SELECT n.nspname || '.' || c.relname, co.conname,"
 				  "       pg_get_constraintdef(co.oid)"
 				  "  FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid"
 				  "  JOIN pg_namespace n ON n.oid = c.relnamespace"
 				  " WHERE co.contype = 'f'"
 				  "   AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', 'migr'])"
 				  "   AND NOT EXISTS ("
-				  "       SELECT 1 FROM pg_index i WHERE i.indrelid = co.conrelid"
+				  "       SELECT 1 FROM pg_index i WHERE i.indrelid = co.conrelid AND i.indisvalid"
 				  "          AND array_to_string((i.indkey::int2[])[0:cardinality(co.conkey) - 1], ',')"
 				  "              = array_to_string(co.conkey, ','))"
 				  " ORDER BY n.nspname COLLATE pg_catalog.\"C\", c.relname COLLATE pg_catalog.\"C\","
@@ -269,6 +335,64 @@ gather_findings(void)
 					 value(i, 2), value(i, 1)),
 			psprintf("%s. Deletes and updates on the referenced table scan \"%s\"; migr.create_foreign_key() adds the index.",
 					 value(i, 3), value(i, 1)));
+
+	/* indexes a failed CREATE INDEX CONCURRENTLY or REINDEX left invalid */
+	catalog_query("SELECT n.nspname || '.' || ci.relname, n.nspname || '.' || c.relname,"
+				  "       quote_ident(n.nspname) || '.' || quote_ident(ci.relname)"
+				  "  FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid"
+				  "  JOIN pg_class c ON c.oid = i.indrelid"
+				  "  JOIN pg_namespace n ON n.oid = ci.relnamespace"
+				  " WHERE NOT i.indisvalid"
+				  "   AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema'])"
+				  "   AND n.nspname !~ '^pg_(toast_)?temp_'"
+				  " ORDER BY n.nspname COLLATE pg_catalog.\"C\", ci.relname COLLATE pg_catalog.\"C\"");
+	for (uint64 i = 0; i < SPI_processed; i++)
+		add(&findings, 0, "invalid_index", NULL,
+			psprintf("index \"%s\" on \"%s\" is invalid", value(i, 1), value(i, 2)),
+			psprintf("A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed, was cancelled or is still running: queries do not use the index, but writes may still maintain it. Drop it (DROP INDEX %s) and create it again, or rebuild it (REINDEX INDEX %s).",
+					 value(i, 3), value(i, 3)));
+
+	/*
+	 * The summary no-op upgrades and current() trust: a fresh row that
+	 * disagrees with the graph (only a hand edit of migr.summary itself
+	 * can do that) would make a pending upgrade look done.
+	 */
+	{
+		MigrSummary sum;
+
+		if (migr_summary_read(CurrentMemoryContext, &sum))
+		{
+			int64		pending = 0;
+			int			ncur;
+			int		   *cur = migr_graph_current_heads(g, &ncur);
+			bool		same;
+
+			for (int i = 0; i < g->nrevs; i++)
+				if (!g->revs[i].applied)
+					pending++;
+			same = sum.pending == pending && sum.graph_heads == g->nheads &&
+				sum.ncurrent == ncur;
+			for (int i = 0; same && i < ncur; i++)
+				same = strcmp(sum.current_heads[i], g->revs[cur[i]].id) == 0;
+			if (!same)
+			{
+				StringInfoData said,
+							truth;
+
+				initStringInfo(&said);
+				initStringInfo(&truth);
+				for (int i = 0; i < sum.ncurrent; i++)
+					appendStringInfo(&said, "%s%s", i ? "," : "", sum.current_heads[i]);
+				for (int i = 0; i < ncur; i++)
+					appendStringInfo(&truth, "%s%s", i ? "," : "", g->revs[cur[i]].id);
+				add(&findings, 0, "summary_mismatch", NULL,
+					pstrdup("migr.summary does not match the revision graph"),
+					psprintf("It says %lld pending, %d graph heads, current heads {%s}; the graph has %lld, %d, {%s}. A no-op upgrade and migr.current() read it. Delete the row (DELETE FROM migr.summary, as the extension owner): the next upgrade, downgrade or stamp writes it again.",
+							 (long long) sum.pending, sum.graph_heads, said.data,
+							 (long long) pending, g->nheads, truth.data));
+			}
+		}
+	}
 
 	/* irreversible revisions */
 	for (int i = 0; i < g->nrevs; i++)
@@ -297,10 +421,13 @@ migr_check(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	int			nerrors = 0;
 	StringInfoData errs;
+	MemoryContext outer = CurrentMemoryContext;
 
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	findings = gather_findings();
+	/* the MG006 detail is raised after SPI_finish() */
+	MemoryContextSwitchTo(outer);
 	initStringInfo(&errs);
 	foreach(lc, findings)
 	{
@@ -321,7 +448,7 @@ migr_check(PG_FUNCTION_ARGS)
 		values[4] = f->detail ? CStringGetTextDatum(f->detail) : (Datum) 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	SPI_finish();
+	migr_spi_finish();
 	if (strict && nerrors > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_MIGR_CHECK_FAILED),
@@ -378,14 +505,14 @@ stairway_step(MigrRev *r, const char *up, const char *down)
 	MigrDescRow *d3;
 	char	   *diff;
 
-	migr_apply_run_body(r->id, "upgrade", up);
+	migr_body_run(r->id, "upgrade", up);
 	d1 = migr_describe((Datum) 0, true, &n1);
-	migr_apply_run_body(r->id, "downgrade", down);
+	migr_body_run(r->id, "downgrade", down);
 	d2 = migr_describe((Datum) 0, true, &n2);
 	diff = migr_describe_diff(d0, n0, d2, n2, MAX_DIFF_LINES);
 	if (diff)
 		return psprintf("the downgrade does not restore the schema (+ left behind, - not restored, ~ changed):\n%s", diff);
-	migr_apply_run_body(r->id, "upgrade", up);
+	migr_body_run(r->id, "upgrade", up);
 	d3 = migr_describe((Datum) 0, true, &n3);
 	diff = migr_describe_diff(d1, n1, d3, n3, MAX_DIFF_LINES);
 	if (diff)
@@ -399,7 +526,7 @@ stairway_in_subxact(void *arg)
 	Stair	   *s = (Stair *) arg;
 
 	if (s->down == NULL)
-		migr_apply_run_body(s->r->id, "upgrade", s->up);
+		migr_body_run(s->r->id, "upgrade", s->up);
 	else
 		s->detail = stairway_step(s->r, s->up, s->down);
 }
@@ -429,18 +556,12 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 	int64		max_seq;
 	bool		stopped = false;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be null")));
-	if (XactReadOnly)
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("cannot execute migr.test_reversibility() in a read-only transaction")));
-	target = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	target = migr_required_text_arg(fcinfo, 0, "target");
+	migr_require_writable("migr.test_reversibility()");
 	result_owner = owner;
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_body_refuse_reentry("migr.test_reversibility()");
+	migr_spi_connect();
 	migr_lock_acquire();
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	plan = migr_plan_upgrade(g, target);
@@ -484,6 +605,6 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 	RollbackAndReleaseCurrentSubTransaction();
 	MemoryContextSwitchTo(outer);
 	CurrentResourceOwner = owner;
-	SPI_finish();
+	migr_spi_finish();
 	return (Datum) 0;
 }

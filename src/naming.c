@@ -22,6 +22,8 @@
 #include "common/sha2.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "checksum.h"
 #include "naming.h"
 #include "nodes/value.h"
 #include "utils/regproc.h"
@@ -40,30 +42,17 @@ migr_bare_table_name(const char *tbl)
 static char *
 shorten(const char *name)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	pg_cryptohash_ctx *ctx;
 	int			keep;
-	StringInfoData buf;
 
 	if (strlen(name) < NAMEDATALEN)
 		return pstrdup(name);
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) name, strlen(name)) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not compute sha256: %s", pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
+	ctx = migr_sha256_begin();
+	migr_sha256_add(ctx, name, strlen(name));
+	migr_sha256_end(ctx, digest);
 	keep = pg_mbcliplen(name, strlen(name), NAMEDATALEN - 1 - 1 - HASH_HEX);
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, name, keep);
-	appendStringInfoChar(&buf, '_');
-	for (int i = 0; i < HASH_HEX / 2; i++)
-	{
-		appendStringInfoChar(&buf, hex[digest[i] >> 4]);
-		appendStringInfoChar(&buf, hex[digest[i] & 0xf]);
-	}
-	return buf.data;
+	return psprintf("%.*s_%s", keep, name, migr_hex(digest, HASH_HEX / 2));
 }
 
 /*
@@ -101,6 +90,7 @@ migr_make_name(const char *kind, const char *table, List *columns,
 	if (need_cols)
 		foreach(lc, columns)
 		{
+			CHECK_FOR_INTERRUPTS();
 			if (((char *) lfirst(lc))[0] == '\0')
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

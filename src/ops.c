@@ -10,7 +10,10 @@
  *	  Names are quoted with quote_identifier, types are spelled by
  *	  format_type after PostgreSQL parsed them, and expressions (defaults,
  *	  conditions, WHERE clauses) must parse as one scalar expression, so
- *	  nothing a caller passes can add a statement.
+ *	  nothing a caller passes can add a statement.  Names arrive truncated
+ *	  as the parser truncates identifiers (sqlschema.c), so what the DDL
+ *	  creates is what a second call looks up.  Messages quote raw names,
+ *	  as PostgreSQL's do: relation "Order Items", never "\"Order Items\"".
  *
  * IDENTIFICATION
  *	  src/ops.c
@@ -19,6 +22,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/catalog.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/namespace.h"
@@ -26,6 +30,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "migr_errcodes.h"
+#include "miscadmin.h"
 #include "naming.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
@@ -107,8 +112,11 @@ column_list(List *cols)
 
 	initStringInfo(&buf);
 	foreach(lc, cols)
+	{
+		CHECK_FOR_INTERRUPTS();
 		appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? ", " : "",
 						 quote_identifier(lfirst(lc)));
+	}
 	return buf.data;
 }
 
@@ -256,18 +264,31 @@ migr_op_create_index(const char *tbl, List *columns, const char *name,
 	ListCell   *lc;
 	StringInfoData sql;
 
+	/* cannot happen: the argument check refuses an empty list first */
 	if (columns == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("an index needs at least one column")));
+		elog(ERROR, "an index needs at least one column");
 	foreach(lc, columns)
+	{
+		CHECK_FOR_INTERRUPTS();
 		require_column(relid, tbl, lfirst(lc));
+	}
 	if (where_clause)
 		migr_check_expression("where_clause", where_clause);
 	if (name == NULL)
 		name = migr_make_name("ix", get_rel_name(relid), columns, NULL);
 
 	indexid = migr_lookup_index(relid, name);
+	if (OidIsValid(indexid) && !migr_index_is_valid(indexid))
+	{
+		char	   *qindex = migr_qualified_table(indexid);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGR_PRECONDITION),
+				 errmsg("index \"%s\" on relation \"%s\" exists but is invalid", name, tbl),
+				 errdetail("A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed, was cancelled or is still running; queries do not use the index."),
+				 errhint("Drop it with DROP INDEX %s, or rebuild it with REINDEX INDEX %s, then run the operation again.",
+						 qindex, qindex)));
+	}
 	if (OidIsValid(indexid))
 	{
 		List	   *have = migr_index_columns(indexid);
@@ -336,7 +357,10 @@ constraint_facts(Oid conid, Oid relid, List **cols, Oid *confrelid, List **refco
 		int16	   *k = (int16 *) ARR_DATA_PTR(arr);
 
 		for (int i = 0; i < ARR_DIMS(arr)[0]; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			*cols = lappend(*cols, get_attname(relid, k[i], false));
+		}
 	}
 	d = SysCacheGetAttr(CONSTROID, tup, Anum_pg_constraint_confkey, &isnull);
 	if (!isnull)
@@ -345,7 +369,10 @@ constraint_facts(Oid conid, Oid relid, List **cols, Oid *confrelid, List **refco
 		int16	   *k = (int16 *) ARR_DATA_PTR(arr);
 
 		for (int i = 0; i < ARR_DIMS(arr)[0]; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			*refcols = lappend(*refcols, get_attname(con->confrelid, k[i], false));
+		}
 	}
 	ReleaseSysCache(tup);
 	return type;
@@ -377,6 +404,7 @@ collect_columns(Node *node, List **cols)
 {
 	if (node == NULL)
 		return false;
+	CHECK_FOR_INTERRUPTS();
 	if (IsA(node, ColumnRef))
 	{
 		Node	   *last = llast(((ColumnRef *) node)->fields);
@@ -386,8 +414,11 @@ collect_columns(Node *node, List **cols)
 			ListCell   *lc;
 
 			foreach(lc, *cols)
+			{
+				CHECK_FOR_INTERRUPTS();
 				if (strcmp(lfirst(lc), strVal(last)) == 0)
-				return false;
+					return false;
+			}
 			*cols = lappend(*cols, strVal(last));
 		}
 		return false;
@@ -449,12 +480,14 @@ migr_op_create_unique_constraint(const char *tbl, List *columns, const char *nam
 	Oid			conid;
 	ListCell   *lc;
 
+	/* cannot happen: the argument check refuses an empty list first */
 	if (columns == NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a unique constraint needs at least one column")));
+		elog(ERROR, "a unique constraint needs at least one column");
 	foreach(lc, columns)
+	{
+		CHECK_FOR_INTERRUPTS();
 		require_column(relid, tbl, lfirst(lc));
+	}
 	if (name == NULL)
 		name = migr_make_name("uq", get_rel_name(relid), columns, NULL);
 	conid = migr_lookup_constraint(relid, name, false);
@@ -515,9 +548,15 @@ migr_op_create_foreign_key(const char *tbl, List *columns, const char *ref_tbl,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a foreign key needs as many referenced columns as referencing columns, and at least one")));
 	foreach(lc, columns)
+	{
+		CHECK_FOR_INTERRUPTS();
 		require_column(relid, tbl, lfirst(lc));
+	}
 	foreach(lc, ref_columns)
+	{
+		CHECK_FOR_INTERRUPTS();
 		require_column(refid, ref_tbl, lfirst(lc));
+	}
 	if (name == NULL)
 		name = migr_make_name("fk", get_rel_name(relid), columns, get_rel_name(refid));
 
@@ -572,43 +611,49 @@ migr_op_drop_constraint(const char *tbl, const char *name)
 
 /*
  * rename_table(tbl, new_name): new_name is a bare name in the table's
- * schema.  Already renamed (tbl gone, new_name there) is a no-op.
+ * schema.  Already renamed is a no-op: tbl is gone and new_name is a table
+ * in the schema tbl names, or, tbl unqualified, a table new_name finds on
+ * the search_path outside pg_catalog (no user table was ever renamed into
+ * it).  Anything else with tbl missing is 42P01.
  */
 char *
 migr_op_rename_table(const char *tbl, const char *new_name)
 {
-	Oid			relid = migr_lookup_table(tbl, false);
 	List	   *names = stringToQualifiedNameList(tbl);
-	Oid			nsp;
+	char	   *shown = NameListToString(names);
+	Oid			relid = migr_lookup_table(tbl, false);
 	Oid			existing;
 
 	if (OidIsValid(relid))
-		nsp = get_rel_namespace(relid);
-	else if (list_length(names) > 1)
-		nsp = get_namespace_oid(strVal(list_nth(names, list_length(names) - 2)), true);
-	else
-		nsp = get_rel_namespace(RelnameGetRelid(new_name));
-	existing = OidIsValid(nsp) ? get_relname_relid(new_name, nsp) : InvalidOid;
-
-	if (OidIsValid(relid) && OidIsValid(existing) && existing != relid)
-		conflict(psprintf("cannot rename relation \"%s\" to \"%s\"", tbl, new_name),
-				 "Both relations exist.");
-	if (!OidIsValid(relid))
 	{
-		if (OidIsValid(existing))
+		existing = get_relname_relid(new_name, get_rel_namespace(relid));
+		if (existing == relid)
 		{
-			noop("relation \"%s\" is already named \"%s\"", tbl, new_name);
+			noop("relation \"%s\" is already named \"%s\"", shown, new_name);
 			return NULL;
 		}
-		migr_require_table(tbl);
+		if (OidIsValid(existing))
+			conflict(psprintf("cannot rename relation \"%s\" to \"%s\"", shown, new_name),
+					 "Both relations exist.");
+		return run_ddl(psprintf("ALTER TABLE %s RENAME TO %s",
+								migr_qualified_table(relid), quote_identifier(new_name)));
 	}
-	if (existing == relid)
+	if (list_length(names) > 1)
 	{
-		noop("relation \"%s\" is already named \"%s\"", tbl, new_name);
-		return NULL;
+		char	   *schema = strVal(list_nth(names, list_length(names) - 2));
+
+		existing = migr_lookup_table(quote_qualified_identifier(schema, new_name), false);
 	}
-	return run_ddl(psprintf("ALTER TABLE %s RENAME TO %s",
-							migr_qualified_table(relid), quote_identifier(new_name)));
+	else
+	{
+		existing = migr_lookup_table(quote_identifier(new_name), false);
+		if (OidIsValid(existing) && IsCatalogNamespace(get_rel_namespace(existing)))
+			existing = InvalidOid;
+	}
+	if (!OidIsValid(existing))
+		migr_require_table(tbl);
+	noop("relation \"%s\" is already named \"%s\"", shown, new_name);
+	return NULL;
 }
 
 /* rename_column(tbl, col, new_name) */

@@ -10,6 +10,7 @@
 #include "postgres.h"
 
 #include "graph.h"
+#include "miscadmin.h"
 
 static int
 int_cmp(const void *a, const void *b)
@@ -84,6 +85,7 @@ migr_graph_toposort(MigrGraph *g, const bool *remaining_in, const int *heads,
 		int			nadd = 0;
 		int			first_add = -1;
 
+		CHECK_FOR_INTERRUPTS();
 		if (pending[c] > 0)
 		{
 			uint32		ep = migr_graph_next_epoch(g);
@@ -98,6 +100,7 @@ migr_graph_toposort(MigrGraph *g, const bool *remaining_in, const int *heads,
 			{
 				MigrRev    *x = &g->revs[bfs[qh++]];
 
+				CHECK_FOR_INTERRUPTS();
 				for (int k = 0; k < x->nup; k++)
 				{
 					int			u = x->up[k];

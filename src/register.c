@@ -13,16 +13,28 @@
 
 #include <ctype.h>
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "apply.h"
+#include "body.h"
 #include "catalog.h"
+#include "catalog/pg_type.h"
 #include "checks.h"
 #include "checksum.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "sqlcall.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "migr_errcodes.h"
 #include "register.h"
 #include "revcheck.h"
 #include "strlist.h"
+#include "utils/builtins.h"
 #include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(migr_edges_resolved);
 
 static bool
 is_reserved(const char *s)
@@ -32,12 +44,12 @@ is_reserved(const char *s)
 }
 
 /*
- * migr_validate_name
+ * validate_name
  *		A revision id or branch label: 1 to 128 characters from
  *		[A-Za-z0-9_.-], not head, heads or base.
  */
-void
-migr_validate_name(const char *what, const char *s)
+static void
+validate_name(const char *what, const char *s)
 {
 	size_t		len = strlen(s);
 
@@ -97,6 +109,7 @@ parse_list(const char *what, const char *list, int *n)
 		const char *end;
 		char	   *item;
 
+		CHECK_FOR_INTERRUPTS();
 		while (*p && *p != ',')
 			p++;
 		end = p;
@@ -109,7 +122,7 @@ parse_list(const char *what, const char *list, int *n)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s list \"%s\" has an empty element", what, list)));
-		migr_validate_name(what, item);
+		validate_name(what, item);
 		for (int i = 0; i < *n; i++)
 			if (strcmp(out[i], item) == 0)
 				ereport(ERROR,
@@ -160,13 +173,16 @@ differences(MigrStoredRevision *old, MigrNewRevision *rev)
 
 /*
  * Parse a body with PostgreSQL's grammar, so that a syntax error is
- * reported at registration (42601) rather than in the middle of an upgrade.
+ * reported at registration (42601) rather than in the middle of an upgrade,
+ * and so is a statement a body can never run (COPY to or from the client).
  * Only syntax: names are resolved when the body runs.
  */
 static void
 check_body_syntax(const char *rev, const char *which, const char *sql)
 {
-	(void) migr_raw_parse(sql, psprintf("%s SQL of revision \"%s\"", which, rev));
+	List	   *stmts = migr_raw_parse(sql, psprintf("%s SQL of revision \"%s\"", which, rev));
+
+	migr_body_check(rev, which, sql, stmts);
 }
 
 /*
@@ -229,7 +245,20 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 							rev->labels[i], owners[k])));
 	}
 
-	/* depends_on may name a branch label: store the revision declaring it */
+	/* its own label would make it depend on itself */
+	for (int i = 0; i < rev->ndeps; i++)
+		for (int j = 0; j < rev->nlabels; j++)
+			if (strcmp(rev->deps[i], rev->labels[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_RECURSION),
+						 errmsg("revision \"%s\" cannot depend on itself", rev->id),
+						 errdetail("Its dependency \"%s\" is one of its own branch labels.", rev->labels[j])));
+
+	/*
+	 * depends_on may name a branch label: store the revision declaring it.
+	 * A label that a later registration of this transaction declares is
+	 * stored as it is, and taken over then (migr.branch_label_take_over).
+	 */
 	for (int i = 0; i < rev->ndeps; i++)
 	{
 		int			k = 1 + rev->nlabels + i;
@@ -330,7 +359,7 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("revision id must not be null")));
-	migr_validate_name("revision id", id);
+	validate_name("revision id", id);
 	if (upgrade == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -358,4 +387,68 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 	}
 	rev->checksum = migr_checksum(rev->upgrade_sql, rev->downgrade_sql, rev->checks);
 	return rev;
+}
+
+/*
+ * migr.migration_edges_resolved() RETURNS trigger
+ *
+ * Deferred constraint trigger on migr.migration, row level: at commit,
+ * refuse the revision if one of its edges names no registered revision (a
+ * parent or dependency registered neither before nor later in the
+ * transaction, or a branch label no revision declared).  Its event is
+ * queued by the revision's row, before the foreign key checks of the
+ * edges written after it, so this error is the one the client sees.
+ */
+Datum
+migr_edges_resolved(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	Datum		id;
+	bool		isnull;
+	int			attnum = 0;
+	Oid			types[1] = {TEXTOID};
+
+	/* only the trigger the extension script creates makes sense */
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(td->tg_event) ||
+		(attnum = SPI_fnumber(RelationGetDescr(td->tg_relation), "id")) <= 0 ||
+		SPI_gettypeid(RelationGetDescr(td->tg_relation), attnum) != TEXTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("migr.migration_edges_resolved() must be fired by a row trigger on INSERT or UPDATE of migr.migration")));
+	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+	id = heap_getattr(tup, attnum, desc, &isnull);
+	if (isnull)
+		return PointerGetDatum(NULL);
+
+	migr_spi_connect();
+	migr_run_kept(&plan,
+				  "SELECT x.kind OPERATOR(pg_catalog.=) 'p', x.target"
+				  "  FROM migr.migration_edge x"
+				  " WHERE x.revision OPERATOR(pg_catalog.=) $1"
+				  "   AND NOT EXISTS (SELECT 1 FROM migr.migration m"
+				  "                    WHERE m.id OPERATOR(pg_catalog.=) x.target)"
+				  " ORDER BY x.kind DESC, x.ord LIMIT 1",
+				  1, types, &id, NULL, true, 1, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+	{
+		bool		parent = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+														SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *target = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("revision \"%s\" %s \"%s\", which is not registered",
+						TextDatumGetCString(id), parent ? "revises" : "depends on", target),
+				 parent
+				 ? errdetail("No revision with that id was registered by the end of the transaction.")
+				 : errdetail("No revision with that id or branch label was registered by the end of the transaction."),
+				 errhint("Register it in the same transaction, or leave the reference out.")));
+	}
+	migr_spi_finish();
+	return PointerGetDatum(NULL);
 }

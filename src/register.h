@@ -11,7 +11,6 @@
 
 #include "catalog.h"
 
-extern void migr_validate_name(const char *what, const char *s);
 extern MigrNewRevision *migr_new_revision(const char *id, const char *revises,
 										  const char *message,
 										  const char *upgrade,

@@ -1,13 +1,23 @@
 /*-------------------------------------------------------------------------
  * revcheck.c
  *	  A revision's pre- and postconditions.  Each is one SQL boolean
- *	  expression, evaluated through SPI in the migration's transaction, as
- *	  the calling role, with the caller's search_path:
+ *	  expression, evaluated through SPI in the migration's transaction, with
+ *	  the caller's search_path:
  *	    skip_if      before upgrade; true: the change is already in effect
  *	    requires     before upgrade; false: MG004, nothing runs
  *	    verify       after upgrade (or skip); false: MG005, all rolled back
  *	    verify_down  after downgrade; false: MG005, all rolled back
  *	  NULL counts as "not true" for all four.
+ *
+ *	  Two modes.  upgrade and downgrade evaluate checks as the
+ *	  calling role, keeping their effects, since the caller asked for them
+ *	  to run (migr_eval_check).  Everything else that looks at a check
+ *	  (migr.plan's would_skip, migr.check's verify) only reads
+ *	  (migr_read_check): in a subtransaction that is always rolled back,
+ *	  read-only, as the role that registered the revision inside a
+ *	  security-restricted operation, and only if that role still exists and
+ *	  the caller has its privileges.  So SQL one role wrote never runs with
+ *	  another role's rights just because someone looked at a plan.
  *
  * IDENTIFICATION
  *	  src/revcheck.c
@@ -15,12 +25,17 @@
  */
 #include "postgres.h"
 
+#include "apply.h"
+#include "body.h"
 #include "catalog/pg_type.h"
 #include "checks.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "revcheck.h"
 #include "subxact.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/plancache.h"
 
 const char *const migr_check_names[MIGR_NCHECKS] = {
@@ -42,20 +57,11 @@ not_boolean(const char *what, Oid type)
 			 errmsg("%s must return boolean, not type %s", what, format_type_be(type))));
 }
 
-/*
- * migr_validate_check
- *		At registration: the check must be one expression (42601) and, where
- *		it can be analysed now, of type boolean (42804).  An expression that
- *		names objects the migrations have yet to create (a missing table,
- *		column, function or schema) cannot be typed now; it is typed again
- *		each time it runs.  Analysis happens in a subtransaction that is
- *		always rolled back, so nothing of it stays.  The caller is connected
- *		to SPI.
- */
 typedef struct TypeProbe
 {
 	const char *expr;
 	Oid			type;
+	bool		returns_set;
 } TypeProbe;
 
 /* Analyse "SELECT (expr)" and note its result type. */
@@ -70,13 +76,24 @@ probe_type(void *arg)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	src = linitial(SPI_plan_get_plan_sources(plan));
 	p->type = TupleDescAttr(src->resultDesc, 0)->atttypid;
+	p->returns_set = linitial_node(Query, src->query_list)->hasTargetSRFs;
 	SPI_freeplan(plan);
 }
 
+/*
+ * migr_validate_check
+ *		At registration: the check must be one expression (42601) and, where
+ *		it can be analysed now, of type boolean (42804).  An expression that
+ *		names objects the migrations have yet to create (a missing table,
+ *		column, function or schema) cannot be typed now; it is typed again
+ *		each time it runs.  Analysis happens in a subtransaction that is
+ *		always rolled back, so nothing of it stays.  The caller is connected
+ *		to SPI.
+ */
 void
 migr_validate_check(MigrCheckKind kind, const char *expr)
 {
-	TypeProbe	probe = {expr, BOOLOID};
+	TypeProbe	probe = {expr, BOOLOID, false};
 	ErrorData  *edata;
 
 	migr_check_expression(migr_check_names[kind], expr);
@@ -98,23 +115,42 @@ migr_validate_check(MigrCheckKind kind, const char *expr)
 	}
 	if (probe.type != BOOLOID)
 		not_boolean(migr_check_names[kind], probe.type);
+	if (probe.returns_set)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("%s must return one value, not a set", migr_check_names[kind]),
+				 errdetail("The expression calls a set-returning function outside a subquery: %s", expr),
+				 errhint("Aggregate the set, as in \"EXISTS (SELECT ...)\".")));
 }
 
 /*
- * migr_eval_check
- *		Evaluate a check; true only for a non-NULL true.
+ * Evaluate "SELECT (expr)"; true only for a non-NULL true.  A check that
+ * could not be typed at registration may turn out to return a set: no row
+ * or several rows is 21000.  The expression is parsed again first, so a
+ * check stored by hand that is not one expression is 42601, as at
+ * registration.
  */
-bool
-migr_eval_check(const char *rev, MigrCheckKind kind, const char *expr)
+static bool
+eval_query(const char *rev, MigrCheckKind kind, const char *expr, bool read_only)
 {
-	int			rc = SPI_execute(check_query(expr), false, 1);
+	int			rc;
 	bool		isnull;
 	Datum		d;
 	bool		result;
 
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "check %s of revision \"%s\" returned no row: %s",
-			 migr_check_names[kind], rev, SPI_result_code_string(rc));
+	/* registration checked this; a catalog written by hand may not be */
+	migr_check_expression(migr_check_names[kind], expr);
+	rc = migr_body_execute(rev, check_query(expr), read_only, 2);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("%s of revision \"%s\" returned %s rows", migr_check_names[kind], rev,
+						SPI_processed == 0 ? "no" : "several"),
+				 errdetail("A check must return exactly one boolean; it calls a set-returning function outside a subquery: %s",
+						   expr),
+				 errhint("Aggregate the set, as in \"EXISTS (SELECT ...)\".")));
 	if (SPI_gettypeid(SPI_tuptable->tupdesc, 1) != BOOLOID)
 		not_boolean(psprintf("%s of revision \"%s\"", migr_check_names[kind], rev),
 					SPI_gettypeid(SPI_tuptable->tupdesc, 1));
@@ -124,40 +160,89 @@ migr_eval_check(const char *rev, MigrCheckKind kind, const char *expr)
 	return result;
 }
 
-typedef struct EvalArgs
+/*
+ * migr_eval_check
+ *		Evaluate a check for upgrade or downgrade: as the current
+ *		user, effects kept; true only for a non-NULL true.
+ */
+bool
+migr_eval_check(const char *rev, MigrCheckKind kind, const char *expr)
+{
+	return eval_query(rev, kind, expr, false);
+}
+
+typedef struct ReadArgs
 {
 	const char *rev;
 	MigrCheckKind kind;
 	const char *expr;
+	Oid			role;
 	bool		result;
-} EvalArgs;
+} ReadArgs;
 
+/*
+ * Inside the subtransaction: read-only, then the registering role in a
+ * security-restricted operation (no SET ROLE, no temporary objects, no
+ * session state that outlives it).  The rollback undoes both even when the
+ * check raises.
+ */
 static void
-eval_in_subxact(void *arg)
+read_in_subxact(void *arg)
 {
-	EvalArgs   *a = (EvalArgs *) arg;
+	ReadArgs   *a = (ReadArgs *) arg;
+	Oid			save_userid;
+	int			save_sec_context;
 
-	a->result = migr_eval_check(a->rev, a->kind, a->expr);
+	(void) set_config_option("transaction_read_only", "on",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+							 true, 0, false);
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(a->role, save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	a->result = eval_query(a->rev, a->kind, a->expr, true);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
 /*
- * migr_try_eval_check
- *		Evaluate a check in a subtransaction: 1 true, 0 not true, -1 when it
- *		raised an error (whose message goes to *error when error is not
- *		NULL).  For the readers (migr.plan, migr.check), which report a
- *		check that cannot be evaluated now instead of failing.
+ * migr_read_check
+ *		Evaluate a check for a reader (see the file header).  registered_by
+ *		is migr.migration.registered_by.  Returns MIGR_READ_RAISED with the
+ *		error's message in *why, or MIGR_READ_NOT_RUN with a sentence
+ *		saying why it was not evaluated; *why is palloc'd in the current
+ *		context.  The caller is connected to SPI.
  */
-int
-migr_try_eval_check(const char *rev, MigrCheckKind kind, const char *expr,
-					char **error)
+MigrCheckOutcome
+migr_read_check(const char *rev, MigrCheckKind kind, const char *expr,
+				const char *registered_by, char **why)
 {
-	EvalArgs	args = {rev, kind, expr, false};
-	ErrorData  *edata = migr_subxact_try(eval_in_subxact, &args, true);
+	ReadArgs	args = {rev, kind, expr, InvalidOid, false};
+	ErrorData  *edata;
 
+	args.role = get_role_oid(registered_by, true);
+	if (!OidIsValid(args.role))
+	{
+		*why = psprintf("It was registered by role \"%s\", which no longer exists; migr evaluates a check only as the role that registered it.",
+						registered_by);
+		return MIGR_READ_NOT_RUN;
+	}
+
+	/*
+	 * Names in the check resolve through the caller's search_path, so a
+	 * caller without the registering role's privileges could make it call
+	 * the caller's own functions with those privileges.
+	 */
+	if (!has_privs_of_role(GetUserId(), args.role))
+	{
+		*why = psprintf("It was registered by role \"%s\", whose privileges the current role does not have.",
+						registered_by);
+		return MIGR_READ_NOT_RUN;
+	}
+
+	edata = migr_subxact_try(read_in_subxact, &args, false);
 	if (edata == NULL)
-		return args.result ? 1 : 0;
-	if (error)
-		*error = pstrdup(edata->message);
+		return args.result ? MIGR_READ_TRUE : MIGR_READ_NOT_TRUE;
+	*why = pstrdup(edata->message);
 	FreeErrorData(edata);
-	return -1;
+	return MIGR_READ_RAISED;
 }

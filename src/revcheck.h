@@ -21,11 +21,21 @@ typedef enum MigrCheckKind
 	MIGR_NCHECKS
 } MigrCheckKind;
 
+/* What a reader learnt from a check (migr_read_check) */
+typedef enum MigrCheckOutcome
+{
+	MIGR_READ_NOT_TRUE,		/* evaluated to false or NULL */
+	MIGR_READ_TRUE,
+	MIGR_READ_RAISED,			/* raised an error */
+	MIGR_READ_NOT_RUN			/* not evaluated (see migr_read_check) */
+} MigrCheckOutcome;
+
 extern const char *const migr_check_names[MIGR_NCHECKS];
 
 extern void migr_validate_check(MigrCheckKind kind, const char *expr);
 extern bool migr_eval_check(const char *rev, MigrCheckKind kind, const char *expr);
-extern int	migr_try_eval_check(const char *rev, MigrCheckKind kind,
-								const char *expr, char **error);
+extern MigrCheckOutcome migr_read_check(const char *rev, MigrCheckKind kind,
+										const char *expr,
+										const char *registered_by, char **why);
 
 #endif							/* MIGR_REVCHECK_H */

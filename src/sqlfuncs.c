@@ -1,8 +1,11 @@
 /*-------------------------------------------------------------------------
  * sqlfuncs.c
- *	  Every SQL-callable function of migr: argument checks, one SPI
+ *	  The SQL face of registration, upgrade, downgrade, stamp and the graph
+ *	  readers (plan, current, heads, history): arguments, one SPI
  *	  connection per call, result rows.  The work is done in register.c,
- *	  target.c, apply.c and catalog.c.
+ *	  target.c, plan.c, apply.c and catalog.c.  The health functions are in
+ *	  health.c, the check functions and operations in sqlschema.c, the
+ *	  triggers in cycle.c, summary.c and register.c.
  *
  * IDENTIFICATION
  *	  src/sqlfuncs.c
@@ -12,6 +15,7 @@
 
 #include "access/xact.h"
 #include "apply.h"
+#include "body.h"
 #include "catalog.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -19,8 +23,10 @@
 #include "lock.h"
 #include "migr_errcodes.h"
 #include "register.h"
+#include "sqlcall.h"
 #include "revcheck.h"
 #include "strlist.h"
+#include "summary.h"
 #include "target.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -34,52 +40,6 @@ PG_FUNCTION_INFO_V1(migr_plan);
 PG_FUNCTION_INFO_V1(migr_current);
 PG_FUNCTION_INFO_V1(migr_heads);
 PG_FUNCTION_INFO_V1(migr_history);
-PG_FUNCTION_INFO_V1(migr_check_acyclic);
-
-static char *
-text_arg(FunctionCallInfo fcinfo, int n)
-{
-	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
-}
-
-static void
-connect_spi(void)
-{
-	int			rc = SPI_connect();
-
-	if (rc != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
-}
-
-static void
-finish_spi(void)
-{
-	int			rc = SPI_finish();
-
-	if (rc != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
-}
-
-/* Writers refuse read-only transactions up front, with the usual code. */
-/* The target argument: NULL is an error, not a silent no-op. */
-static char *
-target_arg(FunctionCallInfo fcinfo)
-{
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be null")));
-	return text_to_cstring(PG_GETARG_TEXT_PP(0));
-}
-
-static void
-check_writable(const char *fn)
-{
-	if (XactReadOnly)
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("cannot execute %s in a read-only transaction", fn)));
-}
 
 /*
  * migr.revision(id text, revises text, message text, upgrade text,
@@ -94,21 +54,47 @@ migr_revision(PG_FUNCTION_ARGS)
 	char	   *id;
 	char	   *checks[MIGR_NCHECKS];
 
-	check_writable("migr.revision()");
+	migr_body_refuse_reentry("migr.revision()");
+	migr_require_writable("migr.revision()");
 	for (int i = 0; i < MIGR_NCHECKS; i++)
-		checks[i] = text_arg(fcinfo, 8 + i);
-	rev = migr_new_revision(text_arg(fcinfo, 0), text_arg(fcinfo, 1),
-							text_arg(fcinfo, 2), text_arg(fcinfo, 3),
-							text_arg(fcinfo, 4), text_arg(fcinfo, 5),
-							text_arg(fcinfo, 6),
+		checks[i] = migr_text_arg(fcinfo, 8 + i);
+	rev = migr_new_revision(migr_text_arg(fcinfo, 0), migr_text_arg(fcinfo, 1),
+							migr_text_arg(fcinfo, 2), migr_text_arg(fcinfo, 3),
+							migr_text_arg(fcinfo, 4), migr_text_arg(fcinfo, 5),
+							migr_text_arg(fcinfo, 6),
 							PG_ARGISNULL(7) ? 0 : PG_GETARG_TIMESTAMPTZ(7),
 							checks);
 	id = rev->id;
-	connect_spi();
+	migr_spi_connect();
 	migr_lock_acquire();
 	migr_register(rev, !PG_ARGISNULL(7));
-	finish_spi();
+	migr_spi_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+/*
+ * One row per step: (revision, operation, duration), the result of
+ * upgrade, downgrade and stamp.
+ */
+static void
+put_steps(ReturnSetInfo *rsinfo, MigrGraph *g, MigrStepRecord *steps, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		Interval	iv;
+
+		iv.time = steps[i].duration_us;
+		iv.day = 0;
+		iv.month = 0;
+		values[0] = CStringGetTextDatum(g->revs[steps[i].rev].id);
+		values[1] = CStringGetTextDatum(steps[i].operation);
+		values[2] = IntervalPGetDatum(&iv);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		pfree(DatumGetPointer(values[0]));
+		pfree(DatumGetPointer(values[1]));
+	}
 }
 
 /* Shared body of upgrade and downgrade. */
@@ -116,20 +102,31 @@ static Datum
 run_plan(FunctionCallInfo fcinfo, bool upgrade)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = target_arg(fcinfo);
+	char	   *target = migr_required_text_arg(fcinfo, 0, "target");
 	MemoryContext outer = CurrentMemoryContext;
 	MigrGraph  *g;
 	MigrPlan   *plan;
 	int64		max_seq;
+	MigrStepRecord *steps;
+	int			nsteps;
 
-	check_writable(upgrade ? "migr.upgrade()" : "migr.downgrade()");
+	migr_body_refuse_reentry(upgrade ? "migr.upgrade()" : "migr.downgrade()");
+	migr_require_writable(upgrade ? "migr.upgrade()" : "migr.downgrade()");
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	migr_lock_acquire();
+	/* the common deploy: nothing to do, known without loading the graph */
+	if (upgrade && migr_summary_noop_upgrade(target))
+	{
+		migr_spi_finish();
+		return (Datum) 0;
+	}
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	plan = upgrade ? migr_plan_upgrade(g, target) : migr_plan_downgrade(g, target);
-	migr_apply_plan(g, max_seq, plan, rsinfo);
-	finish_spi();
+	steps = migr_apply_plan(g, max_seq, plan, &nsteps);
+	migr_summary_write(g);
+	put_steps(rsinfo, g, steps, nsteps);
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -161,20 +158,23 @@ Datum
 migr_stamp(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = target_arg(fcinfo);
+	char	   *target = migr_required_text_arg(fcinfo, 0, "target");
 	MemoryContext outer = CurrentMemoryContext;
 	MigrGraph  *g;
 	int64		max_seq;
-	bool	   *after;
+	MigrStepRecord *steps;
+	int			nsteps;
 
-	check_writable("migr.stamp()");
+	migr_body_refuse_reentry("migr.stamp()");
+	migr_require_writable("migr.stamp()");
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	migr_lock_acquire();
 	g = migr_catalog_load_graph(outer, true, &max_seq);
-	after = migr_stamp_applied_set(g, target);
-	migr_apply_stamp(g, max_seq, after, rsinfo);
-	finish_spi();
+	steps = migr_apply_stamp(g, max_seq, migr_plan_stamp(g, target), &nsteps);
+	migr_summary_write(g);
+	put_steps(rsinfo, g, steps, nsteps);
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -220,8 +220,8 @@ Datum
 migr_plan(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *target = target_arg(fcinfo);
-	char	   *direction = text_arg(fcinfo, 1);
+	char	   *target = migr_required_text_arg(fcinfo, 0, "target");
+	char	   *direction = migr_text_arg(fcinfo, 1);
 	MemoryContext outer = CurrentMemoryContext;
 	MigrGraph  *g;
 	MigrPlan   *plan;
@@ -234,7 +234,7 @@ migr_plan(PG_FUNCTION_ARGS)
 				 errmsg("unrecognized direction \"%s\"", direction),
 				 errhint("Use \"upgrade\", \"downgrade\" or NULL.")));
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	g = migr_catalog_load_graph(outer, false, &max_seq);
 	if (direction ? strcmp(direction, "downgrade") == 0 : looks_like_downgrade(target))
 		plan = migr_plan_downgrade(g, target);
@@ -261,33 +261,39 @@ migr_plan(PG_FUNCTION_ARGS)
 		/*
 		 * skip_if as of now: later steps of the plan may change the answer,
 		 * and a check on objects an earlier step creates cannot be evaluated
-		 * yet (NULL then).
+		 * yet (NULL then).  Read-only, rolled back, as the registering role
+		 * (NULL when it cannot be run as that role).
 		 */
 		if (bodies && bodies[i].checks[MIGR_CHECK_SKIP_IF])
 		{
-			int			skip = migr_try_eval_check(r->id, MIGR_CHECK_SKIP_IF,
-												   bodies[i].checks[MIGR_CHECK_SKIP_IF],
-												   NULL);
+			char	   *why;
+			MigrCheckOutcome skip = migr_read_check(r->id, MIGR_CHECK_SKIP_IF,
+													bodies[i].checks[MIGR_CHECK_SKIP_IF],
+													bodies[i].registered_by, &why);
 
-			values[5] = BoolGetDatum(skip == 1);
-			nulls[5] = skip < 0;
+			values[5] = BoolGetDatum(skip == MIGR_READ_TRUE);
+			nulls[5] = skip != MIGR_READ_TRUE && skip != MIGR_READ_NOT_TRUE;
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	finish_spi();
+	migr_spi_finish();
 	return (Datum) 0;
+}
+
+static void
+put_id(ReturnSetInfo *rsinfo, const char *id)
+{
+	Datum		v = CStringGetTextDatum(id);
+	bool		isnull = false;
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
 }
 
 static void
 put_ids(ReturnSetInfo *rsinfo, MigrGraph *g, const int *idx, int n)
 {
 	for (int i = 0; i < n; i++)
-	{
-		Datum		v = CStringGetTextDatum(g->revs[idx[i]].id);
-		bool		isnull = false;
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
-	}
+		put_id(rsinfo, g->revs[idx[i]].id);
 }
 
 /* migr.current() RETURNS SETOF text */
@@ -300,13 +306,22 @@ migr_current(PG_FUNCTION_ARGS)
 	int64		max_seq;
 	int			n;
 	int		   *heads;
+	MigrSummary sum;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	connect_spi();
+	migr_spi_connect();
+	/* kept by the last writer, unless something changed the catalog since */
+	if (migr_summary_read(outer, &sum))
+	{
+		for (int i = 0; i < sum.ncurrent; i++)
+			put_id(rsinfo, sum.current_heads[i]);
+		migr_spi_finish();
+		return (Datum) 0;
+	}
 	g = migr_catalog_load_graph(outer, false, &max_seq);
 	heads = migr_graph_current_heads(g, &n);
 	put_ids(rsinfo, g, heads, n);
-	finish_spi();
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -320,10 +335,10 @@ migr_heads(PG_FUNCTION_ARGS)
 	int64		max_seq;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	connect_spi();
+	migr_spi_connect();
 	g = migr_catalog_load_graph(outer, false, &max_seq);
 	put_ids(rsinfo, g, g->heads, g->nheads);
-	finish_spi();
+	migr_spi_finish();
 	return (Datum) 0;
 }
 
@@ -364,13 +379,14 @@ migr_history(PG_FUNCTION_ARGS)
 	bool	   *applied_at_null;
 
 	InitMaterializedSRF(fcinfo, 0);
-	connect_spi();
+	migr_spi_connect();
 	g = migr_catalog_load_graph(outer, false, &max_seq);
 	message = palloc(sizeof(char *) * (g->nrevs + 1));
 	applied_at = palloc(sizeof(TimestampTz) * (g->nrevs + 1));
 	applied_at_null = palloc(sizeof(bool) * (g->nrevs + 1));
 	migr_catalog_history_details(g, message, applied_at, applied_at_null, outer);
 
+	migr_graph_inherit_labels(g);
 	all = palloc(sizeof(bool) * (g->nrevs + 1));
 	for (int i = 0; i < g->nrevs; i++)
 		all[i] = true;
@@ -403,21 +419,6 @@ migr_history(PG_FUNCTION_ARGS)
 		values[12] = checks_array(r);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	finish_spi();
+	migr_spi_finish();
 	return (Datum) 0;
-}
-
-/*
- * migr.check_acyclic() RETURNS void
- *
- * Used by the trigger on migr.migration_edge when a statement writes many
- * edges (a restore): one linear check of the whole graph.
- */
-Datum
-migr_check_acyclic(PG_FUNCTION_ARGS)
-{
-	connect_spi();
-	migr_catalog_check_acyclic();
-	finish_spi();
-	PG_RETURN_VOID();
 }

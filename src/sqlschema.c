@@ -6,6 +6,12 @@
  *	  is in checks.c, ops.c and naming.c.  Split from sqlfuncs.c, which holds
  *	  the revision and history entry points.
  *
+ *	  Every name argument is truncated here, once, as the parser truncates
+ *	  identifiers (NAMEDATALEN - 1 bytes at a character boundary, with its
+ *	  NOTICE): literal names through migr_identifier, table and function
+ *	  names part by part through migr_name_string.  Type names are parsed
+ *	  by PostgreSQL's parser, which does the same.
+ *
  * IDENTIFICATION
  *	  src/sqlschema.c
  *-------------------------------------------------------------------------
@@ -16,10 +22,12 @@
 #include "checks.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "naming.h"
 #include "ops.h"
 #include "strlist.h"
 #include "utils/array.h"
+#include "sqlcall.h"
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(migr_has_table);
@@ -51,10 +59,24 @@ PG_FUNCTION_INFO_V1(migr_rename_column);
 static char *
 name_arg(FunctionCallInfo fcinfo, int n, const char *what)
 {
-	char	   *v = PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+	char	   *v = migr_text_arg(fcinfo, n);
 
 	migr_require_name(what, v);
 	return v;
+}
+
+/* A required literal name (column, index, constraint, schema ...). */
+static char *
+ident_arg(FunctionCallInfo fcinfo, int n, const char *what)
+{
+	return migr_identifier(name_arg(fcinfo, n, what));
+}
+
+/* A required, possibly qualified table or function name. */
+static char *
+table_arg(FunctionCallInfo fcinfo, int n, const char *what)
+{
+	return migr_name_string(name_arg(fcinfo, n, what));
 }
 
 /* An optional argument: NULL stays NULL, empty is 22023. */
@@ -70,9 +92,22 @@ opt_arg(FunctionCallInfo fcinfo, int n, const char *what)
 	return v;
 }
 
-/* A text[] argument as a List of non-empty C strings. */
+/* An optional literal name. */
+static char *
+opt_ident_arg(FunctionCallInfo fcinfo, int n, const char *what)
+{
+	char	   *v = opt_arg(fcinfo, n, what);
+
+	return v ? migr_identifier(v) : NULL;
+}
+
+/*
+ * A text[] argument as a List of non-empty C strings; with ident, each is a
+ * literal name and truncated as one.
+ */
 static List *
-names_arg(FunctionCallInfo fcinfo, int n, const char *what, bool required)
+names_arg(FunctionCallInfo fcinfo, int n, const char *what, bool required,
+		  bool ident)
 {
 	char	  **v;
 	int			count;
@@ -93,8 +128,9 @@ names_arg(FunctionCallInfo fcinfo, int n, const char *what, bool required)
 				 errmsg("%s must not be empty", what)));
 	for (int i = 0; i < count; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		migr_require_name(what, v[i]);
-		out = lappend(out, v[i]);
+		out = lappend(out, ident ? migr_identifier(v[i]) : v[i]);
 	}
 	return out;
 }
@@ -109,12 +145,21 @@ bool_arg(FunctionCallInfo fcinfo, int n, const char *what)
 	return PG_GETARG_BOOL(n);
 }
 
+/* A valid index named idx on the table, or InvalidOid. */
+static Oid
+valid_index(Oid relid, const char *idx)
+{
+	Oid			indexid = migr_lookup_index(relid, idx);
+
+	return OidIsValid(indexid) && migr_index_is_valid(indexid) ? indexid : InvalidOid;
+}
+
 /* Resolve tbl and col for a column check; 0 when either is missing. */
 static int
 column_of(FunctionCallInfo fcinfo, Oid *relid)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	char	   *col = name_arg(fcinfo, 1, "column name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	char	   *col = ident_arg(fcinfo, 1, "column name");
 
 	*relid = migr_lookup_table(tbl, true);
 	return OidIsValid(*relid) ? migr_lookup_column(*relid, col, true) : 0;
@@ -124,7 +169,7 @@ column_of(FunctionCallInfo fcinfo, Oid *relid)
 Datum
 migr_has_table(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(OidIsValid(migr_lookup_table(name_arg(fcinfo, 0, "table name"), true)));
+	PG_RETURN_BOOL(OidIsValid(migr_lookup_table(table_arg(fcinfo, 0, "table name"), true)));
 }
 
 /* migr.has_column(tbl text, col text) RETURNS boolean */
@@ -174,18 +219,18 @@ migr_column_default_sql(PG_FUNCTION_ARGS)
 Datum
 migr_has_index(PG_FUNCTION_ARGS)
 {
-	Oid			relid = migr_lookup_table(name_arg(fcinfo, 0, "table name"), true);
-	char	   *idx = name_arg(fcinfo, 1, "index name");
+	Oid			relid = migr_lookup_table(table_arg(fcinfo, 0, "table name"), true);
+	char	   *idx = ident_arg(fcinfo, 1, "index name");
 
-	PG_RETURN_BOOL(OidIsValid(relid) && OidIsValid(migr_lookup_index(relid, idx)));
+	PG_RETURN_BOOL(OidIsValid(relid) && OidIsValid(valid_index(relid, idx)));
 }
 
 /* migr.has_index_on(tbl text, cols text[]) RETURNS boolean */
 Datum
 migr_has_index_on(PG_FUNCTION_ARGS)
 {
-	Oid			relid = migr_lookup_table(name_arg(fcinfo, 0, "table name"), true);
-	List	   *cols = names_arg(fcinfo, 1, "column names", true);
+	Oid			relid = migr_lookup_table(table_arg(fcinfo, 0, "table name"), true);
+	List	   *cols = names_arg(fcinfo, 1, "column names", true, true);
 
 	PG_RETURN_BOOL(OidIsValid(relid) && OidIsValid(migr_find_index_on(relid, cols)));
 }
@@ -194,9 +239,9 @@ migr_has_index_on(PG_FUNCTION_ARGS)
 Datum
 migr_index_columns_sql(PG_FUNCTION_ARGS)
 {
-	Oid			relid = migr_lookup_table(name_arg(fcinfo, 0, "table name"), true);
-	char	   *idx = name_arg(fcinfo, 1, "index name");
-	Oid			indexid = OidIsValid(relid) ? migr_lookup_index(relid, idx) : InvalidOid;
+	Oid			relid = migr_lookup_table(table_arg(fcinfo, 0, "table name"), true);
+	char	   *idx = ident_arg(fcinfo, 1, "index name");
+	Oid			indexid = OidIsValid(relid) ? valid_index(relid, idx) : InvalidOid;
 	List	   *cols;
 	char	  **v;
 	ListCell   *lc;
@@ -206,7 +251,10 @@ migr_index_columns_sql(PG_FUNCTION_ARGS)
 	cols = migr_index_columns(indexid);
 	v = palloc(sizeof(char *) * (list_length(cols) + 1));
 	foreach(lc, cols)
+	{
+		CHECK_FOR_INTERRUPTS();
 		v[foreach_current_index(lc)] = lfirst(lc);
+	}
 	PG_RETURN_DATUM(migr_text_array(v, list_length(cols)));
 }
 
@@ -214,8 +262,8 @@ migr_index_columns_sql(PG_FUNCTION_ARGS)
 Datum
 migr_has_constraint(PG_FUNCTION_ARGS)
 {
-	Oid			relid = migr_lookup_table(name_arg(fcinfo, 0, "table name"), true);
-	char	   *con = name_arg(fcinfo, 1, "constraint name");
+	Oid			relid = migr_lookup_table(table_arg(fcinfo, 0, "table name"), true);
+	char	   *con = ident_arg(fcinfo, 1, "constraint name");
 
 	PG_RETURN_BOOL(OidIsValid(relid) && OidIsValid(migr_lookup_constraint(relid, con, true)));
 }
@@ -224,7 +272,7 @@ migr_has_constraint(PG_FUNCTION_ARGS)
 Datum
 migr_has_schema_sql(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(migr_has_schema(name_arg(fcinfo, 0, "schema name")));
+	PG_RETURN_BOOL(migr_has_schema(ident_arg(fcinfo, 0, "schema name")));
 }
 
 /*
@@ -234,8 +282,8 @@ migr_has_schema_sql(PG_FUNCTION_ARGS)
 Datum
 migr_has_function_sql(PG_FUNCTION_ARGS)
 {
-	char	   *name = name_arg(fcinfo, 0, "function name");
-	List	   *args = names_arg(fcinfo, 1, "argument type", false);
+	char	   *name = table_arg(fcinfo, 0, "function name");
+	List	   *args = names_arg(fcinfo, 1, "argument type", false, false);
 
 	PG_RETURN_BOOL(migr_has_function(name, PG_ARGISNULL(1), args));
 }
@@ -244,7 +292,7 @@ migr_has_function_sql(PG_FUNCTION_ARGS)
 Datum
 migr_has_extension_sql(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(migr_has_extension(name_arg(fcinfo, 0, "extension name")));
+	PG_RETURN_BOOL(migr_has_extension(ident_arg(fcinfo, 0, "extension name")));
 }
 
 /*
@@ -255,9 +303,12 @@ Datum
 migr_name(PG_FUNCTION_ARGS)
 {
 	char	   *kind = name_arg(fcinfo, 0, "name kind");
-	char	   *tbl = migr_bare_table_name(name_arg(fcinfo, 1, "table name"));
-	List	   *cols = names_arg(fcinfo, 2, "column names", false);
+	char	   *tbl = migr_bare_table_name(table_arg(fcinfo, 1, "table name"));
+	List	   *cols = names_arg(fcinfo, 2, "column names", false, true);
 	char	   *ref = opt_arg(fcinfo, 3, "referenced table name");
+
+	if (ref)
+		ref = migr_name_string(ref);
 
 	PG_RETURN_TEXT_P(cstring_to_text(migr_make_name(kind, tbl, cols,
 													ref ? migr_bare_table_name(ref) : NULL)));
@@ -267,12 +318,11 @@ migr_name(PG_FUNCTION_ARGS)
 #define RUN_OP(call) \
 	do { \
 		char	   *ddl_; \
-		if (SPI_connect() != SPI_OK_CONNECT) \
-			elog(ERROR, "SPI_connect failed"); \
+		migr_spi_connect(); \
 		ddl_ = (call); \
 		if (ddl_ != NULL) \
 			ddl_ = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, ddl_); \
-		SPI_finish(); \
+		migr_spi_finish(); \
 		if (ddl_ == NULL) \
 			PG_RETURN_NULL(); \
 		PG_RETURN_TEXT_P(cstring_to_text(ddl_)); \
@@ -285,8 +335,8 @@ migr_name(PG_FUNCTION_ARGS)
 Datum
 migr_add_column(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	char	   *col = name_arg(fcinfo, 1, "column name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	char	   *col = ident_arg(fcinfo, 1, "column name");
 	char	   *type = name_arg(fcinfo, 2, "type name");
 	bool		nullable = bool_arg(fcinfo, 3, "nullable");
 	char	   *def = opt_arg(fcinfo, 4, "server_default");
@@ -298,8 +348,8 @@ migr_add_column(PG_FUNCTION_ARGS)
 Datum
 migr_drop_column(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	char	   *col = name_arg(fcinfo, 1, "column name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	char	   *col = ident_arg(fcinfo, 1, "column name");
 
 	RUN_OP(migr_op_drop_column(tbl, col));
 }
@@ -312,13 +362,13 @@ migr_drop_column(PG_FUNCTION_ARGS)
 Datum
 migr_alter_column(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	char	   *col = name_arg(fcinfo, 1, "column name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	char	   *col = ident_arg(fcinfo, 1, "column name");
 	char	   *type = opt_arg(fcinfo, 2, "type name");
 	int			nullable = PG_ARGISNULL(3) ? -1 : PG_GETARG_BOOL(3);
 	char	   *def = opt_arg(fcinfo, 4, "server_default");
 	bool		drop_default = bool_arg(fcinfo, 5, "drop_default");
-	char	   *new_name = opt_arg(fcinfo, 6, "new column name");
+	char	   *new_name = opt_ident_arg(fcinfo, 6, "new column name");
 
 	RUN_OP(migr_op_alter_column(tbl, col, type, nullable, def, drop_default, new_name));
 }
@@ -330,9 +380,9 @@ migr_alter_column(PG_FUNCTION_ARGS)
 Datum
 migr_create_index(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	List	   *cols = names_arg(fcinfo, 1, "column names", true);
-	char	   *name = opt_arg(fcinfo, 2, "index name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	List	   *cols = names_arg(fcinfo, 1, "column names", true, true);
+	char	   *name = opt_ident_arg(fcinfo, 2, "index name");
 	bool		unique = bool_arg(fcinfo, 3, "unique");
 	char	   *where = opt_arg(fcinfo, 4, "where_clause");
 
@@ -343,8 +393,8 @@ migr_create_index(PG_FUNCTION_ARGS)
 Datum
 migr_drop_index(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	char	   *name = name_arg(fcinfo, 1, "index name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	char	   *name = ident_arg(fcinfo, 1, "index name");
 
 	RUN_OP(migr_op_drop_index(tbl, name));
 }
@@ -356,9 +406,9 @@ migr_drop_index(PG_FUNCTION_ARGS)
 Datum
 migr_create_check_constraint(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
 	char	   *cond = name_arg(fcinfo, 1, "condition");
-	char	   *name = opt_arg(fcinfo, 2, "constraint name");
+	char	   *name = opt_ident_arg(fcinfo, 2, "constraint name");
 
 	RUN_OP(migr_op_create_check_constraint(tbl, cond, name));
 }
@@ -370,9 +420,9 @@ migr_create_check_constraint(PG_FUNCTION_ARGS)
 Datum
 migr_create_unique_constraint(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	List	   *cols = names_arg(fcinfo, 1, "column names", true);
-	char	   *name = opt_arg(fcinfo, 2, "constraint name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	List	   *cols = names_arg(fcinfo, 1, "column names", true, true);
+	char	   *name = opt_ident_arg(fcinfo, 2, "constraint name");
 
 	RUN_OP(migr_op_create_unique_constraint(tbl, cols, name));
 }
@@ -385,11 +435,11 @@ migr_create_unique_constraint(PG_FUNCTION_ARGS)
 Datum
 migr_create_foreign_key(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	List	   *cols = names_arg(fcinfo, 1, "column names", true);
-	char	   *ref = name_arg(fcinfo, 2, "referenced table name");
-	List	   *refcols = names_arg(fcinfo, 3, "referenced column names", true);
-	char	   *name = opt_arg(fcinfo, 4, "constraint name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	List	   *cols = names_arg(fcinfo, 1, "column names", true, true);
+	char	   *ref = table_arg(fcinfo, 2, "referenced table name");
+	List	   *refcols = names_arg(fcinfo, 3, "referenced column names", true, true);
+	char	   *name = opt_ident_arg(fcinfo, 4, "constraint name");
 	char	   *on_delete = opt_arg(fcinfo, 5, "on_delete");
 	bool		index = bool_arg(fcinfo, 6, "index");
 
@@ -400,8 +450,8 @@ migr_create_foreign_key(PG_FUNCTION_ARGS)
 Datum
 migr_drop_constraint(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	char	   *name = name_arg(fcinfo, 1, "constraint name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	char	   *name = ident_arg(fcinfo, 1, "constraint name");
 
 	RUN_OP(migr_op_drop_constraint(tbl, name));
 }
@@ -410,8 +460,8 @@ migr_drop_constraint(PG_FUNCTION_ARGS)
 Datum
 migr_rename_table(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	char	   *new_name = name_arg(fcinfo, 1, "new table name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	char	   *new_name = ident_arg(fcinfo, 1, "new table name");
 
 	RUN_OP(migr_op_rename_table(tbl, new_name));
 }
@@ -420,9 +470,9 @@ migr_rename_table(PG_FUNCTION_ARGS)
 Datum
 migr_rename_column(PG_FUNCTION_ARGS)
 {
-	char	   *tbl = name_arg(fcinfo, 0, "table name");
-	char	   *col = name_arg(fcinfo, 1, "column name");
-	char	   *new_name = name_arg(fcinfo, 2, "new column name");
+	char	   *tbl = table_arg(fcinfo, 0, "table name");
+	char	   *col = ident_arg(fcinfo, 1, "column name");
+	char	   *new_name = ident_arg(fcinfo, 2, "new column name");
 
 	RUN_OP(migr_op_rename_column(tbl, col, new_name));
 }

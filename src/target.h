@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  * target.h
- *	  Resolve targets (head, heads, base, ids and prefixes, label@head,
- *	  relative steps; target.c) and compute which revisions an upgrade,
- *	  downgrade or stamp touches, in order (plan.c).  No SPI.
+ *	  Parse and resolve targets (head, heads, base, ids and prefixes,
+ *	  label@head, relative steps; target.c, with the lists of revlist.c)
+ *	  and compute which revisions an upgrade, downgrade or stamp touches,
+ *	  in order (plan.c).  No SPI.
  *
  * IDENTIFICATION
  *	  src/target.h
@@ -20,6 +21,13 @@ typedef struct MigrPlan
 	int		   *steps;			/* revision indexes in execution order */
 } MigrPlan;
 
+/* What a stamp moves: removals newest first, then additions oldest first */
+typedef struct MigrStampPlan
+{
+	MigrPlan   *remove;
+	MigrPlan   *add;
+} MigrStampPlan;
+
 /* A list of revision indexes (MIGR_NONE and MIGR_BASE allowed) */
 typedef struct MigrRevList
 {
@@ -28,7 +36,7 @@ typedef struct MigrRevList
 	int		   *v;
 } MigrRevList;
 
-/* target.c: resolution */
+/* revlist.c and target.c: lists, parsing and resolution */
 extern void migr_target_begin(const char *target);
 extern MigrRevList *migr_rl_new(void);
 extern void migr_rl_push(MigrRevList *l, int v);
@@ -49,11 +57,16 @@ extern MigrRevList *migr_filter_for_lineage(MigrGraph *g, MigrRevList *targets,
 extern int	migr_resolve_branch(MigrGraph *g, const char *label);
 extern void migr_err_walked_too_far(int relative) pg_attribute_noreturn();
 extern MigrRevList *migr_current_heads_list(MigrGraph *g);
+extern void migr_check_branch_exists(MigrGraph *g, const char *target);
+extern MigrRevList *migr_parse_upgrade_target(MigrGraph *g, MigrRevList *current,
+											  const char *target);
+extern int	migr_parse_downgrade_target(MigrGraph *g, MigrRevList *current,
+										const char *target, char **branch_label);
 
 /* plan.c: plans */
 extern MigrPlan *migr_plan_upgrade(MigrGraph *g, const char *target);
 extern MigrPlan *migr_plan_downgrade(MigrGraph *g, const char *target);
-extern bool *migr_stamp_applied_set(MigrGraph *g, const char *target);
+extern MigrStampPlan *migr_plan_stamp(MigrGraph *g, const char *target);
 extern void migr_check_target_syntax(const char *target);
 
 #endif							/* MIGR_TARGET_H */

@@ -1,7 +1,7 @@
 -- pgTAP: the schema that idempotent operations and checks leave behind.
 BEGIN;
 SET client_min_messages = warning;
-SELECT plan(22);
+SELECT plan(26);
 
 CREATE TABLE users (id bigint PRIMARY KEY, email text);
 CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);
@@ -54,6 +54,19 @@ SELECT migr.revision('o2', NULL, 'users.name again',
 SELECT results_eq($$SELECT revision, operation FROM migr.upgrade('o2')$$,
                   $$VALUES ('o2'::text, 'skip'::text)$$, 'the change in effect is skipped');
 SELECT col_not_null('users', 'name', 'and the hand-made column is untouched');
+
+-- names of 64 bytes or more: PostgreSQL keeps their first 63 bytes (62 for
+-- two-byte characters), and the checks and operations look up the same name
+SELECT migr.revision('o3', NULL, 'a long column, added by hand first',
+    format('ALTER TABLE users ADD COLUMN %I int;', repeat('é', 40)),
+    format('ALTER TABLE users DROP COLUMN %I;', repeat('é', 40)),
+    create_date => '2024-01-03', skip_if => format('migr.has_column(%L, %L)', 'users', repeat('é', 40)));
+ALTER TABLE users ADD COLUMN "éééééééééééééééééééééééééééééééééééééééé" int;
+SELECT has_column('users', repeat('é', 31)::name, 'the column is stored under its first 62 bytes');
+SELECT results_eq($$SELECT revision, operation FROM migr.upgrade('o3')$$,
+                  $$VALUES ('o3'::text, 'skip'::text)$$, 'skip_if finds the long column');
+SELECT isnt(migr.add_column('orders', repeat('n', 64), 'int'), NULL, 'add_column with a 64-byte name adds it');
+SELECT is(migr.add_column('orders', repeat('n', 64), 'int'), NULL, 'and the second call is a no-op');
 
 SELECT * FROM finish();
 ROLLBACK;
