@@ -374,6 +374,11 @@ def alembic_kind(e, direction, target):
             return "ambiguous-prefix"
         if "is not a member of branch" in msg:
             return "not-member"
+        if (msg.startswith("No such branch") and isinstance(root.__cause__, arev.ResolutionError)
+                and str(root.__cause__).startswith("Multiple revisions start with")):
+            # "ab@<id>" with "ab" a prefix of several ids: _resolve_branch
+            # words "several match" as "No such branch" (difference 10)
+            return "unknown (ambiguous branch prefix)"
         if msg.startswith("No such"):
             return "unknown"
     if isinstance(root, arev.RangeNotAncestorError):
@@ -994,6 +999,11 @@ def deliberate(direction, target, g, a, m, before, a_side, alts):
     """The name of the documented difference that makes migr's outcome m
     right where Alembic's is a (alts: all of Alembic's possible outcomes),
     or None."""
+    if (not a.ok and not m.ok and a.kind == "unknown (ambiguous branch prefix)"
+            and m.kind == "ambiguous-prefix" and a.rows == m.rows):
+        # a branch named by an ambiguous prefix: migr says so (MG001),
+        # Alembic says it cannot locate the revision
+        return "ambiguous-branch-prefix"
     if (not a.ok and m.ok and direction != "stamp" and g.redundant()
             and re.match(r"alembic-(KeyError|AssertionError) in (%s):" % "|".join(HEAD_MAINTAINER),
                          a.kind)):
