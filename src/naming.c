@@ -91,10 +91,9 @@ migr_make_name(const char *kind, const char *table, List *columns,
 		foreach(lc, columns)
 		{
 			CHECK_FOR_INTERRUPTS();
+			/* cannot happen: the argument check refuses empty names first */
 			if (((char *) lfirst(lc))[0] == '\0')
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("column names must not be empty")));
+				elog(ERROR, "column names must not be empty");
 			appendStringInfo(&buf, "_%s", (char *) lfirst(lc));
 		}
 	if (strcmp(kind, "fk") == 0)
