@@ -95,5 +95,11 @@ SELECT pg_temp.reg('x12', NULL, 12);
 SELECT pg_temp.steps('x1');
 \echo :LAST_ERROR_SQLSTATE
 SELECT pg_temp.steps('x12');
+-- if one of the heads also walks below a base, that is the error, whatever
+-- the order of the heads: Alembic asserts on it while it collects the
+-- steps, before it stamps anything twice
+SELECT pg_temp.reg('z0zz', NULL, 13);
+SELECT * FROM migr.stamp('-1');
+\echo :LAST_ERROR_SQLSTATE
 DROP EXTENSION migr;
 CREATE EXTENSION migr;

@@ -224,15 +224,21 @@ stamp_applied_set(MigrGraph *g, const char *target)
 	for (int i = 0; i < cur->n; i++)
 		is_head[cur->v[i]] = true;
 
+	/*
+	 * A walk that lands exactly below a base: Alembic asserts while it
+	 * collects the steps, before it carries out any of them, so this error
+	 * wins over the one below whatever the order of the destinations.
+	 */
+	for (int i = 0; i < dests->n; i++)
+		if (dests->v[i] == MIGR_BASE)
+			migr_err_walked_too_far(-1);
+
 	for (int i = 0; i < dests->n; i++)
 	{
 		int			d = dests->v[i];
 		bool		related = false;
 
 		CHECK_FOR_INTERRUPTS();
-		/* a walk that lands exactly below a base: Alembic asserts */
-		if (d == MIGR_BASE)
-			migr_err_walked_too_far(-1);
 		/* "-1" from two heads can reach one revision twice (Alembic asserts) */
 		for (int j = 0; j < i; j++)
 			if (d >= 0 && dests->v[j] == d)
