@@ -45,5 +45,18 @@ SELECT revision FROM migr.downgrade('g1');
 SELECT revision FROM migr.downgrade('-1');
 SELECT * FROM migr.current() ORDER BY 1;
 DROP TABLE d1, f1, g1;
+-- reverting a merge that is the only head: the parents become heads again
+-- in Alembic's row order, the last parent taking the merge's row, so the
+-- next relative step walks down the last parent's branch
+DROP EXTENSION migr;
+CREATE EXTENSION migr;
+SELECT migr.revision('um_a', NULL, 'base a', '', '', create_date => '2024-03-01');
+SELECT migr.revision('um_b', NULL, 'base b', '', '', create_date => '2024-03-02');
+SELECT migr.revision('um_m', 'um_a, um_b', 'merge', '', '', create_date => '2024-03-03');
+SELECT revision FROM migr.upgrade('um_m');
+SELECT revision FROM migr.downgrade('um_a');
+SELECT * FROM migr.current();
+SELECT revision FROM migr.downgrade('-1');
+SELECT * FROM migr.current();
 DROP EXTENSION migr;
 CREATE EXTENSION migr;

@@ -153,7 +153,7 @@ mark_applied(RunState *st, int x)
 
 /*
  * Bookkeeping of a downgrade step: the revisions below rev that become heads
- * again take its row (the first in declared order) or new rows.
+ * again take new rows, but the last in declared order, which takes its row.
  */
 static void
 mark_reverted(RunState *st, int x)
@@ -169,14 +169,16 @@ mark_reverted(RunState *st, int x)
 	for (int j = 0; j < r->nalldown; j++)
 		st->applied_children[r->alldown[j]]--;
 	for (int j = 0; j < r->ndown; j++)
+		if (is_head(st, r->down[j]))
+			added[nadded++] = r->down[j];
+	/*
+	 * As Alembic's unmerge: every revision that becomes a head again gets a
+	 * new row, but the last, which takes the reverted revision's row.
+	 */
+	for (int k = 0; k < nadded; k++)
 	{
-		int			d = r->down[j];
-
-		if (!is_head(st, d))
-			continue;
-		st->g->revs[d].head_seq = nadded == 0 ? r->head_seq : ++st->max_seq;
-		st->seq_dirty[d] = true;
-		added[nadded++] = d;
+		st->g->revs[added[k]].head_seq = k == nadded - 1 ? r->head_seq : ++st->max_seq;
+		st->seq_dirty[added[k]] = true;
 	}
 	refresh_heads(st, x, added, nadded);
 }

@@ -216,8 +216,9 @@ def migr_hint(unmerge_first_takes_row):
     """The orders migr's rules pick (docs/graph.md): dependencies in
     declared order; a merge keeps the earliest of its parents' rows; a
     reverted merge's row goes to the last of its parents and dependencies
-    (Alembic's rule when it is the only head), or, as migr does until the
-    unmerge-row-order fix lands, to the first."""
+    (Alembic's rule when it is the only head); unmerge_first_takes_row gives
+    it to the first instead, an order Alembic's set can also produce when
+    other heads remain."""
     def hint(kind, items, arg):
         if kind == "normalize":
             return _declared(items, arg._resolved_dependencies)
@@ -983,13 +984,10 @@ def alembic_plan(a_side, direction, target, before):
 # (src/apply.c keeps the version-row order).  Each entry accepts exactly that
 # difference, counts it apart and prints it; delete the entry when the fix
 # lands.  See docs/testing.md.
-#   unmerge-row-order: reverting a merge that is the only head, Alembic
-#     gives its row to the last parent or dependency and appends the
-#     others; migr gives it to the first.
 #   stamp-row-order: stamp moves version rows as Alembic's _stamp_revs does
 #     (one update from the last related head, or a new row), and migr
 #     replays it as downgrade and upgrade steps.
-PENDING_MIGR_FIXES = {"unmerge-row-order", "stamp-row-order"}
+PENDING_MIGR_FIXES = {"stamp-row-order"}
 
 HEAD_MAINTAINER = ("_delete_version", "_update_version", "_insert_version",
                    "update_version_num", "merge_branch_idents", "unmerge_branch_idents")
@@ -1043,10 +1041,6 @@ def deliberate(direction, target, g, a, m, before, a_side, alts):
                 and set(m.rows) == set(want) and m.rows != want
                 and (not a.ok or any(x.stamp_rows == m.stamp_rows for x in alts))):
             return "pending migr fix: stamp-row-order"
-    if ("unmerge-row-order" in PENDING_MIGR_FIXES and direction == "downgrade"
-            and m.ok and any(x.ok and x.steps == m.steps and sorted(x.rows) == sorted(m.rows)
-                             for x in alts)):
-        return "pending migr fix: unmerge-row-order"
     return None
 
 
