@@ -431,6 +431,31 @@ migr_apply_stamp(MigrGraph *g, int64 max_seq, MigrStampPlan *stamp, int *nsteps)
 		ereport(NOTICE, (errmsg("stamping %s as applied", g->revs[add->steps[i]].id)));
 		do_step(&st, add->steps[i], true, "stamp", NULL, bodies[i].checksum, NULL);
 	}
+
+	/*
+	 * The steps above moved rows as a downgrade and an upgrade would; a stamp
+	 * moves them as planned (an updated row keeps its place, a new one comes
+	 * last), which only the order of the heads shows.
+	 */
+	for (int k = 0; k < stamp->heads->n; k++)
+	{
+		int			h = stamp->heads->v[k];
+		int64		seq = stamp->head_seqs[k] >= 0 ? stamp->head_seqs[k] : ++st.max_seq;
+
+		if (g->revs[h].head_seq == seq)
+			continue;
+		g->revs[h].head_seq = seq;
+		if (!st.inserted[h])
+			st.seq_dirty[h] = true;
+	}
+	{
+		int			n;
+		int		   *h = migr_graph_current_heads(g, &n);
+
+		memcpy(st.heads, h, sizeof(int) * n);
+		st.nheads = n;
+		st.rec[st.nrec - 1].heads_after = heads_string(&st);
+	}
 	flush(&st);
 	*nsteps = st.nrec;
 	return st.rec;

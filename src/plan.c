@@ -197,22 +197,32 @@ migr_plan_downgrade(MigrGraph *g, const char *target)
 }
 
 /*
- * stamp_applied_set
- *		The applied set after "stamp target", as Alembic's _stamp_revs moves
- *		the version table: for each destination, a current head on the
- *		target's lineage that is below or above it is replaced by it (all of
- *		them at once); a destination unrelated to them starts a new branch
- *		and they stay; "base" (or a walk past it) removes them.  Everything
- *		below the resulting heads counts as applied.
+ * stamp_rows
+ *		The version rows "stamp target" leaves, in order, as Alembic's
+ *		_stamp_revs and its StampSteps move them: starting from the current
+ *		heads' rows, for each destination, "base" deletes the rows of the
+ *		current heads on the target's lineage; a destination related to
+ *		them (above or below) takes the row of the last of them still there
+ *		and deletes the others, or gets a new row when an earlier
+ *		destination already replaced them all; an unrelated one gets a new
+ *		row.  Then a row below another row is dropped: only heads stay.
+ *		rows->v are revisions; seqs[k] is the head_seq row k keeps, or -1
+ *		for a new row.
  */
-static bool *
-stamp_applied_set(MigrGraph *g, const char *target)
+static void
+stamp_rows(MigrGraph *g, const char *target, MigrRevList **rows_out,
+		   int64 **seqs_out)
 {
-	MigrRevList    *cur;
-	MigrRevList    *filtered;
-	MigrRevList    *dests;
-	bool	   *is_head = palloc0(sizeof(bool) * (g->nrevs + 1));
-	MigrRevList    *heads = migr_rl_new();
+	MigrRevList *cur;
+	MigrRevList *filtered;
+	MigrRevList *dests;
+	int			cap;
+	int		   *row_rev;
+	int64	   *row_seq;
+	int			nrows = 0;
+	bool	   *applied;
+	MigrRevList *rows = migr_rl_new();
+	int64	   *seqs;
 
 	migr_target_begin(target);
 	migr_check_branch_exists(g, target);
@@ -221,8 +231,6 @@ stamp_applied_set(MigrGraph *g, const char *target)
 	dests = migr_get_revisions(g, target);
 	if (dests->n == 0)
 		migr_rl_push(dests, MIGR_NONE);
-	for (int i = 0; i < cur->n; i++)
-		is_head[cur->v[i]] = true;
 
 	/*
 	 * A walk that lands exactly below a base: Alembic asserts while it
@@ -233,10 +241,20 @@ stamp_applied_set(MigrGraph *g, const char *target)
 		if (dests->v[i] == MIGR_BASE)
 			migr_err_walked_too_far(-1);
 
+	cap = cur->n + dests->n + 1;
+	row_rev = palloc(sizeof(int) * cap);
+	row_seq = palloc(sizeof(int64) * cap);
+	for (int i = 0; i < cur->n; i++)
+	{
+		row_rev[nrows] = cur->v[i];
+		row_seq[nrows++] = g->revs[cur->v[i]].head_seq;
+	}
+
 	for (int i = 0; i < dests->n; i++)
 	{
 		int			d = dests->v[i];
 		bool		related = false;
+		int			last = -1;
 
 		CHECK_FOR_INTERRUPTS();
 		/* "-1" from two heads can reach one revision twice (Alembic asserts) */
@@ -247,14 +265,9 @@ stamp_applied_set(MigrGraph *g, const char *target)
 						 errmsg("stamp target \"%s\" reaches revision \"%s\" more than once", target,
 								g->revs[d].id),
 						 errhint("Stamp the revision by its id.")));
-		if (d == MIGR_NONE)
-		{
-			for (int j = 0; j < filtered->n; j++)
-				is_head[filtered->v[j]] = false;
+		if (d != MIGR_NONE && migr_rl_has(filtered, d))
 			continue;
-		}
-		if (migr_rl_has(filtered, d))
-			continue;
+		if (d != MIGR_NONE)
 		{
 			bool	   *up = migr_graph_descendants(g, &d, 1, true);
 			bool	   *down = migr_graph_ancestors(g, &d, 1, true, false);
@@ -262,18 +275,62 @@ stamp_applied_set(MigrGraph *g, const char *target)
 			for (int j = 0; j < filtered->n && !related; j++)
 				related = up[filtered->v[j]] || down[filtered->v[j]];
 		}
-		if (related)
-			for (int j = 0; j < filtered->n; j++)
-				is_head[filtered->v[j]] = false;
-		is_head[d] = true;
+		if (d == MIGR_NONE || related)
+		{
+			int			keep = -1;
+			int			w = 0;
+
+			/* the lineage's heads lose their rows, but the last one's */
+			for (int k = 0; k < nrows; k++)
+				if (migr_rl_has(filtered, row_rev[k]))
+					last = k;
+			for (int k = 0; k < nrows; k++)
+			{
+				if (migr_rl_has(filtered, row_rev[k]) &&
+					(d == MIGR_NONE || k != last))
+					continue;
+				if (k == last)
+					keep = w;
+				row_rev[w] = row_rev[k];
+				row_seq[w++] = row_seq[k];
+			}
+			nrows = w;
+			if (d == MIGR_NONE)
+				continue;
+			if (keep >= 0)
+			{
+				row_rev[keep] = d;
+				continue;
+			}
+		}
+		row_rev[nrows] = d;
+		row_seq[nrows++] = -1;
 	}
-	for (int i = 0; i < g->nrevs; i++)
+
+	/* only heads stay: drop a row below another */
 	{
-		CHECK_FOR_INTERRUPTS();
-		if (is_head[i])
-			migr_rl_push(heads, i);
+		int		   *revs = palloc(sizeof(int) * (nrows + 1));
+
+		for (int k = 0; k < nrows; k++)
+			revs[k] = row_rev[k];
+		applied = migr_graph_ancestors(g, revs, nrows, true, false);
 	}
-	return migr_graph_ancestors(g, heads->v, heads->n, true, false);
+	seqs = palloc(sizeof(int64) * (nrows + 1));
+	for (int k = 0; k < nrows; k++)
+	{
+		MigrRev    *r = &g->revs[row_rev[k]];
+		bool		head = !migr_rl_has(rows, row_rev[k]);
+
+		for (int j = 0; head && j < r->nallnext; j++)
+			if (applied[r->allnext[j]])
+				head = false;
+		if (!head)
+			continue;
+		seqs[rows->n] = row_seq[k];
+		migr_rl_push(rows, row_rev[k]);
+	}
+	*rows_out = rows;
+	*seqs_out = seqs;
 }
 
 /*
@@ -285,12 +342,14 @@ stamp_applied_set(MigrGraph *g, const char *target)
 MigrStampPlan *
 migr_plan_stamp(MigrGraph *g, const char *target)
 {
-	bool	   *after = stamp_applied_set(g, target);
+	bool	   *after;
 	bool	   *remove = palloc0(sizeof(bool) * (g->nrevs + 1));
 	bool	   *add = palloc0(sizeof(bool) * (g->nrevs + 1));
 	MigrRevList *tops = migr_rl_new();
 	MigrStampPlan *stamp = palloc(sizeof(MigrStampPlan));
 
+	stamp_rows(g, target, &stamp->heads, &stamp->head_seqs);
+	after = migr_graph_ancestors(g, stamp->heads->v, stamp->heads->n, true, false);
 	for (int i = 0; i < g->nrevs; i++)
 	{
 		remove[i] = g->revs[i].applied && !after[i];

@@ -21,11 +21,17 @@ typedef struct MigrPlan
 	int		   *steps;			/* revision indexes in execution order */
 } MigrPlan;
 
-/* What a stamp moves: removals newest first, then additions oldest first */
+/*
+ * What a stamp moves: removals newest first, then additions oldest first;
+ * and the version rows it leaves, in order (heads, and the head_seq each
+ * keeps, or -1 for a new row).
+ */
 typedef struct MigrStampPlan
 {
 	MigrPlan   *remove;
 	MigrPlan   *add;
+	struct MigrRevList *heads;
+	int64	   *head_seqs;
 } MigrStampPlan;
 
 /* A list of revision indexes (MIGR_NONE and MIGR_BASE allowed) */

@@ -980,14 +980,12 @@ def alembic_plan(a_side, direction, target, before):
     return [(x.revision.revision, direction) for x in steps]
 
 
-# Real migr bugs the oracle found whose fix is outside test/differential
-# (src/apply.c keeps the version-row order).  Each entry accepts exactly that
-# difference, counts it apart and prints it; delete the entry when the fix
-# lands.  See docs/testing.md.
-#   stamp-row-order: stamp moves version rows as Alembic's _stamp_revs does
-#     (one update from the last related head, or a new row), and migr
-#     replays it as downgrade and upgrade steps.
-PENDING_MIGR_FIXES = {"stamp-row-order"}
+# Real migr bugs the oracle found and that are not fixed yet: an entry names
+# one, and deliberate() accepts exactly that difference, counts it apart as a
+# known migr bug and prints it, until the fix lands and the entry goes.  The
+# two it has held (unmerge-row-order, stamp-row-order) are fixed; their seeds
+# stay in regression_seeds.  See docs/testing.md.
+PENDING_MIGR_FIXES = set()
 
 HEAD_MAINTAINER = ("_delete_version", "_update_version", "_insert_version",
                    "update_version_num", "merge_branch_idents", "unmerge_branch_idents")
@@ -1037,10 +1035,6 @@ def deliberate(direction, target, g, a, m, before, a_side, alts):
                         return "alembic-stamp-several" + ("" if a.ok else " (Alembic fails)")
             except ExploreCapExceeded:
                 pass
-        if ("stamp-row-order" in PENDING_MIGR_FIXES and want is not None
-                and set(m.rows) == set(want) and m.rows != want
-                and (not a.ok or any(x.stamp_rows == m.stamp_rows for x in alts))):
-            return "pending migr fix: stamp-row-order"
     return None
 
 
