@@ -26,6 +26,7 @@
 #include "miscadmin.h"
 #include "revcheck.h"
 #include "sqlcall.h"
+#include "strlist.h"
 #include "subxact.h"
 #include "summary.h"
 #include "target.h"
@@ -358,39 +359,19 @@ gather_findings(void)
 	 * can do that) would make a pending upgrade look done.
 	 */
 	{
-		MigrSummary sum;
+		MigrSummary said,
+					truth;
 
-		if (migr_summary_read(CurrentMemoryContext, &sum))
+		if (migr_summary_read(CurrentMemoryContext, &said))
 		{
-			int64		pending = 0;
-			int			ncur;
-			int		   *cur = migr_graph_current_heads(g, &ncur);
-			bool		same;
-
-			for (int i = 0; i < g->nrevs; i++)
-				if (!g->revs[i].applied)
-					pending++;
-			same = sum.pending == pending && sum.graph_heads == g->nheads &&
-				sum.ncurrent == ncur;
-			for (int i = 0; same && i < ncur; i++)
-				same = strcmp(sum.current_heads[i], g->revs[cur[i]].id) == 0;
-			if (!same)
-			{
-				StringInfoData said,
-							truth;
-
-				initStringInfo(&said);
-				initStringInfo(&truth);
-				for (int i = 0; i < sum.ncurrent; i++)
-					appendStringInfo(&said, "%s%s", i ? "," : "", sum.current_heads[i]);
-				for (int i = 0; i < ncur; i++)
-					appendStringInfo(&truth, "%s%s", i ? "," : "", g->revs[cur[i]].id);
+			migr_summary_of(g, &truth);
+			if (!migr_summary_equal(&said, &truth))
 				add(&findings, 0, "summary_mismatch", NULL,
 					pstrdup("migr.summary does not match the revision graph"),
 					psprintf("It says %lld pending, %d graph heads, current heads {%s}; the graph has %lld, %d, {%s}. A no-op upgrade and migr.current() read it. Delete the row (DELETE FROM migr.summary, as the extension owner): the next upgrade, downgrade or stamp writes it again.",
-							 (long long) sum.pending, sum.graph_heads, said.data,
-							 (long long) pending, g->nheads, truth.data));
-			}
+							 (long long) said.pending, said.graph_heads,
+							 migr_join_list(said.current_heads, said.ncurrent), (long long) truth.pending,
+							 truth.graph_heads, migr_join_list(truth.current_heads, truth.ncurrent)));
 		}
 	}
 

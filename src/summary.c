@@ -88,6 +88,38 @@ migr_summary_read(MemoryContext into, MigrSummary *sum)
 }
 
 /*
+ * migr_summary_of
+ *		What the summary row says of graph g, as it stands.
+ */
+void
+migr_summary_of(MigrGraph *g, MigrSummary *sum)
+{
+	int		   *cur = migr_graph_current_heads(g, &sum->ncurrent);
+
+	sum->pending = 0;
+	for (int i = 0; i < g->nrevs; i++)
+		if (!g->revs[i].applied)
+			sum->pending++;
+	sum->graph_heads = g->nheads;
+	sum->current_heads = palloc(sizeof(char *) * (sum->ncurrent + 1));
+	for (int i = 0; i < sum->ncurrent; i++)
+		sum->current_heads[i] = g->revs[cur[i]].id;
+}
+
+/* Whether two summaries say the same, current heads in the same order. */
+bool
+migr_summary_equal(const MigrSummary *a, const MigrSummary *b)
+{
+	if (a->pending != b->pending || a->graph_heads != b->graph_heads ||
+		a->ncurrent != b->ncurrent)
+		return false;
+	for (int i = 0; i < a->ncurrent; i++)
+		if (strcmp(a->current_heads[i], b->current_heads[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
  * migr_summary_write
  *		Record the summary of g, a graph loaded strictly (every applied
  *		revision registered) whose applied set is the one this transaction
@@ -99,21 +131,14 @@ migr_summary_write(MigrGraph *g)
 {
 	Oid			types[3] = {INT8OID, INT4OID, TEXTARRAYOID};
 	Datum		values[3];
-	int64		pending = 0;
-	int			ncur;
-	int		   *cur = migr_graph_current_heads(g, &ncur);
-	char	  **ids = palloc(sizeof(char *) * (ncur + 1));
+	MigrSummary sum;
 	int			rc;
 	MigrOwnerSwitch sw;
 
-	for (int i = 0; i < g->nrevs; i++)
-		if (!g->revs[i].applied)
-			pending++;
-	for (int i = 0; i < ncur; i++)
-		ids[i] = g->revs[cur[i]].id;
-	values[0] = Int64GetDatum(pending);
-	values[1] = Int32GetDatum(g->nheads);
-	values[2] = migr_text_array(ids, ncur);
+	migr_summary_of(g, &sum);
+	values[0] = Int64GetDatum(sum.pending);
+	values[1] = Int32GetDatum(sum.graph_heads);
+	values[2] = migr_text_array(sum.current_heads, sum.ncurrent);
 	/* a catalog write like the others: as the extension owner (owner.c) */
 	migr_owner_begin(&sw);
 	rc = SPI_execute_with_args("INSERT INTO migr.summary (singleton, fresh, pending, graph_heads, current_heads)"

@@ -20,6 +20,8 @@ typedef struct MigrSummary
 } MigrSummary;
 
 extern bool migr_summary_read(MemoryContext into, MigrSummary *sum);
+extern void migr_summary_of(MigrGraph *g, MigrSummary *sum);
+extern bool migr_summary_equal(const MigrSummary *a, const MigrSummary *b);
 extern void migr_summary_write(MigrGraph *g);
 extern bool migr_summary_noop_upgrade(const char *target);
 
