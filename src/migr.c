@@ -1,8 +1,6 @@
 /*-------------------------------------------------------------------------
  * migr.c
- *	  Module magic and initialisation.  migr defines no GUCs yet; it reserves
- *	  the "migr." prefix so that a misspelt setting fails loudly once the
- *	  library is loaded.
+ *	  Module magic and initialisation: the settings (guc.c).
  *
  * IDENTIFICATION
  *	  src/migr.c
@@ -11,7 +9,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "utils/guc.h"
+#include "guc.h"
 
 PG_MODULE_MAGIC;
 
@@ -20,5 +18,5 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
-	MarkGUCPrefixReserved("migr");
+	migr_define_settings();
 }
