@@ -99,9 +99,25 @@ def write_files(d, n):
     return each, one
 
 
+# Databases are dropped only at the end: files deleted shortly before a run
+# make the kernel's file creation slower for a while (ext4 skips recently
+# freed inodes), which would land on whichever run came next.
+CREATED = []
+
+
+def create(name, tmpl="template1"):
+    admin("CREATE DATABASE %s TEMPLATE %s" % (name, tmpl))
+    CREATED.append(name)
+
+
+def drop_all():
+    admin(*("DROP DATABASE IF EXISTS %s" % x for x in reversed(CREATED)))
+    del CREATED[:]
+
+
 def template(name, n):
     """A database with migr and n registered revisions, to copy per run."""
-    admin("DROP DATABASE IF EXISTS %s" % name, "CREATE DATABASE %s" % name)
+    create(name)
     c = psycopg2.connect(dbname=name)
     cur = c.cursor()
     cur.execute("CREATE EXTENSION migr")
@@ -125,9 +141,8 @@ def template(name, n):
 
 
 def fresh(db, tmpl):
-    admin("DROP DATABASE IF EXISTS %s" % db,
-          "CREATE DATABASE %s TEMPLATE %s" % (db, tmpl),
-          "CHECKPOINT")
+    create(db, tmpl)
+    admin("CHECKPOINT")
 
 
 class Run:
@@ -143,10 +158,12 @@ class Run:
         self.rc = p.returncode
         self.stderr = p.stderr
         probes = [l for l in p.stdout.splitlines() if l.startswith("probe|")]
-        self.cpu = self.wal = self.hwm = self.hwm_growth = None
+        self.cpu = self.user = self.sys = self.wal = self.hwm = self.hwm_growth = None
         if len(probes) == 2:
-            (c0, w0, s0), (c1, w1, s1) = (self.probe(l) for l in probes)
-            self.cpu = c1 - c0
+            (u0, k0, w0, s0), (u1, k1, w1, s1) = (self.probe(l) for l in probes)
+            self.user = u1 - u0
+            self.sys = k1 - k0
+            self.cpu = self.user + self.sys
             self.wal = w1 - w0
             self.hwm = s1["VmHWM"]
             self.hwm_growth = s1["VmHWM"] - s0["VmHWM"]
@@ -157,14 +174,14 @@ class Run:
     def probe(line):
         _, stat, lsn, status = line.split("|")
         fields = stat.rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK       # utime + stime
+        utime, stime = int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
         hi, lo = lsn.split("/")
         mem = {}
         for item in status.split(";"):
             m = re.match(r"(\w+):\s+(\d+) kB", item)
             if m:
                 mem[m.group(1)] = int(m.group(2))
-        return cpu, (int(hi, 16) << 32) + int(lo, 16), mem
+        return utime, stime, (int(hi, 16) << 32) + int(lo, 16), mem
 
     def error(self):
         """The first ERROR line (with the file psql names), its HINT and the CONTEXT line naming a revision."""
@@ -228,66 +245,76 @@ def p6(d):
     each, _ = write_files(d, n)
     log("P6: registering %d revisions" % n)
     template("bench_call_t%d" % n, n)
-    admin("DROP DATABASE IF EXISTS bench_call_empty", "CREATE DATABASE bench_call_empty")
+    create("bench_call_empty")
     args = {"psql": ["-f", each],
             "call": ["-c", "CALL migr.apply()"],
             "upgrade": ["-c", "SELECT count(*) FROM migr.upgrade()"]}
     res = {s: [] for s in SIDES_P6}
     loads = []
     for r in range(rounds):
-        order = SIDES_P6[r % 3:] + SIDES_P6[:r % 3]
+        # CALL always runs next to the baseline, before it and after it in turn
+        order = SIDES_P6 if r % 2 == 0 else tuple(reversed(SIDES_P6))
         for s in order:
-            db = "bench_call_%s" % s
+            db = "bench_call_%s_%d" % (s, r + 1)
             fresh(db, "bench_call_empty" if s == "psql" else "bench_call_t%d" % n)
             res[s].append(Run(db, args[s]).check(LABEL[s]))
         loads.append(os.getloadavg()[0])
         log("P6 round %d/%d: %s" % (r + 1, rounds, ", ".join(
-            "%s %.2f s (cpu %.2f s)" % (s, res[s][-1].seconds, res[s][-1].cpu) for s in SIDES_P6)))
+            "%s %.2f s (user %.2f s, sys %.2f s)"
+            % (s, res[s][-1].seconds, res[s][-1].user, res[s][-1].sys) for s in SIDES_P6)))
     for s in ("call", "upgrade"):
-        c = psycopg2.connect(dbname="bench_call_%s" % s)
+        c = psycopg2.connect(dbname="bench_call_%s_%d" % (s, rounds))
         cur = c.cursor()
         cur.execute("SELECT count(*) FROM migr.applied")
         assert cur.fetchone()[0] == n, s
         cur.execute("SELECT count(*) FROM pg_catalog.pg_class WHERE relname ~ '^ix_t[0-9]+_v$'")
         assert cur.fetchone()[0] == n, s
         c.close()
-    if not ARGS.keep:
-        admin(*("DROP DATABASE IF EXISTS %s" % x for x in
-                ("bench_call_psql", "bench_call_call", "bench_call_upgrade",
-                 "bench_call_empty", "bench_call_t%d" % n)))
     return res, loads
+
+
+def ratios(runs, base, attr):
+    return [getattr(x, attr) / getattr(y, attr) for x, y in zip(runs, base)]
 
 
 def report_p6(res, loads):
     n, rounds = ARGS.n, ARGS.rounds
-    print("## P6: %s revisions through CALL migr.apply(), each CREATE TABLE + CREATE INDEX\n" % "{:,}".format(n))
-    print("Rounds: %d, each side once per round in a rotating order, each on a fresh database "
-          "after a CHECKPOINT; load average (1 min) after the rounds: %.2f–%.2f.\n"
-          % (rounds, min(loads), max(loads)))
-    print("| | wall, median | wall, min–max | backend CPU, median | WAL per revision |"
-          " wall ratio to psql, median of rounds | min–max | IQR | CPU ratio, median | min–max |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
     base = res["psql"]
+    print("## P6: %s revisions through CALL migr.apply(), each CREATE TABLE + CREATE INDEX\n" % "{:,}".format(n))
+    print("Rounds: %d. Each round runs psql, CALL and upgrade() in that order or the reverse, "
+          "in turn, each on a fresh database after a CHECKPOINT; load average (1 min) after "
+          "the rounds: %.2f–%.2f.\n" % (rounds, min(loads), max(loads)))
+    print("Wall time of the psql process:\n")
+    print("| | median | min–max | ratio to psql, median of rounds | min–max | IQR |")
+    print("|---|---|---|---|---|---|")
     for s in SIDES_P6:
-        runs = res[s]
-        wall = [x.seconds for x in runs]
-        cpu = [x.cpu for x in runs]
-        wal = statistics.median(x.wal for x in runs) / n
-        if s == "psql":
-            ratio = "| | | | "
-        else:
-            wr = [a.seconds / b.seconds for a, b in zip(runs, base)]
-            cr = [a.cpu / b.cpu for a, b in zip(runs, base)]
+        wall = [x.seconds for x in res[s]]
+        cells = ["", "", ""]
+        if s != "psql":
+            wr = ratios(res[s], base, "seconds")
             q1, q3 = quartiles(wr)
-            ratio = "%.3f× | %.3f–%.3f× | %.3f–%.3f× | %.2f× | %.2f–%.2f×" % (
-                statistics.median(wr), min(wr), max(wr), q1, q3,
-                statistics.median(cr), min(cr), max(cr))
-        print("| %s | %s | %s–%s | %s | %.1f kB | %s |"
-              % (LABEL[s], fmt_s(statistics.median(wall)), fmt_s(min(wall)), fmt_s(max(wall)),
-                 fmt_s(statistics.median(cpu)), wal / 1024, ratio))
+            cells = ["%.3f×" % statistics.median(wr), "%.3f–%.3f×" % (min(wr), max(wr)),
+                     "%.3f–%.3f×" % (q1, q3)]
+        print("| %s | %s | %s–%s | %s |" % (LABEL[s], fmt_s(statistics.median(wall)), fmt_s(min(wall)),
+                                          fmt_s(max(wall)), " | ".join(cells)))
+    print("\nCPU time of the session's backend (user: PostgreSQL and migr; system: mostly the "
+          "kernel creating files), and the WAL it wrote:\n")
+    print("| | user, median | user ratio, median (min–max) | system, median | system ratio, median (min–max) | WAL per revision |")
+    print("|---|---|---|---|---|---|")
+    for s in SIDES_P6:
+        cells = []
+        for attr in ("user", "sys"):
+            cells.append(fmt_s(statistics.median(getattr(x, attr) for x in res[s])))
+            if s == "psql":
+                cells.append("")
+            else:
+                r = ratios(res[s], base, attr)
+                cells.append("%.2f× (%.2f–%.2f×)" % (statistics.median(r), min(r), max(r)))
+        print("| %s | %s | %.1f kB |" % (LABEL[s], " | ".join(cells),
+                                         statistics.median(x.wal for x in res[s]) / n / 1024))
     print()
-    print("Per round (wall s / backend CPU s): " + "; ".join(
-        "%d: %s" % (i + 1, ", ".join("%s %.2f/%.2f" % (s, res[s][i].seconds, res[s][i].cpu)
+    print("Per round, wall / user / system seconds: " + "; ".join(
+        "%d: %s" % (i + 1, ", ".join("%s %.2f/%.2f/%.2f" % (s, res[s][i].seconds, res[s][i].user, res[s][i].sys)
                                      for s in SIDES_P6)) for i in range(rounds)))
     print()
 
@@ -297,12 +324,12 @@ def p7(d):
     each, one = write_files(d, n)
     log("P7: registering %d revisions" % n)
     reg = template("bench_call_t%d" % n, n)
-    admin("DROP DATABASE IF EXISTS bench_call_empty", "CREATE DATABASE bench_call_empty")
+    create("bench_call_big_empty")
     out = {"register": reg}
     log("P7: CALL migr.apply()")
-    fresh("bench_call_big", "bench_call_t%d" % n)
-    out["call"] = Run("bench_call_big", ["-c", "CALL migr.apply()"]).check("CALL migr.apply()")
-    c = psycopg2.connect(dbname="bench_call_big")
+    fresh("bench_call_big_call", "bench_call_t%d" % n)
+    out["call"] = Run("bench_call_big_call", ["-c", "CALL migr.apply()"]).check("CALL migr.apply()")
+    c = psycopg2.connect(dbname="bench_call_big_call")
     cur = c.cursor()
     cur.execute("SELECT count(*) FROM migr.applied")
     out["call_applied"] = cur.fetchone()[0]
@@ -311,18 +338,15 @@ def p7(d):
     c.close()
     assert out["call_applied"] == n
     log("P7: psql, each file its own transaction")
-    fresh("bench_call_big", "bench_call_empty")
-    out["psql"] = Run("bench_call_big", ["-f", each]).check("psql")
+    fresh("bench_call_big_psql", "bench_call_big_empty")
+    out["psql"] = Run("bench_call_big_psql", ["-f", each]).check("psql")
     log("P7: psql -1, all files in one transaction")
-    fresh("bench_call_big", "bench_call_empty")
-    out["psql1"] = Run("bench_call_big", ["-1", "-f", one])
+    fresh("bench_call_big_psql1", "bench_call_big_empty")
+    out["psql1"] = Run("bench_call_big_psql1", ["-1", "-f", one])
     log("P7: SELECT migr.upgrade()")
-    fresh("bench_call_big", "bench_call_t%d" % n)
-    out["upgrade"] = Run("bench_call_big", ["-c", "SELECT count(*) FROM migr.upgrade()"])
+    fresh("bench_call_big_upgrade", "bench_call_t%d" % n)
+    out["upgrade"] = Run("bench_call_big_upgrade", ["-c", "SELECT count(*) FROM migr.upgrade()"])
     out["load"] = os.getloadavg()[0]
-    if not ARGS.keep:
-        admin(*("DROP DATABASE IF EXISTS %s" % x for x in
-                ("bench_call_big", "bench_call_empty", "bench_call_t%d" % n)))
     return out
 
 
@@ -352,7 +376,7 @@ def report_p7(out):
                 where = " at revision %d of %d" % (int(re.search(r'"r(\d+)"', ctx).group(1)) + 1, n)
             msg = re.sub(r"^.*ERROR:\s*", "", err or "?")
             result = "failed%s: %s%s" % (where, msg, " (HINT: %s)" % hint if hint else "")
-        cpu = fmt_s(r.cpu) if r.cpu is not None else ""
+        cpu = "%s (user %s)" % (fmt_s(r.cpu), fmt_s(r.user)) if r.cpu is not None else ""
         mem = "%.1f MB" % (r.hwm / 1024) if r.hwm is not None else ""
         growth = "%.1f MB" % (r.hwm_growth / 1024) if r.hwm_growth is not None else ""
         print("| %s | %s | %s | %s | %s | %s |" % (label, result, fmt_s(r.seconds), cpu, mem, growth))
@@ -376,6 +400,14 @@ def main():
     print("%s.\n" % machine())
     d = tempfile.mkdtemp(prefix="migr_call_")
     os.chmod(d, 0o755)
+    c = psycopg2.connect(dbname=maintenance_db())
+    cur = c.cursor()
+    cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_call\\_%'")
+    CREATED.extend(x for (x,) in cur.fetchall())
+    c.close()
+    if CREATED:
+        log("dropping %d bench_call_* databases left by an earlier run" % len(CREATED))
+        drop_all()
     try:
         if 6 in parts:
             report_p6(*p6(d))
@@ -384,6 +416,8 @@ def main():
             report_p7(p7(d))
     finally:
         shutil.rmtree(d)
+        if not ARGS.keep:
+            drop_all()
     print("(total run time %.0f s; load average at the end %s)"
           % (time.monotonic() - started, " ".join("%.2f" % x for x in os.getloadavg())))
     return 0
