@@ -655,6 +655,13 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 										   CStringGetDatum(GetUserNameFromId(g->caller, false)));
 	MigrOwnerSwitch sw;
 
+	/* kept plans: in CALL mode this runs once per revision */
+	static SPIPlanPtr del_plan = NULL;
+	static SPIPlanPtr ins_plan = NULL;
+	static SPIPlanPtr seq_plan = NULL;
+	static SPIPlanPtr ev_plan = NULL;
+	static SPIPlanPtr ev_plan_v1 = NULL;
+
 	if (n == 0)
 		return;
 	for (int i = 0; i < n; i++)
@@ -689,8 +696,9 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 		Datum		values[1];
 
 		values[0] = PointerGetDatum(construct_array(del_rev, ndel, TEXTOID, -1, false, TYPALIGN_INT));
-		run("DELETE FROM migr.applied WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
-			1, types, values, NULL, false, SPI_OK_DELETE);
+		migr_run_kept(&del_plan,
+					  "DELETE FROM migr.applied WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
+					  1, types, values, NULL, false, 0, SPI_OK_DELETE);
 	}
 	if (nins > 0)
 	{
@@ -704,12 +712,13 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 		values[3] = PointerGetDatum(construct_array(ins_dur, nins, INTERVALOID, sizeof(Interval), false, TYPALIGN_DOUBLE));
 		values[4] = PointerGetDatum(construct_array(ins_seq, nins, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		values[5] = role;
-		run("INSERT INTO migr.applied (revision, applied_at, applied_by, checksum, duration, head_seq)"
-			" SELECT u.r, u.a, $6, u.c, u.d, u.s"
-			"   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-			"                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
-			"                   pg_catalog.unnest($5)) AS u(r, a, c, d, s)",
-			6, types, values, NULL, false, SPI_OK_INSERT);
+		migr_run_kept(&ins_plan,
+					  "INSERT INTO migr.applied (revision, applied_at, applied_by, checksum, duration, head_seq)"
+					  " SELECT u.r, u.a, $6, u.c, u.d, u.s"
+					  "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+					  "                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
+					  "                   pg_catalog.unnest($5)) AS u(r, a, c, d, s)",
+					  6, types, values, NULL, false, 0, SPI_OK_INSERT);
 	}
 	if (nseq > 0)
 	{
@@ -725,10 +734,11 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 		}
 		values[0] = PointerGetDatum(construct_array(r, nseq, TEXTOID, -1, false, TYPALIGN_INT));
 		values[1] = PointerGetDatum(construct_array(s, nseq, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		run("UPDATE migr.applied a SET head_seq = u.s"
-			"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(r, s)"
-			" WHERE a.revision OPERATOR(pg_catalog.=) u.r",
-			2, types, values, NULL, false, SPI_OK_UPDATE);
+		migr_run_kept(&seq_plan,
+					  "UPDATE migr.applied a SET head_seq = u.s"
+					  "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(r, s)"
+					  " WHERE a.revision OPERATOR(pg_catalog.=) u.r",
+					  2, types, values, NULL, false, 0, SPI_OK_UPDATE);
 	}
 
 	/* the event log: every step, in order */
@@ -762,35 +772,39 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 			ev_no[i] = Int32GetDatum(steps[i].statements);
 		values[10] = PointerGetDatum(construct_array(ev_no, n, INT4OID, 4, true, TYPALIGN_INT));
 		/* 0.1.0 has neither outcome nor statement_no: skip reads from operation there */
-		run(migr_catalog_v2()
-			? "INSERT INTO migr.event (revision, operation, started_at, duration,"
-			"       role, backend_pid, heads_before, heads_after, fingerprint,"
-			"       outcome, statement_no)"
-			" SELECT u.r, u.o, u.s, u.d, $7, $8,"
-			"        pg_catalog.string_to_array(u.hb, ','),"
-			"        pg_catalog.string_to_array(u.ha, ','),"
-			"        CASE WHEN u.n OPERATOR(pg_catalog.=) $10 THEN $9 END,"
-			"        CASE WHEN u.o OPERATOR(pg_catalog.=) 'skip' THEN 'skipped' ELSE 'ok' END,"
-			"        NULLIF(u.k, 0)"
-			"   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-			"                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
-			"                   pg_catalog.unnest($5), pg_catalog.unnest($6),"
-			"                   pg_catalog.unnest($11))"
-			"        WITH ORDINALITY AS u(r, o, s, d, hb, ha, k, n)"
-			"  ORDER BY u.n"
-			: "INSERT INTO migr.event (revision, operation, started_at, duration,"
-			"       role, backend_pid, heads_before, heads_after, fingerprint)"
-			" SELECT u.r, u.o, u.s, u.d, $7, $8,"
-			"        pg_catalog.string_to_array(u.hb, ','),"
-			"        pg_catalog.string_to_array(u.ha, ','),"
-			"        CASE WHEN u.n OPERATOR(pg_catalog.=) $10 THEN $9 END"
-			"   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-			"                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
-			"                   pg_catalog.unnest($5), pg_catalog.unnest($6),"
-			"                   pg_catalog.unnest($11))"
-			"        WITH ORDINALITY AS u(r, o, s, d, hb, ha, k, n)"
-			"  ORDER BY u.n",
-			11, types, values, nulls, false, SPI_OK_INSERT);
+		if (migr_catalog_v2())
+			migr_run_kept(&ev_plan,
+						  "INSERT INTO migr.event (revision, operation, started_at, duration,"
+						  "       role, backend_pid, heads_before, heads_after, fingerprint,"
+						  "       outcome, statement_no)"
+						  " SELECT u.r, u.o, u.s, u.d, $7, $8,"
+						  "        pg_catalog.string_to_array(u.hb, ','),"
+						  "        pg_catalog.string_to_array(u.ha, ','),"
+						  "        CASE WHEN u.n OPERATOR(pg_catalog.=) $10 THEN $9 END,"
+						  "        CASE WHEN u.o OPERATOR(pg_catalog.=) 'skip' THEN 'skipped' ELSE 'ok' END,"
+						  "        NULLIF(u.k, 0)"
+						  "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+						  "                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
+						  "                   pg_catalog.unnest($5), pg_catalog.unnest($6),"
+						  "                   pg_catalog.unnest($11))"
+						  "        WITH ORDINALITY AS u(r, o, s, d, hb, ha, k, n)"
+						  "  ORDER BY u.n",
+						  11, types, values, nulls, false, 0, SPI_OK_INSERT);
+		else
+			migr_run_kept(&ev_plan_v1,
+						  "INSERT INTO migr.event (revision, operation, started_at, duration,"
+						  "       role, backend_pid, heads_before, heads_after, fingerprint)"
+						  " SELECT u.r, u.o, u.s, u.d, $7, $8,"
+						  "        pg_catalog.string_to_array(u.hb, ','),"
+						  "        pg_catalog.string_to_array(u.ha, ','),"
+						  "        CASE WHEN u.n OPERATOR(pg_catalog.=) $10 THEN $9 END"
+						  "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+						  "                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
+						  "                   pg_catalog.unnest($5), pg_catalog.unnest($6),"
+						  "                   pg_catalog.unnest($11))"
+						  "        WITH ORDINALITY AS u(r, o, s, d, hb, ha, k, n)"
+						  "  ORDER BY u.n",
+						  11, types, values, nulls, false, 0, SPI_OK_INSERT);
 	}
 	migr_owner_end(&sw);
 }
