@@ -63,6 +63,7 @@ typedef struct CallRun
 	const char *dir;			/* "upgrade" or "downgrade" */
 	MemoryContext cxt;			/* survives the commits */
 	MemoryContext stepcxt;		/* reset after each statement */
+	MemoryContext revcxt;		/* reset after each transactional revision */
 } CallRun;
 
 /* What a step needs inside its subtransaction */
@@ -265,11 +266,16 @@ clean_up_indexes(const char *rev, MigrIndexWatch *w, ErrorData *err)
 	PG_END_TRY();
 }
 
-/* One transactional revision, retried while a lock is not available. */
+/*
+ * One transactional revision, retried while a lock is not available.  What
+ * it allocates outside the run's state (record_step() keeps that in cr->cxt)
+ * is freed after its commit, so a long run does not grow per revision.
+ */
 static void
 run_txn(CallRun *cr, int i)
 {
 	StepArg		a = {cr, i};
+	MemoryContext old = MemoryContextSwitchTo(cr->revcxt);
 
 	for (int attempt = 0;; attempt++)
 	{
@@ -287,6 +293,8 @@ run_txn(CallRun *cr, int i)
 		if (err == NULL)
 		{
 			SPI_commit();
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(cr->revcxt);
 			return;
 		}
 		/* the statement's text lives in stepcxt */
@@ -477,6 +485,7 @@ call_body(CallRun *cr, const char *target)
 	cr->progress = migr_progress_get(cr->cxt);
 	cr->run = migr_run_begin(cr->g, max_seq, cr->plan->nsteps, true);
 	cr->stepcxt = AllocSetContextCreate(cr->cxt, "migr step", ALLOCSET_DEFAULT_SIZES);
+	cr->revcxt = AllocSetContextCreate(cr->cxt, "migr revision", ALLOCSET_DEFAULT_SIZES);
 
 	for (int i = 0; i < cr->plan->nsteps; i++)
 	{

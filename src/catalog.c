@@ -625,18 +625,11 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 	return out;
 }
 
-/*
- * migr_catalog_record_steps
- *		Write the steps of one call: migr.applied rows inserted or deleted,
- *		head_seq moved for revisions that became heads again, and one
- *		migr.event row per step.  applied_by and role are g->caller, the role
- *		that called the writer, even if a body changed the current user since.
- *		Runs as the extension owner.
- */
-void
-migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
-						  int nseq, const int *seq_revs, const int64 *seqs,
-						  const char *fingerprint)
+/* migr_catalog_record_steps() below, allocating in cxt */
+static void
+record_steps(MemoryContext cxt, MigrGraph *g, MigrStepRecord *steps, int n,
+			 int nseq, const int *seq_revs, const int64 *seqs,
+			 const char *fingerprint)
 {
 	Datum	   *ins_rev = palloc(sizeof(Datum) * (n + 1));
 	Datum	   *ins_at = palloc(sizeof(Datum) * (n + 1));
@@ -699,6 +692,8 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 		migr_run_kept(&del_plan,
 					  "DELETE FROM migr.applied WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
 					  1, types, values, NULL, false, 0, SPI_OK_DELETE);
+		/* SPI leaves the procedure's context current */
+		MemoryContextSwitchTo(cxt);
 	}
 	if (nins > 0)
 	{
@@ -719,6 +714,8 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 					  "                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
 					  "                   pg_catalog.unnest($5)) AS u(r, a, c, d, s)",
 					  6, types, values, NULL, false, 0, SPI_OK_INSERT);
+		/* SPI leaves the procedure's context current */
+		MemoryContextSwitchTo(cxt);
 	}
 	if (nseq > 0)
 	{
@@ -739,6 +736,8 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 					  "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u(r, s)"
 					  " WHERE a.revision OPERATOR(pg_catalog.=) u.r",
 					  2, types, values, NULL, false, 0, SPI_OK_UPDATE);
+		/* SPI leaves the procedure's context current */
+		MemoryContextSwitchTo(cxt);
 	}
 
 	/* the event log: every step, in order */
@@ -807,6 +806,33 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 						  11, types, values, nulls, false, 0, SPI_OK_INSERT);
 	}
 	migr_owner_end(&sw);
+}
+
+/*
+ * migr_catalog_record_steps
+ *		Write the steps of one call: migr.applied rows inserted or deleted,
+ *		head_seq moved for revisions that became heads again, and one
+ *		migr.event row per step.  applied_by and role are g->caller, the role
+ *		that called the writer, even if a body changed the current user since.
+ *		Runs as the extension owner.
+ */
+void
+migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
+						  int nseq, const int *seq_revs, const int64 *seqs,
+						  const char *fingerprint)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext cxt = AllocSetContextCreate(caller, "migr step records",
+											  ALLOCSET_DEFAULT_SIZES);
+
+	/*
+	 * In CALL mode this runs once per revision, and the caller's context
+	 * lasts for the whole run: what it allocates goes when it returns.
+	 */
+	MemoryContextSwitchTo(cxt);
+	record_steps(cxt, g, steps, n, nseq, seq_revs, seqs, fingerprint);
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(cxt);
 }
 
 /*
