@@ -20,12 +20,16 @@ P6  --n revisions (default 1,000).  Baseline: one psql process running the
     "BEGIN; \\i file; COMMIT;" per file), so both sides commit once per
     revision, connect once and pay psql's start-up once.  Measured: CALL
     migr.apply() (one psql -c), and for reference SELECT migr.upgrade()
-    (one transaction).  Each round runs every side once, in a rotating
-    order, each on a fresh database copied from a template, after a
-    CHECKPOINT.  Reported: wall time of the psql process, the CPU time
-    (user + system) of its backend (from /proc/self/stat read at the start
-    and the end of the same session), and the WAL it wrote; the ratio is the
-    median of the per-round ratios, with the min-max and the IQR.
+    (one transaction).  Each round runs every side once, psql, CALL,
+    upgrade() or the reverse in turn (CALL always next to its baseline),
+    each on a fresh database copied from a template, after a CHECKPOINT.
+    Reported: wall time of the psql process, the user and the system CPU
+    time of its backend (from /proc/self/stat read at the start and the end
+    of the same session), and the WAL it wrote; ratios are medians of the
+    per-round ratios, with the min-max (and the IQR for wall time).
+Databases are dropped only at the end (or at the start, when an earlier run
+left some): files deleted just before a run slow the kernel's file creation
+for a while, which would land on that run.
 P7  --big revisions (default 10,000), once each: CALL migr.apply() (wall
     time, backend CPU, peak memory: VmHWM of the backend, and its growth
     over the call), psql with each file in its own transaction, psql -1
