@@ -23,6 +23,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "stmtguard.h"
 
 typedef struct StepErrorContext
 {
@@ -106,7 +107,8 @@ migr_body_refuse_reentry(const char *fn)
 /*
  * migr_body_execute
  *		SPI_execute one statement of revision rev's SQL (a body statement or
- *		a check), with rev marked as running for migr_body_refuse_reentry.
+ *		a check), with rev marked as running for migr_body_refuse_reentry,
+ *		under migr.lock_timeout and migr.statement_timeout (stmtguard.c).
  */
 int
 migr_body_execute(const char *rev, const char *sql, bool read_only, long tcount)
@@ -117,7 +119,7 @@ migr_body_execute(const char *rev, const char *sql, bool read_only, long tcount)
 	running_revision = rev;
 	PG_TRY();
 	{
-		rc = SPI_execute(sql, read_only, tcount);
+		rc = migr_guard_spi_execute(sql, read_only, tcount);
 	}
 	PG_FINALLY();
 	{
