@@ -102,7 +102,8 @@ probe_handler(void)
 	probe_tag = lock->tag;
 	probe_mode = proc->waitLockMode;
 #ifndef PG_HAVE_ATOMIC_U64_SIMULATION
-	probe_wait_start = (TimestampTz) pg_atomic_read_u64((pg_atomic_uint64 *) &proc->waitStart);
+	probe_wait_start = (TimestampTz)
+		pg_atomic_read_u64((pg_atomic_uint64 *) &proc->waitStart);
 #else
 	/* the emulated read takes a spinlock: not in a signal handler */
 	probe_wait_start = 0;
