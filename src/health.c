@@ -24,6 +24,7 @@
 #include "lock.h"
 #include "migr_errcodes.h"
 #include "miscadmin.h"
+#include "progress.h"
 #include "revcheck.h"
 #include "sqlcall.h"
 #include "strlist.h"
@@ -353,6 +354,18 @@ gather_findings(void)
 			psprintf("A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed, was cancelled or is still running: queries do not use the index, but writes may still maintain it. Drop it (DROP INDEX %s) and create it again, or rebuild it (REINDEX INDEX %s).",
 					 value(i, 3), value(i, 3)));
 
+	/* a non-transactional revision that a failure stopped part way */
+	{
+		MigrProgress *p = migr_progress_get(CurrentMemoryContext);
+
+		if (p)
+			add(&findings, 0, "partially_applied", p->revision,
+				psprintf("revision \"%s\" is part way through its %s", p->revision,
+						 p->upgrade ? "upgrade" : "downgrade"),
+				psprintf("%d of its %d statements ran and were committed; every other run is refused until it is finished. CALL migr.%s() resumes it at statement %d.",
+						 p->done, p->total, p->upgrade ? "apply" : "revert", p->done + 1));
+	}
+
 	/*
 	 * The summary no-op upgrades and current() trust: a fresh row that
 	 * disagrees with the graph (only a hand edit of migr.summary itself
@@ -513,13 +526,41 @@ stairway_in_subxact(void *arg)
 }
 
 /*
+ * What in a revision's upgrade or downgrade can only run at top level
+ * ("upgrade statement 2, CREATE INDEX CONCURRENTLY"), or NULL.
+ */
+static char *
+toplevel_statement(MigrRev *r, const char *up, const char *down)
+{
+	const char *sql[2] = {up, down};
+	const char *dir[2] = {"upgrade", "downgrade"};
+
+	if (r->nontxn == 0)
+		return NULL;
+	for (int k = 0; k < 2; k++)
+	{
+		int			n;
+		MigrStatement *st;
+
+		if (sql[k] == NULL)
+			continue;
+		st = migr_body_split(r->id, dir[k], sql[k], &n);
+		for (int j = 0; j < n; j++)
+			if (st[j].toplevel)
+				return psprintf("%s statement %d, %s,", dir[k], j + 1, st[j].toplevel);
+	}
+	return NULL;
+}
+
+/*
  * migr.test_reversibility(target text DEFAULT 'heads')
  *	 RETURNS TABLE (step int, revision text, status text, detail text)
  *
  * For each revision an upgrade to target would apply, in order: upgrade,
  * downgrade, upgrade again, comparing fingerprints.  status is pass, fail,
- * error (the SQL raised; later steps are "not run"), or irreversible (no
- * downgrade SQL: upgraded without testing).  Everything runs in a
+ * error (the SQL raised; later steps are "not run"), irreversible (no
+ * downgrade SQL: upgraded without testing), or not tested (a statement
+ * that runs only at top level; later steps are "not run").  Everything runs in a
  * subtransaction that is always rolled back, so the database, the catalog
  * and the event log are exactly as before.
  */
@@ -536,6 +577,7 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 			   *down;
 	int64		max_seq;
 	bool		stopped = false;
+	const char *stopped_why = NULL;
 
 	target = migr_required_text_arg(fcinfo, 0, "target");
 	migr_require_writable("migr.test_reversibility()");
@@ -556,10 +598,19 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 		MigrRev    *r = &g->revs[plan->steps[i]];
 		Stair		stair;
 		ErrorData  *edata;
+		char	   *why;
 
 		if (stopped)
 		{
-			put_result(rsinfo, i + 1, r->id, "not run", "An earlier step failed with an error.");
+			put_result(rsinfo, i + 1, r->id, "not run", stopped_why);
+			continue;
+		}
+		if ((why = toplevel_statement(r, up[i].sql, down[i].sql)) != NULL)
+		{
+			put_result(rsinfo, i + 1, r->id, "not tested",
+					   psprintf("Its %s cannot run inside the transaction this test rolls back. Later steps were not run.", why));
+			stopped = true;
+			stopped_why = "An earlier step could not be tested.";
 			continue;
 		}
 		stair.r = r;
@@ -576,6 +627,7 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 								edata->context ? edata->context : ""));
 			FreeErrorData(edata);
 			stopped = true;
+			stopped_why = "An earlier step failed with an error.";
 		}
 		else if (stair.down == NULL)
 			put_result(rsinfo, i + 1, r->id, "irreversible",
