@@ -35,7 +35,7 @@ SELECT count(*) AS applied FROM migr.applied;
 CREATE ROLE regress_migr_deployer;
 GRANT CREATE ON SCHEMA public TO regress_migr_deployer;
 GRANT EXECUTE ON FUNCTION
-    migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text),
+    migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text, boolean),
     migr.upgrade(text), migr.downgrade(text), migr.stamp(text)
   TO regress_migr_deployer;
 SET ROLE regress_migr_deployer;
@@ -138,7 +138,7 @@ RESET ROLE;
 -- nor does anyone once the registering role is gone
 CREATE ROLE regress_migr_gone;
 GRANT EXECUTE ON FUNCTION
-    migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text),
+    migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text, boolean),
     migr.upgrade(text)
   TO regress_migr_gone;
 SET ROLE regress_migr_gone;

@@ -45,9 +45,14 @@ SELECT migr.revision('u5', 'u4', 'fixed', 'CREATE TABLE in_app (id int);', 'DROP
 SELECT revision FROM migr.upgrade();
 SELECT to_regclass('app.in_app') AS created_in_app;
 RESET search_path;
--- transaction control inside a body is refused
+-- transaction control inside a body is refused at registration, naming it
 SELECT migr.revision('u6', 'u5', 'commit', 'COMMIT;', '', create_date => '2024-01-06 00:00:00+00');
-SELECT * FROM migr.upgrade();
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.revision('u6', 'u5', 'savepoint', 'SELECT 1; SAVEPOINT s;', '', create_date => '2024-01-06 00:00:00+00');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.revision('u6', 'u5', 'rollback', 'SELECT 1;', 'BEGIN; ROLLBACK;', create_date => '2024-01-06 00:00:00+00');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.revision('u6', 'u5', 'prepared', 'COMMIT PREPARED ''x'';', '', create_date => '2024-01-06 00:00:00+00');
 \echo :LAST_ERROR_SQLSTATE
 -- so is an upgrade in a read-only transaction
 BEGIN READ ONLY;
@@ -61,7 +66,7 @@ SELECT migr.revision('u6', 'u5', 'typo', 'CREAT TABLE nope (id int);', '',
 SELECT migr.revision('u6', 'u5', 'typo', 'SELECT 1;', 'DROP TABLE nope; DROPP TABLE x;',
                      create_date => '2024-01-06 00:00:00+00');
 \echo :LAST_ERROR_SQLSTATE
-SELECT message FROM migr.migration WHERE id = 'u6';  -- still the earlier registration
+SELECT message FROM migr.migration WHERE id = 'u6';  -- none of them registered
 -- a revision whose body fails when it runs names itself and the statement
 SELECT migr.revision('u6', 'u5', 'fails', 'SELECT 1; SELECT 1/0;', '',
                      create_date => '2024-01-06 00:00:00+00');

@@ -35,10 +35,23 @@ typedef struct RunState
 	int		   *heads;			/* current heads by (head_seq, index) */
 	int			nheads;
 	bool	   *seq_dirty;		/* head_seq changed during this call */
-	bool	   *inserted;		/* applied during this call */
+	bool	   *inserted;		/* applied since the last flush */
+	int		   *touched;		/* where seq_dirty or inserted is set */
+	int			ntouched;
 	MigrStepRecord *rec;
 	int			nrec;
+	int			flushed;		/* rec[0 .. flushed) are written */
+	bool		call_mode;		/* CALL mode: each step commits */
+	MemoryContext cxt;			/* where the state and records live */
 } RunState;
+
+/* Note that revision x has a flag set in seq_dirty or inserted. */
+static void
+touch(RunState *st, int x)
+{
+	if (!st->seq_dirty[x] && !st->inserted[x])
+		st->touched[st->ntouched++] = x;
+}
 
 static bool
 is_head(RunState *st, int x)
@@ -56,6 +69,11 @@ init_state(RunState *st, MigrGraph *g, int64 max_seq, int nsteps)
 	st->applied_children = palloc0(sizeof(int) * (g->nrevs + 1));
 	st->seq_dirty = palloc0(sizeof(bool) * (g->nrevs + 1));
 	st->inserted = palloc0(sizeof(bool) * (g->nrevs + 1));
+	st->touched = palloc(sizeof(int) * (g->nrevs + 1));
+	st->ntouched = 0;
+	st->flushed = 0;
+	st->call_mode = false;
+	st->cxt = CurrentMemoryContext;
 	for (int i = 0; i < g->nrevs; i++)
 	{
 		MigrRev    *r = &g->revs[i];
@@ -145,6 +163,7 @@ mark_applied(RunState *st, int x)
 			seq = st->g->revs[r->down[j]].head_seq;
 	r->head_seq = seq < 0 ? ++st->max_seq : seq;
 	r->applied = true;
+	touch(st, x);
 	st->inserted[x] = true;
 	for (int j = 0; j < r->nalldown; j++)
 		st->applied_children[r->alldown[j]]++;
@@ -178,6 +197,7 @@ mark_reverted(RunState *st, int x)
 	for (int k = 0; k < nadded; k++)
 	{
 		st->g->revs[added[k]].head_seq = k == nadded - 1 ? r->head_seq : ++st->max_seq;
+		touch(st, added[k]);
 		st->seq_dirty[added[k]] = true;
 	}
 	refresh_heads(st, x, added, nadded);
@@ -197,70 +217,69 @@ parents_string(MigrGraph *g, MigrRev *r)
 }
 
 /*
- * Write the records of this call: applied rows, moved head rows, events, and
- * the schema description and fingerprint as the call leaves it.
+ * Write the records not written yet: applied rows, moved head rows, events;
+ * with fingerprint, also the schema description and fingerprint as the run
+ * leaves it (once per run, not per step: per step would be quadratic).
  */
 static void
-flush(RunState *st)
+flush(RunState *st, bool fingerprint)
 {
-	int		   *seq_revs = palloc(sizeof(int) * (st->g->nrevs + 1));
-	int64	   *seqs = palloc(sizeof(int64) * (st->g->nrevs + 1));
+	int		   *seq_revs = palloc(sizeof(int) * (st->ntouched + 1));
+	int64	   *seqs = palloc(sizeof(int64) * (st->ntouched + 1));
 	int			nseq = 0;
-	char	   *fingerprint;
+	char	   *fp = NULL;
+	int			nrows = 0;
+	MigrDescRow *rows = NULL;
 
-	for (int i = 0; i < st->nrec; i++)
+	if (st->nrec == st->flushed)
+		return;
+	for (int i = st->flushed; i < st->nrec; i++)
 		if (st->rec[i].now_applied)
 			st->rec[i].head_seq = st->g->revs[st->rec[i].rev].head_seq;
-	for (int i = 0; i < st->g->nrevs; i++)
+	for (int k = 0; k < st->ntouched; k++)
+	{
+		int			i = st->touched[k];
+
 		if (st->seq_dirty[i] && st->g->revs[i].applied && !st->inserted[i])
 		{
 			seq_revs[nseq] = i;
 			seqs[nseq++] = st->g->revs[i].head_seq;
 		}
-	/* fingerprint once per call, not per step: per step would be quadratic */
-	if (st->nrec > 0)
-	{
-		int			nrows;
-		MigrDescRow *rows = migr_describe((Datum) 0, true, &nrows);
-
-		fingerprint = migr_fingerprint_of(rows, nrows);
-		migr_catalog_record_steps(st->g, st->rec, st->nrec, nseq, seq_revs, seqs,
-								  fingerprint);
-		migr_catalog_save_snapshot(rows, nrows, fingerprint);
+		st->seq_dirty[i] = st->inserted[i] = false;
 	}
+	st->ntouched = 0;
+	if (fingerprint)
+	{
+		rows = migr_describe((Datum) 0, true, &nrows);
+		fp = migr_fingerprint_of(rows, nrows);
+	}
+	migr_catalog_record_steps(st->g, st->rec + st->flushed, st->nrec - st->flushed,
+							  nseq, seq_revs, seqs, fp);
+	if (fingerprint)
+		migr_catalog_save_snapshot(rows, nrows, fp);
+	st->flushed = st->nrec;
 }
 
 /*
- * One step: optionally run SQL, update the bookkeeping, record it.
+ * Record a step that ran (or was skipped, or stamped): update the
+ * bookkeeping and add its record.  Nothing before this changes the state,
+ * so a step that fails before it leaves the state as it was.
  */
 static void
-do_step(RunState *st, int x, bool upgrade, const char *operation,
-		const char *sql, bytea *checksum, MemoryContext stepcxt)
+record_step(RunState *st, int x, bool upgrade, const char *operation,
+			bytea *checksum, TimestampTz start, TimestampTz end, int statements)
 {
-	MigrRev    *r = &st->g->revs[x];
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
 	MigrStepRecord *rec = &st->rec[st->nrec++];
-	MemoryContext old;
-	TimestampTz start,
-				end;
 
 	rec->rev = x;
 	rec->operation = operation;
 	rec->now_applied = upgrade;
 	rec->checksum = checksum;
+	rec->statements = statements;
 	/* the heads before a step are the heads after the previous one */
 	rec->heads_before = st->nrec > 1 ? st->rec[st->nrec - 2].heads_after
 		: heads_string(st);
-
-	start = GetCurrentTimestamp();
-	if (sql != NULL)
-	{
-		old = MemoryContextSwitchTo(stepcxt);
-		migr_body_run(r->id, upgrade ? "upgrade" : "downgrade", sql);
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(stepcxt);
-	}
-	end = GetCurrentTimestamp();
-
 	if (upgrade)
 		mark_applied(st, x);
 	else
@@ -268,6 +287,16 @@ do_step(RunState *st, int x, bool upgrade, const char *operation,
 	rec->started_at = start;
 	rec->duration_us = end - start;
 	rec->heads_after = heads_string(st);
+	MemoryContextSwitchTo(old);
+}
+
+/* A step without SQL (a stamp) */
+static void
+do_step(RunState *st, int x, bool upgrade, const char *operation, bytea *checksum)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	record_step(st, x, upgrade, operation, checksum, now, now, 0);
 }
 
 typedef struct CheckErrorContext
@@ -302,101 +331,211 @@ run_check(MigrRev *r, const char *direction, MigrCheckKind kind, const char *exp
 	return result;
 }
 
-static void
-verification_failed(MigrRev *r, const char *direction, MigrCheckKind kind, const char *expr)
+/*
+ * migr_run_begin
+ *		State for running plan steps on g, in CurrentMemoryContext, which
+ *		must outlive the run (CALL mode: across commits).
+ */
+MigrRun *
+migr_run_begin(MigrGraph *g, int64 max_seq, int nsteps, bool call_mode)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_MIGR_POSTCONDITION),
-			 errmsg("migration verification failed"),
-			 errdetail("After the %s of revision \"%s\", %s did not hold: %s",
-					   direction, r->id, migr_check_names[kind], expr),
-			 errhint("Everything this call did has been rolled back.")));
+	RunState   *st = palloc0(sizeof(RunState));
+
+	init_state(st, g, max_seq, nsteps);
+	st->call_mode = call_mode;
+	return st;
+}
+
+/* migr_run_heads: the current heads, comma-separated. */
+char *
+migr_run_heads(MigrRun *run)
+{
+	return heads_string(run);
+}
+
+/* migr_run_steps: the records of the steps so far; *n of them. */
+MigrStepRecord *
+migr_run_steps(MigrRun *run, int *n)
+{
+	*n = run->nrec;
+	return run->rec;
+}
+
+/*
+ * migr_run_snapshot
+ *		Save the schema description and fingerprint as they are now, for
+ *		migr.check(): after a failure in CALL mode, which leaves the schema
+ *		as the revisions before the failed one made it.
+ */
+void
+migr_run_snapshot(MigrRun *run)
+{
+	int			nrows;
+	MigrDescRow *rows = migr_describe((Datum) 0, true, &nrows);
+
+	migr_catalog_save_snapshot(rows, nrows, migr_fingerprint_of(rows, nrows));
+}
+
+/* migr_run_flush: write the records not written yet (see flush). */
+void
+migr_run_flush(MigrRun *run, bool fingerprint)
+{
+	flush(run, fingerprint);
+}
+
+/*
+ * migr_run_refuse_irreversible
+ *		Refuse a downgrade plan through an irreversible revision (MG002)
+ *		before anything runs, so a downgrade reverts every step or none.
+ */
+void
+migr_run_refuse_irreversible(MigrGraph *g, MigrPlan *plan, MigrBody *bodies)
+{
+	if (plan->upgrade)
+		return;
+	for (int i = 0; i < plan->nsteps; i++)
+		if (bodies[i].sql == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_MIGR_IRREVERSIBLE),
+					 errmsg("cannot downgrade through irreversible revision \"%s\"",
+							g->revs[plan->steps[i]].id),
+					 errdetail("The revision has no downgrade SQL; nothing was reverted."),
+					 errhint("Downgrade to a target above it, or register the revision again with downgrade SQL if it is not applied elsewhere.")));
+}
+
+/*
+ * migr_run_precheck
+ *		Before an upgrade step's SQL: true when skip_if holds (the step is
+ *		then recorded as skipped, after its verify); an error when requires
+ *		does not.  Announces the step.
+ */
+bool
+migr_run_precheck(MigrRun *run, int x, MigrBody *b, bool upgrade)
+{
+	MigrGraph  *g = run->g;
+	MigrRev    *r = &g->revs[x];
+	char	  **ck = b->checks;
+
+	if (!upgrade)
+	{
+		ereport(NOTICE,
+				(errmsg("reverting %s (back to %s)", r->id, parents_string(g, r))));
+		return false;
+	}
+	if (ck[MIGR_CHECK_SKIP_IF] &&
+		run_check(r, "upgrade", MIGR_CHECK_SKIP_IF, ck[MIGR_CHECK_SKIP_IF]))
+	{
+		ereport(NOTICE,
+				(errmsg("skipping %s (revises %s): its change is already in effect",
+						r->id, parents_string(g, r)),
+				 errdetail("skip_if holds: %s", ck[MIGR_CHECK_SKIP_IF])));
+		return true;
+	}
+	if (ck[MIGR_CHECK_REQUIRES] &&
+		!run_check(r, "upgrade", MIGR_CHECK_REQUIRES, ck[MIGR_CHECK_REQUIRES]))
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGR_PRECONDITION),
+				 errmsg("precondition of revision \"%s\" is not met", r->id),
+				 errdetail("requires did not hold: %s", ck[MIGR_CHECK_REQUIRES]),
+				 run->call_mode
+				 ? errhint("Nothing of this revision was applied.")
+				 : errhint("Nothing of this call was applied.")));
+	ereport(NOTICE,
+			(errmsg("applying %s (revises %s)", r->id, parents_string(g, r))));
+	return false;
+}
+
+/*
+ * migr_run_verify
+ *		After a step's SQL: verify (upgrade) or verify_down (downgrade) must
+ *		hold, or the step fails (MG004).
+ */
+void
+migr_run_verify(MigrRun *run, int x, MigrBody *b, bool upgrade)
+{
+	MigrRev    *r = &run->g->revs[x];
+	MigrCheckKind kind = upgrade ? MIGR_CHECK_VERIFY : MIGR_CHECK_VERIFY_DOWN;
+	const char *dir = upgrade ? "upgrade" : "downgrade";
+
+	if (b->checks[kind] && !run_check(r, dir, kind, b->checks[kind]))
+		ereport(ERROR,
+				(errcode(ERRCODE_MIGR_POSTCONDITION),
+				 errmsg("migration verification failed"),
+				 errdetail("After the %s of revision \"%s\", %s did not hold: %s",
+						   dir, r->id, migr_check_names[kind], b->checks[kind]),
+				 run->call_mode
+				 ? errhint("The work of this revision has been rolled back.")
+				 : errhint("Everything this call did has been rolled back.")));
+}
+
+/* migr_run_record: record a step whose SQL ran (see record_step). */
+void
+migr_run_record(MigrRun *run, int x, bool upgrade, bool skipped, bytea *checksum,
+				TimestampTz start, int statements)
+{
+	record_step(run, x, upgrade, skipped ? "skip" : upgrade ? "upgrade" : "downgrade",
+				checksum, start, GetCurrentTimestamp(), statements);
+}
+
+/*
+ * migr_run_step
+ *		One step of a plan, whole: checks, SQL (in the current transaction),
+ *		verification, then the record.  stepcxt is reset after the SQL.
+ */
+void
+migr_run_step(MigrRun *run, int x, MigrBody *b, bool upgrade, MemoryContext stepcxt)
+{
+	MigrRev    *r = &run->g->revs[x];
+	bool		skip = migr_run_precheck(run, x, b, upgrade);
+	TimestampTz start = GetCurrentTimestamp();
+	int			n = 0;
+
+	if (!skip)
+	{
+		MemoryContext old = MemoryContextSwitchTo(stepcxt);
+
+		n = migr_body_run(r->id, upgrade ? "upgrade" : "downgrade", b->sql);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(stepcxt);
+	}
+	migr_run_verify(run, x, b, upgrade);
+	migr_run_record(run, x, upgrade, skip, b->checksum, start, n);
 }
 
 /*
  * migr_apply_plan
- *		Run an upgrade or downgrade plan.  Before anything runs, a downgrade
- *		through an irreversible revision is refused (MG002), so a downgrade
- *		either reverts every step or none.  Upgrade steps honour skip_if,
- *		requires and verify; downgrade steps verify_down.  Returns the steps
- *		run (*nsteps of them), in order, for the caller to report.
+ *		Run an upgrade or downgrade plan in the current transaction.  Before
+ *		anything runs, a downgrade through an irreversible revision is
+ *		refused (MG002).  Upgrade steps honour skip_if, requires and verify;
+ *		downgrade steps verify_down.  Returns the steps run (*nsteps of
+ *		them), in order, for the caller to report.
  */
 MigrStepRecord *
 migr_apply_plan(MigrGraph *g, int64 max_seq, MigrPlan *plan, int *nsteps)
 {
-	RunState	st;
+	RunState   *st;
 	MigrBody   *bodies;
 	MemoryContext stepcxt;
 
 	*nsteps = 0;
 	if (plan->nsteps == 0)
 		return NULL;
-	init_state(&st, g, max_seq, plan->nsteps);
+	st = migr_run_begin(g, max_seq, plan->nsteps, false);
 	bodies = migr_catalog_load_bodies(g, plan->steps, plan->nsteps, plan->upgrade,
 									  CurrentMemoryContext);
-
-	if (!plan->upgrade)
-		for (int i = 0; i < plan->nsteps; i++)
-			if (bodies[i].sql == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_MIGR_IRREVERSIBLE),
-						 errmsg("cannot downgrade through irreversible revision \"%s\"",
-								g->revs[plan->steps[i]].id),
-						 errdetail("The revision has no downgrade SQL; nothing was reverted."),
-						 errhint("Downgrade to a target above it, or register the revision again with downgrade SQL if it is not applied elsewhere.")));
+	migr_run_refuse_irreversible(g, plan, bodies);
 
 	stepcxt = AllocSetContextCreate(CurrentMemoryContext, "migr step",
 									ALLOCSET_DEFAULT_SIZES);
 	for (int i = 0; i < plan->nsteps; i++)
 	{
-		MigrRev    *r = &g->revs[plan->steps[i]];
-		MigrBody   *b = &bodies[i];
-		char	  **ck = b->checks;
-
 		CHECK_FOR_INTERRUPTS();
-		if (plan->upgrade)
-		{
-			if (ck[MIGR_CHECK_SKIP_IF] &&
-				run_check(r, "upgrade", MIGR_CHECK_SKIP_IF, ck[MIGR_CHECK_SKIP_IF]))
-			{
-				ereport(NOTICE,
-						(errmsg("skipping %s (revises %s): its change is already in effect",
-								r->id, parents_string(g, r)),
-						 errdetail("skip_if holds: %s", ck[MIGR_CHECK_SKIP_IF])));
-				do_step(&st, plan->steps[i], true, "skip", NULL, b->checksum, NULL);
-			}
-			else
-			{
-				if (ck[MIGR_CHECK_REQUIRES] &&
-					!run_check(r, "upgrade", MIGR_CHECK_REQUIRES, ck[MIGR_CHECK_REQUIRES]))
-					ereport(ERROR,
-							(errcode(ERRCODE_MIGR_PRECONDITION),
-							 errmsg("precondition of revision \"%s\" is not met", r->id),
-							 errdetail("requires did not hold: %s", ck[MIGR_CHECK_REQUIRES]),
-							 errhint("Nothing of this call was applied.")));
-				ereport(NOTICE,
-						(errmsg("applying %s (revises %s)", r->id, parents_string(g, r))));
-				do_step(&st, plan->steps[i], true, "upgrade", b->sql, b->checksum, stepcxt);
-			}
-			if (ck[MIGR_CHECK_VERIFY] &&
-				!run_check(r, "upgrade", MIGR_CHECK_VERIFY, ck[MIGR_CHECK_VERIFY]))
-				verification_failed(r, "upgrade", MIGR_CHECK_VERIFY, ck[MIGR_CHECK_VERIFY]);
-		}
-		else
-		{
-			ereport(NOTICE,
-					(errmsg("reverting %s (back to %s)", r->id, parents_string(g, r))));
-			do_step(&st, plan->steps[i], false, "downgrade", b->sql, b->checksum, stepcxt);
-			if (ck[MIGR_CHECK_VERIFY_DOWN] &&
-				!run_check(r, "downgrade", MIGR_CHECK_VERIFY_DOWN, ck[MIGR_CHECK_VERIFY_DOWN]))
-				verification_failed(r, "downgrade", MIGR_CHECK_VERIFY_DOWN,
-									ck[MIGR_CHECK_VERIFY_DOWN]);
-		}
+		migr_run_step(st, plan->steps[i], &bodies[i], plan->upgrade, stepcxt);
 	}
 	MemoryContextDelete(stepcxt);
-	flush(&st);
-	*nsteps = st.nrec;
-	return st.rec;
+	flush(st, true);
+	*nsteps = st->nrec;
+	return st->rec;
 }
 
 /*
@@ -424,12 +563,12 @@ migr_apply_stamp(MigrGraph *g, int64 max_seq, MigrStampPlan *stamp, int *nsteps)
 	for (int i = 0; i < rm->nsteps; i++)
 	{
 		ereport(NOTICE, (errmsg("stamping %s as not applied", g->revs[rm->steps[i]].id)));
-		do_step(&st, rm->steps[i], false, "stamp", NULL, NULL, NULL);
+		do_step(&st, rm->steps[i], false, "stamp", NULL);
 	}
 	for (int i = 0; i < add->nsteps; i++)
 	{
 		ereport(NOTICE, (errmsg("stamping %s as applied", g->revs[add->steps[i]].id)));
-		do_step(&st, add->steps[i], true, "stamp", NULL, bodies[i].checksum, NULL);
+		do_step(&st, add->steps[i], true, "stamp", bodies[i].checksum);
 	}
 
 	/*
@@ -446,7 +585,10 @@ migr_apply_stamp(MigrGraph *g, int64 max_seq, MigrStampPlan *stamp, int *nsteps)
 			continue;
 		g->revs[h].head_seq = seq;
 		if (!st.inserted[h])
+		{
+			touch(&st, h);
 			st.seq_dirty[h] = true;
+		}
 	}
 	{
 		int			n;
@@ -456,7 +598,7 @@ migr_apply_stamp(MigrGraph *g, int64 max_seq, MigrStampPlan *stamp, int *nsteps)
 		st.nheads = n;
 		st.rec[st.nrec - 1].heads_after = heads_string(&st);
 	}
-	flush(&st);
+	flush(&st, true);
 	*nsteps = st.nrec;
 	return st.rec;
 }

@@ -7,7 +7,9 @@
  *	  revision SQL of the same session.
  *
  *	  Everything runs as the calling role, through the caller's SPI
- *	  connection, in the caller's (sub)transaction.
+ *	  connection, in the caller's (sub)transaction, except a statement that
+ *	  PostgreSQL runs only at top level (stmtclass.c), which a background
+ *	  worker runs (worker.c) once CALL migr.apply() has committed.
  *
  * IDENTIFICATION
  *	  src/body.c
@@ -18,11 +20,17 @@
 #include <ctype.h>
 
 #include "body.h"
+#include "catalog/namespace.h"
+#include "guc.h"
+#include "storage/proc.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "stmtclass.h"
+#include "utils/builtins.h"
+#include "worker.h"
 
 typedef struct StepErrorContext
 {
@@ -128,6 +136,33 @@ migr_body_execute(const char *rev, const char *sql, bool read_only, long tcount)
 }
 
 /*
+ * migr_body_run_toplevel
+ *		Have a background worker run one statement of revision rev's SQL at
+ *		top level, as the current user with the caller's search_path and
+ *		migr's timeouts.  The caller has committed and holds no snapshot.
+ */
+void
+migr_body_run_toplevel(const char *rev, const char *sql)
+{
+	const char *save = running_revision;
+	MigrWorkerSettings ws;
+
+	ws.search_path = namespace_search_path;
+	ws.lock_timeout_ms = migr_lock_timeout > 0 ? migr_lock_timeout : LockTimeout;
+	ws.statement_timeout_ms = migr_statement_timeout;
+	running_revision = rev;
+	PG_TRY();
+	{
+		migr_worker_run(sql, &ws);
+	}
+	PG_FINALLY();
+	{
+		running_revision = save;
+	}
+	PG_END_TRY();
+}
+
+/*
  * COPY to or from the client (STDIN, STDOUT) cannot run through SPI: refuse
  * it with the statement named.  COPY to or from a file or program runs.
  */
@@ -147,43 +182,151 @@ refuse_client_copy(const char *rev, const char *which, int stmtno, Node *stmt,
 /*
  * migr_body_check
  *		At registration: refuse what a body could never run (COPY to or from
- *		the client).  stmts is the body's raw parse tree.
+ *		the client, transaction control).  stmts is the body's raw parse
+ *		tree.  Returns a description of its first statement that can only
+ *		run at top level ("statement 2, CREATE INDEX CONCURRENTLY"), or NULL
+ *		when the whole body can run in one transaction.
  */
-void
+char *
 migr_body_check(const char *rev, const char *which, const char *sql,
-					  List *stmts)
+				List *stmts)
 {
 	ListCell   *lc;
 	int			stmtno = 0;
 	int			sqllen = strlen(sql);
+	char	   *toplevel = NULL;
 
 	foreach(lc, stmts)
 	{
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
 		int			len = rs->stmt_len ? rs->stmt_len : sqllen - rs->stmt_location;
+		char	   *text = statement_excerpt(sql + rs->stmt_location, len);
+		const char *what;
 
 		CHECK_FOR_INTERRUPTS();
 		stmtno++;
-		refuse_client_copy(rev, which, stmtno, rs->stmt,
-						   statement_excerpt(sql + rs->stmt_location, len));
+		refuse_client_copy(rev, which, stmtno, rs->stmt, text);
+		if ((what = migr_stmt_transaction_control(rs->stmt)) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+					 errmsg("%s SQL of revision \"%s\" cannot contain %s", which, rev, what),
+					 errdetail("Statement %d is %s; migr decides where transactions begin and end.",
+							   stmtno, text),
+					 errhint("Leave transaction control out. A revision that must commit as it goes is registered with transactional => false and run with CALL migr.apply().")));
+		if (toplevel == NULL && (what = migr_stmt_toplevel_only(rs->stmt)) != NULL)
+			toplevel = psprintf("statement %d, %s", stmtno, what);
 	}
+	return toplevel;
 }
 
 /*
- * migr_body_run
- *		Run one revision body statement by statement.  The body is split with
- * PostgreSQL's own raw parser, so a syntax error is reported as it would be
- * for the whole body, and each statement runs with its own snapshot as in a
- * psql script.
+ * migr.body_transactional(sql text) RETURNS boolean
+ *
+ * Used by the update script from 0.1.0 only: whether a body registered
+ * then can run in one transaction.
  */
-void
-migr_body_run(const char *rev, const char *direction, const char *sql)
+PG_FUNCTION_INFO_V1(migr_body_transactional_sql);
+Datum
+migr_body_transactional_sql(PG_FUNCTION_ARGS)
+{
+	List	   *stmts = raw_parser(text_to_cstring(PG_GETARG_TEXT_PP(0)), RAW_PARSE_DEFAULT);
+	ListCell   *lc;
+
+	foreach(lc, stmts)
+		if (migr_stmt_toplevel_only(lfirst_node(RawStmt, lc)->stmt))
+			PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * migr_body_split
+ *		A body's statements, split with PostgreSQL's own raw parser (so a
+ *		syntax error is reported as it would be for the whole body), each
+ *		with its text, an excerpt for messages, and what makes it top-level
+ *		only, if anything.
+ */
+MigrStatement *
+migr_body_split(const char *rev, const char *direction, const char *sql, int *n)
 {
 	StepErrorContext ctx = {rev, direction, 0, NULL, sql};
 	ErrorContextCallback cb;
 	List	   *stmts;
 	ListCell   *lc;
 	int			sqllen = strlen(sql);
+	MigrStatement *out;
+	int			k = 0;
+
+	cb.callback = step_error_callback;
+	cb.arg = &ctx;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+	error_context_stack = cb.previous;
+
+	out = palloc0(sizeof(MigrStatement) * (list_length(stmts) + 1));
+	foreach(lc, stmts)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		MigrStatement *st = &out[k++];
+		int			start = rs->stmt_location;
+		int			len = rs->stmt_len ? rs->stmt_len : sqllen - start;
+
+		CHECK_FOR_INTERRUPTS();
+		while (len > 0 && isspace((unsigned char) sql[start]))
+		{
+			start++;
+			len--;
+		}
+		st->text = pnstrdup(sql + start, len);
+		st->excerpt = statement_excerpt(st->text, len);
+		st->parsetree = rs->stmt;
+		st->toplevel = migr_stmt_toplevel_only(rs->stmt);
+	}
+	*n = k;
+	return out;
+}
+
+/*
+ * The statement of a body that was running when an error left
+ * migr_body_run_statement, for the failure record: set before each
+ * statement, cleared after it succeeds.
+ */
+static int	failed_stmtno = 0;
+static const char *failed_stmt = NULL;
+
+/*
+ * migr_body_failed_statement
+ *		The number (from 1) and text of the body statement an error stopped,
+ *		or 0 when it did not stop in a body statement (a check, say).  The
+ *		text lives as long as the statement list passed in.  Clears what it
+ *		returns.
+ */
+int
+migr_body_failed_statement(const char **text)
+{
+	int			no = failed_stmtno;
+
+	*text = failed_stmt;
+	failed_stmtno = 0;
+	failed_stmt = NULL;
+	return no;
+}
+
+/*
+ * migr_body_run_statement
+ *		Run statement stmtno (from 1) of a body, with the error context
+ *		naming the revision, direction and statement.  A statement that can
+ *		only run at top level goes to a background worker: the caller (CALL
+ *		mode) has committed and holds no snapshot.  Anywhere else it is
+ *		refused before it runs.
+ */
+void
+migr_body_run_statement(const char *rev, const char *direction, int stmtno,
+						MigrStatement *st, bool toplevel_ok)
+{
+	StepErrorContext ctx = {rev, direction, stmtno, st->excerpt, NULL};
+	ErrorContextCallback cb;
+	int			rc;
 
 	/* cannot happen: every caller refuses re-entry first */
 	if (running_revision)
@@ -194,37 +337,55 @@ migr_body_run(const char *rev, const char *direction, const char *sql)
 	cb.arg = &ctx;
 	cb.previous = error_context_stack;
 	error_context_stack = &cb;
+	failed_stmtno = stmtno;
+	failed_stmt = st->text;
 
-	stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
-	foreach(lc, stmts)
+	/* registration refuses these; a catalog written by hand may not */
+	refuse_client_copy(rev, direction, stmtno, st->parsetree, st->excerpt);
+	if (st->toplevel)
 	{
-		RawStmt    *rs = lfirst_node(RawStmt, lc);
-		int			start = rs->stmt_location;
-		int			len = rs->stmt_len ? rs->stmt_len : sqllen - start;
-		char	   *text;
-		int			rc;
-
-		CHECK_FOR_INTERRUPTS();
-		while (len > 0 && isspace((unsigned char) sql[start]))
-		{
-			start++;
-			len--;
-		}
-		text = pnstrdup(sql + start, len);
-
-		ctx.stmtno++;
-		ctx.stmt = statement_excerpt(text, len);
-		/* registration refuses these; a catalog written by hand may not */
-		refuse_client_copy(rev, direction, ctx.stmtno, rs->stmt, ctx.stmt);
-		rc = migr_body_execute(rev, text, false, 0);
+		if (!toplevel_ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("%s cannot run inside a transaction block", st->toplevel),
+					 errdetail("Statement %d of the %s of revision \"%s\" can only run at top level.",
+							   stmtno, direction, rev),
+					 errhint("Run it with CALL migr.apply() or CALL migr.revert().")));
+		migr_body_run_toplevel(rev, st->text);
+	}
+	else
+	{
+		rc = migr_body_execute(rev, st->text, false, 0);
 		if (rc == SPI_ERROR_TRANSACTION)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 					 errmsg("revision bodies cannot contain transaction control statements"),
-					 errdetail("migr runs each call in one transaction; COMMIT, ROLLBACK and SAVEPOINT would break its atomicity.")));
+					 errdetail("migr decides where transactions begin and end; COMMIT, ROLLBACK and SAVEPOINT would break that.")));
 		if (rc < 0)
 			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 		SPI_freetuptable(SPI_tuptable);
 	}
+	failed_stmtno = 0;
+	failed_stmt = NULL;
 	error_context_stack = cb.previous;
+}
+
+/*
+ * migr_body_run
+ *		Run one revision body statement by statement, in the current
+ *		transaction, each statement with its own snapshot as in a psql
+ *		script.  Returns the number of statements run.
+ */
+int
+migr_body_run(const char *rev, const char *direction, const char *sql)
+{
+	int			n;
+	MigrStatement *stmts = migr_body_split(rev, direction, sql, &n);
+
+	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		migr_body_run_statement(rev, direction, i + 1, &stmts[i], false);
+	}
+	return n;
 }

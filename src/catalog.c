@@ -24,6 +24,7 @@
 
 #include "access/htup_details.h"
 #include "catalog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "cycle.h"
 #include "lib/stringinfo.h"
@@ -49,6 +50,21 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 
 	if (rc != expected)
 		elog(ERROR, "migr catalog query failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * migr_catalog_v2
+ *		Whether the catalog is at 0.2.0 or later.  A library newer than the
+ *		extension's SQL objects (installed, ALTER EXTENSION UPDATE not run
+ *		yet) still serves a 0.1.0 catalog: readers and writers leave out
+ *		what 0.1.0 does not have.
+ */
+bool
+migr_catalog_v2(void)
+{
+	Oid			nsp = get_namespace_oid("migr", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("progress", nsp));
 }
 
 /* Split a "a,b,c" list in place; the empty string is the empty list. */
@@ -99,7 +115,7 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 	 * string is much cheaper than decoding three arrays per revision, which
 	 * matters for a no-op upgrade on a long history.
 	 */
-	run("SELECT m.id, m.create_date,"
+	run(psprintf("SELECT m.id, m.create_date,"
 		"       pg_catalog.array_to_string(m.revises, ','),"
 		"       pg_catalog.array_to_string(m.depends_on, ','),"
 		"       pg_catalog.array_to_string(m.branch_labels, ','),"
@@ -109,10 +125,15 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 		"       OPERATOR(pg_catalog.|) ((m.requires IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 1)"
 		"       OPERATOR(pg_catalog.|) ((m.verify IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 2)"
 		"       OPERATOR(pg_catalog.|) ((m.verify_down IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 3),"
-		"       (SELECT pg_catalog.count(*) FROM migr.applied)"
+		"       (SELECT pg_catalog.count(*) FROM migr.applied), %s"
 		"  FROM migr.migration m"
 		"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
 		" ORDER BY m.create_date, m.id COLLATE pg_catalog.\"C\"",
+				 migr_catalog_v2()
+				 ? "(NOT (m.transactional AND m.upgrade_transactional))::pg_catalog.int4"
+				 "  OPERATOR(pg_catalog.|) ((NOT (m.transactional AND m.downgrade_transactional))::pg_catalog.int4"
+				 "                          OPERATOR(pg_catalog.<<) 1)"
+				 : "0"),
 		0, NULL, NULL, NULL, !strict, SPI_OK_SELECT);
 
 	n = SPI_processed;
@@ -121,8 +142,8 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 	*max_seq = 0;
 	for (uint64 i = 0; i < n; i++)
 	{
-		Datum		v[10];
-		bool		isnull[10];
+		Datum		v[11];
+		bool		isnull[11];
 
 		CHECK_FOR_INTERRUPTS();
 		/* one deform per row: SPI_getbinval per column is quadratic in columns */
@@ -137,6 +158,7 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 		in[i].irreversible = DatumGetBool(v[7]);
 		in[i].checkmask = DatumGetInt32(v[8]);
 		applied_rows = DatumGetInt64(v[9]);
+		in[i].nontxn = DatumGetInt32(v[10]);
 		if (in[i].applied)
 			applied_matched++;
 		if (in[i].head_seq > *max_seq)
@@ -229,6 +251,20 @@ migr_catalog_get_revision(MemoryContext into, const char *id)
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
+	r->transactional = true;
+	if (migr_catalog_v2())
+	{
+		static SPIPlanPtr tplan = NULL;
+
+		migr_run_kept(&tplan,
+					  "SELECT m.transactional FROM migr.migration m"
+					  " WHERE m.id OPERATOR(pg_catalog.=) $1",
+					  1, types, values, NULL, false, 0, SPI_OK_SELECT);
+		if (SPI_processed > 0)
+			r->transactional = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+														  SPI_tuptable->tupdesc, 1, &isnull));
+		SPI_freetuptable(SPI_tuptable);
+	}
 	return r;
 }
 
@@ -494,6 +530,24 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 				 "INSERT INTO migr.branch_label (label, revision)"
 				 " SELECT u.l, $1 FROM pg_catalog.unnest($4) AS u(l)",
 				 4, types, values, nulls, false, 0, SPI_OK_INSERT);
+	/* how it runs: 0.1.0 has no such columns, and the defaults say "in one transaction" */
+	if ((replace || !rev->transactional || rev->upgrade_toplevel || rev->downgrade_toplevel) &&
+		migr_catalog_v2())
+	{
+		static SPIPlanPtr set_txn = NULL;
+		Oid			ttypes[4] = {TEXTOID, BOOLOID, BOOLOID, BOOLOID};
+		Datum		tvalues[4];
+
+		tvalues[0] = values[0];
+		tvalues[1] = BoolGetDatum(rev->transactional);
+		tvalues[2] = BoolGetDatum(rev->upgrade_toplevel == NULL);
+		tvalues[3] = BoolGetDatum(rev->downgrade_toplevel == NULL);
+		migr_run_kept(&set_txn,
+					  "UPDATE migr.migration SET transactional = $2,"
+					  "       upgrade_transactional = $3, downgrade_transactional = $4"
+					  " WHERE id OPERATOR(pg_catalog.=) $1",
+					  4, ttypes, tvalues, NULL, false, 0, SPI_OK_UPDATE);
+	}
 	migr_owner_end(&sw);
 }
 
@@ -679,11 +733,12 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 
 	/* the event log: every step, in order */
 	{
-		Oid			types[10] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+		Oid			types[11] = {TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
 			INTERVALARRAYOID, TEXTARRAYOID, TEXTARRAYOID, NAMEOID, INT4OID,
-		TEXTOID, INT8OID};
-		Datum		values[10];
-		char		nulls[10] = "          ";
+		TEXTOID, INT8OID, INT4ARRAYOID};
+		Datum		values[11];
+		char		nulls[11] = "           ";
+		Datum	   *ev_no = palloc(sizeof(Datum) * n);
 		Datum	   *at = palloc(sizeof(Datum) * n);
 		Datum	   *du = palloc(sizeof(Datum) * n);
 
@@ -703,7 +758,27 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 		values[8] = fingerprint ? CStringGetTextDatum(fingerprint) : (Datum) 0;
 		nulls[8] = fingerprint ? ' ' : 'n';
 		values[9] = Int64GetDatum(n);
-		run("INSERT INTO migr.event (revision, operation, started_at, duration,"
+		for (int i = 0; i < n; i++)
+			ev_no[i] = Int32GetDatum(steps[i].statements);
+		values[10] = PointerGetDatum(construct_array(ev_no, n, INT4OID, 4, true, TYPALIGN_INT));
+		/* 0.1.0 has neither outcome nor statement_no: skip reads from operation there */
+		run(migr_catalog_v2()
+			? "INSERT INTO migr.event (revision, operation, started_at, duration,"
+			"       role, backend_pid, heads_before, heads_after, fingerprint,"
+			"       outcome, statement_no)"
+			" SELECT u.r, u.o, u.s, u.d, $7, $8,"
+			"        pg_catalog.string_to_array(u.hb, ','),"
+			"        pg_catalog.string_to_array(u.ha, ','),"
+			"        CASE WHEN u.n OPERATOR(pg_catalog.=) $10 THEN $9 END,"
+			"        CASE WHEN u.o OPERATOR(pg_catalog.=) 'skip' THEN 'skipped' ELSE 'ok' END,"
+			"        NULLIF(u.k, 0)"
+			"   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+			"                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
+			"                   pg_catalog.unnest($5), pg_catalog.unnest($6),"
+			"                   pg_catalog.unnest($11))"
+			"        WITH ORDINALITY AS u(r, o, s, d, hb, ha, k, n)"
+			"  ORDER BY u.n"
+			: "INSERT INTO migr.event (revision, operation, started_at, duration,"
 			"       role, backend_pid, heads_before, heads_after, fingerprint)"
 			" SELECT u.r, u.o, u.s, u.d, $7, $8,"
 			"        pg_catalog.string_to_array(u.hb, ','),"
@@ -711,11 +786,78 @@ migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 			"        CASE WHEN u.n OPERATOR(pg_catalog.=) $10 THEN $9 END"
 			"   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 			"                   pg_catalog.unnest($3), pg_catalog.unnest($4),"
-			"                   pg_catalog.unnest($5), pg_catalog.unnest($6))"
-			"        WITH ORDINALITY AS u(r, o, s, d, hb, ha, n)"
+			"                   pg_catalog.unnest($5), pg_catalog.unnest($6),"
+			"                   pg_catalog.unnest($11))"
+			"        WITH ORDINALITY AS u(r, o, s, d, hb, ha, k, n)"
 			"  ORDER BY u.n",
-			10, types, values, nulls, false, SPI_OK_INSERT);
+			11, types, values, nulls, false, SPI_OK_INSERT);
 	}
+	migr_owner_end(&sw);
+}
+
+/*
+ * migr_catalog_record_failure
+ *		One event for a step that failed or will be retried: its work has
+ *		been rolled back, so only the event is written.  Runs as the
+ *		extension owner; the caller commits it.
+ */
+void
+migr_catalog_record_failure(MigrGraph *g, const MigrFailure *f)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[15] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, INTERVALOID, NAMEOID,
+		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
+	TEXTOID, INT4ARRAYOID};
+	Datum		values[15];
+	char		nulls[15] = "               ";
+	Interval	dur;
+	MigrOwnerSwitch sw;
+	const char *opt[4] = {f->error->detail, f->error->hint, NULL, f->statement};
+
+	dur.time = f->duration_us;
+	dur.day = 0;
+	dur.month = 0;
+	values[0] = CStringGetTextDatum(g->revs[f->rev].id);
+	values[1] = CStringGetTextDatum(f->operation);
+	values[2] = TimestampTzGetDatum(f->started_at);
+	values[3] = IntervalPGetDatum(&dur);
+	values[4] = DirectFunctionCall1(namein,
+									CStringGetDatum(GetUserNameFromId(g->caller, false)));
+	values[5] = Int32GetDatum(MyProcPid);
+	values[6] = CStringGetTextDatum(f->heads);
+	values[7] = CStringGetTextDatum(f->outcome);
+	values[8] = CStringGetTextDatum(unpack_sql_state(f->error->sqlerrcode));
+	values[9] = CStringGetTextDatum(f->error->message ? f->error->message : "");
+	/* detail, hint, (statement_no), statement: NULL when absent */
+	for (int k = 0; k < 4; k++)
+		if (k != 2)
+		{
+			values[10 + k] = opt[k] ? CStringGetTextDatum(opt[k]) : (Datum) 0;
+			nulls[10 + k] = opt[k] ? ' ' : 'n';
+		}
+	values[12] = Int32GetDatum(f->statement_no);
+	nulls[12] = f->statement_no > 0 ? ' ' : 'n';
+	values[14] = (Datum) 0;
+	nulls[14] = 'n';
+	if (f->nblocking > 0)
+	{
+		Datum	   *pids = palloc(sizeof(Datum) * f->nblocking);
+
+		for (int i = 0; i < f->nblocking; i++)
+			pids[i] = Int32GetDatum(f->blocking_pids[i]);
+		values[14] = PointerGetDatum(construct_array(pids, f->nblocking, INT4OID, 4, true, TYPALIGN_INT));
+		nulls[14] = ' ';
+	}
+	migr_owner_begin(&sw);
+	migr_run_kept(&plan,
+				  "INSERT INTO migr.event (revision, operation, started_at, duration,"
+				  "       role, backend_pid, heads_before, heads_after, outcome,"
+				  "       sqlstate, error, error_detail, error_hint, statement_no,"
+				  "       statement, blocking_pids)"
+				  " VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.string_to_array($7, ','),"
+				  "         pg_catalog.string_to_array($7, ','), $8, $9, $10, $11, $12,"
+				  "         $13, $14, $15)",
+				  15, types, values, nulls, false, 0, SPI_OK_INSERT);
 	migr_owner_end(&sw);
 }
 

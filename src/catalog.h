@@ -29,6 +29,7 @@ typedef struct MigrStoredRevision
 	char	   *downgrade_sql;	/* NULL when irreversible */
 	bytea	   *checksum;
 	char	   *checks[MIGR_NCHECKS];	/* NULL where absent */
+	bool		transactional;	/* as registered (transactional => ...) */
 	bool		applied;
 	bytea	   *applied_checksum;
 } MigrStoredRevision;
@@ -49,6 +50,9 @@ typedef struct MigrNewRevision
 	char	   *downgrade_sql;
 	char	   *checks[MIGR_NCHECKS];
 	bytea	   *checksum;
+	bool		transactional;	/* as declared */
+	char	   *upgrade_toplevel;	/* NULL, or its first top-level-only statement */
+	char	   *downgrade_toplevel;
 } MigrNewRevision;
 
 /* What a step needs to run: body, checksum and checks */
@@ -72,7 +76,24 @@ typedef struct MigrStepRecord
 	int64		head_seq;		/* for inserts */
 	char	   *heads_before;	/* comma-separated */
 	char	   *heads_after;
+	int			statements;		/* statements of the body run */
 } MigrStepRecord;
+
+/* A step that failed (outcome "failed") or will be run again ("retry") */
+typedef struct MigrFailure
+{
+	int			rev;			/* graph index */
+	const char *operation;		/* upgrade or downgrade */
+	const char *outcome;		/* failed or retry */
+	TimestampTz started_at;
+	int64		duration_us;
+	char	   *heads;			/* comma-separated: unchanged by the step */
+	ErrorData  *error;
+	int			statement_no;	/* 0: not in a statement (a check, say) */
+	const char *statement;
+	int		   *blocking_pids;
+	int			nblocking;
+} MigrFailure;
 
 /*
  * Called per revision by migr_catalog_scan_contents: checks has MIGR_NCHECKS
@@ -84,6 +105,7 @@ typedef void (*MigrContentFn) (const char *id, const char *upgrade_sql,
 							   bytea *checksum, bytea *applied_checksum,
 							   void *arg);
 
+extern bool migr_catalog_v2(void);
 extern MigrGraph *migr_catalog_load_graph(MemoryContext into, bool strict,
 										  int64 *max_seq);
 extern void migr_catalog_scan_contents(MigrContentFn fn, void *arg);
@@ -100,6 +122,7 @@ extern MigrBody *migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n,
 extern void migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n,
 									  int nseq, const int *seq_revs,
 									  const int64 *seqs, const char *fingerprint);
+extern void migr_catalog_record_failure(MigrGraph *g, const MigrFailure *f);
 extern void migr_catalog_save_snapshot(const MigrDescRow *rows, int n,
 									   const char *fingerprint);
 extern bool migr_catalog_load_snapshot(MemoryContext into, MigrDescRow **rows,

@@ -487,6 +487,7 @@ migr_graph_build(MigrRevInput *in, int n)
 		g->revs[i].head_seq = in[i].head_seq;
 		g->revs[i].irreversible = in[i].irreversible;
 		g->revs[i].checkmask = in[i].checkmask;
+		g->revs[i].nontxn = in[i].nontxn;
 		g->revs[i].nlabels = in[i].nlabels;
 		g->revs[i].labels = in[i].labels;
 		e = hash_search(g->names, in[i].id, HASH_ENTER, &found);

@@ -39,6 +39,7 @@ typedef struct MigrRevInput
 	int64		head_seq;		/* position of its row among current heads */
 	bool		irreversible;	/* no downgrade SQL */
 	int			checkmask;		/* bit k: check k (revcheck.h) present */
+	int			nontxn;			/* MIGR_NONTXN_UPGRADE | MIGR_NONTXN_DOWNGRADE */
 } MigrRevInput;
 
 typedef struct MigrRev
@@ -69,6 +70,7 @@ typedef struct MigrRev
 	int64		head_seq;
 	bool		irreversible;
 	int			checkmask;
+	int			nontxn;
 } MigrRev;
 
 /*
@@ -126,5 +128,9 @@ extern bool migr_graph_shares_lineage(MigrGraph *g, int target,
 extern int *migr_graph_toposort(MigrGraph *g, const bool *remaining,
 								const int *heads, int nheads, int *nout);
 extern int *migr_graph_current_heads(MigrGraph *g, int *nout);
+
+/* MigrRev.nontxn: the direction runs statement by statement (CALL mode only) */
+#define MIGR_NONTXN_UPGRADE		1
+#define MIGR_NONTXN_DOWNGRADE	2
 
 #endif							/* MIGR_GRAPH_H */

@@ -24,6 +24,7 @@
 #include "lock.h"
 #include "migr_errcodes.h"
 #include "miscadmin.h"
+#include "progress.h"
 #include "revcheck.h"
 #include "sqlcall.h"
 #include "strlist.h"
@@ -352,6 +353,18 @@ gather_findings(void)
 			psprintf("index \"%s\" on \"%s\" is invalid", value(i, 1), value(i, 2)),
 			psprintf("A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed, was cancelled or is still running: queries do not use the index, but writes may still maintain it. Drop it (DROP INDEX %s) and create it again, or rebuild it (REINDEX INDEX %s).",
 					 value(i, 3), value(i, 3)));
+
+	/* a non-transactional revision that a failure stopped part way */
+	{
+		MigrProgress *p = migr_progress_get(CurrentMemoryContext);
+
+		if (p)
+			add(&findings, 0, "partially_applied", p->revision,
+				psprintf("revision \"%s\" is part way through its %s", p->revision,
+						 p->upgrade ? "upgrade" : "downgrade"),
+				psprintf("%d of its %d statements ran and were committed; every other run is refused until it is finished. CALL migr.%s() resumes it at statement %d.",
+						 p->done, p->total, p->upgrade ? "apply" : "revert", p->done + 1));
+	}
 
 	/*
 	 * The summary no-op upgrades and current() trust: a fresh row that

@@ -1,10 +1,14 @@
 /*-------------------------------------------------------------------------
  * lock.c
- *	  The migration lock: a transaction-level advisory lock on one key per
- *	  database, the same lock as pg_advisory_xact_lock(1835624306), so a DBA
- *	  can see it in pg_locks and scripts can take it too.  Every call that
- *	  writes the catalog takes it before reading the catalog, so concurrent
- *	  runners serialise and the later ones see what the earlier ones did.
+ *	  The migration lock: an advisory lock on one key per database, the
+ *	  same lock as pg_advisory_lock(1835624306), so a DBA can see it in
+ *	  pg_locks and scripts can take it too.  Every call that writes the
+ *	  catalog takes it before reading the catalog, so concurrent runners
+ *	  serialise and the later ones see what the earlier ones did.  The
+ *	  functions hold it for their transaction; CALL migr.apply() and
+ *	  migr.revert(), which commit as they go, hold it for the session until
+ *	  they return.  With migr.lock_wait off, a runner that finds it taken
+ *	  fails at once, naming the process that holds it.
  *
  * IDENTIFICATION
  *	  src/lock.c
@@ -13,36 +17,112 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "guc.h"
 #include "lock.h"
 #include "miscadmin.h"
+#include "sqlcall.h"
 #include "storage/lock.h"
 
-/*
- * migr_lock_acquire
- *		Take the migration lock for the rest of the transaction, waiting if
- *		another session holds it.  Under REPEATABLE READ or SERIALIZABLE the
- *		transaction's snapshot predates whatever the other session committed
- *		while we waited, so acting on it would apply revisions twice: report
- *		a serialization failure instead, which the caller can retry.
- */
-void
-migr_lock_acquire(void)
+static void
+set_tag(LOCKTAG *tag)
 {
-	LOCKTAG		tag;
-	LockAcquireResult res;
-
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId,
 						 (uint32) (MIGR_LOCK_KEY >> 32),
 						 (uint32) MIGR_LOCK_KEY, 1);
-	res = LockAcquire(&tag, ExclusiveLock, false, true);
-	if (res != LOCKACQUIRE_NOT_AVAIL)
-		return;
+}
 
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
-	if (IsolationUsesXactSnapshot())
+/*
+ * The process holding the migration lock, as pg_locks shows it (0 if it
+ * was let go meanwhile).  The caller holds an SPI connection.
+ */
+static int
+holder_pid(void)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[3] = {OIDOID, OIDOID, OIDOID};
+	Datum		values[3];
+	bool		isnull;
+
+	values[0] = ObjectIdGetDatum(MyDatabaseId);
+	values[1] = ObjectIdGetDatum((Oid) (MIGR_LOCK_KEY >> 32));
+	values[2] = ObjectIdGetDatum((Oid) (uint32) MIGR_LOCK_KEY);
+	migr_run_kept(&plan,
+				  "SELECT l.pid FROM pg_catalog.pg_locks l"
+				  " WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'"
+				  "   AND l.database OPERATOR(pg_catalog.=) $1"
+				  "   AND l.classid OPERATOR(pg_catalog.=) $2"
+				  "   AND l.objid OPERATOR(pg_catalog.=) $3"
+				  "   AND l.objsubid OPERATOR(pg_catalog.=) 1 AND l.granted",
+				  3, types, values, NULL, true, 1, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return 0;
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+static void
+acquire(bool session)
+{
+	LOCKTAG		tag;
+	int			pid;
+
+	set_tag(&tag);
+	if (LockAcquire(&tag, ExclusiveLock, session, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+	if (!migr_lock_wait)
+	{
+		pid = holder_pid();
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 pid > 0
+				 ? errmsg("another migr runner holds the migration lock: process %d", pid)
+				 : errmsg("another migr runner holds the migration lock"),
+				 errdetail("migr.lock_wait is off, so this runner does not wait for it."),
+				 errhint("Wait for that run to finish, or set migr.lock_wait to on to queue behind it.")));
+	}
+	(void) LockAcquire(&tag, ExclusiveLock, session, false);
+	if (!session && IsolationUsesXactSnapshot())
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access due to a concurrent migr run"),
 				 errdetail("Another session held the migration lock; this transaction's snapshot cannot see what it did."),
 				 errhint("Retry the transaction.")));
+}
+
+/*
+ * migr_lock_acquire
+ *		Take the migration lock for the rest of the transaction, waiting if
+ *		another session holds it (unless migr.lock_wait is off).  Under
+ *		REPEATABLE READ or SERIALIZABLE the transaction's snapshot predates
+ *		whatever the other session committed while we waited, so acting on
+ *		it would apply revisions twice: report a serialization failure
+ *		instead, which the caller can retry.  The caller holds SPI.
+ */
+void
+migr_lock_acquire(void)
+{
+	acquire(false);
+}
+
+/*
+ * migr_lock_acquire_session
+ *		Take the migration lock until migr_lock_release_session(), across
+ *		commits.  The caller commits before reading the catalog, so its
+ *		snapshot is taken after the wait.  The caller holds SPI.
+ */
+void
+migr_lock_acquire_session(void)
+{
+	acquire(true);
+}
+
+void
+migr_lock_release_session(void)
+{
+	LOCKTAG		tag;
+
+	set_tag(&tag);
+	LockRelease(&tag, ExclusiveLock, true);
 }

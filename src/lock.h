@@ -13,5 +13,7 @@
 #define MIGR_LOCK_KEY	INT64CONST(1835624306)
 
 extern void migr_lock_acquire(void);
+extern void migr_lock_acquire_session(void);
+extern void migr_lock_release_session(void);
 
 #endif							/* MIGR_LOCK_H */

@@ -165,6 +165,7 @@ differences(MigrStoredRevision *old, MigrNewRevision *rev)
 	DIFF(old->create_date != rev->create_date, "create_date");
 	DIFF(!str_eq(old->upgrade_sql, rev->upgrade_sql), "upgrade");
 	DIFF(!str_eq(old->downgrade_sql, rev->downgrade_sql), "downgrade");
+	DIFF(old->transactional != rev->transactional, "transactional");
 	for (int i = 0; i < MIGR_NCHECKS; i++)
 		DIFF(!str_eq(old->checks[i], rev->checks[i]), migr_check_names[i]);
 #undef DIFF
@@ -177,12 +178,12 @@ differences(MigrStoredRevision *old, MigrNewRevision *rev)
  * and so is a statement a body can never run (COPY to or from the client).
  * Only syntax: names are resolved when the body runs.
  */
-static void
+static char *
 check_body_syntax(const char *rev, const char *which, const char *sql)
 {
 	List	   *stmts = migr_raw_parse(sql, psprintf("%s SQL of revision \"%s\"", which, rev));
 
-	migr_body_check(rev, which, sql, stmts);
+	return migr_body_check(rev, which, sql, stmts);
 }
 
 /*
@@ -335,6 +336,17 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 				 errdetail("These fields changed: %s.", diff)));
 	migr_catalog_store_revision(rev, old != NULL);
 
+	if (!rev->transactional || rev->upgrade_toplevel || rev->downgrade_toplevel)
+		ereport(NOTICE,
+				(errmsg("revision \"%s\" is non-transactional", rev->id),
+				 !rev->transactional
+				 ? errdetail("It was registered with transactional => false: CALL migr.apply() and migr.revert() run it statement by statement, committing each.")
+				 : errdetail("Its %s has a statement that cannot run inside a transaction block (%s): CALL migr.apply() and migr.revert() run that %s statement by statement, committing each.",
+							 rev->upgrade_toplevel ? "upgrade" : "downgrade",
+							 rev->upgrade_toplevel ? rev->upgrade_toplevel : rev->downgrade_toplevel,
+							 rev->upgrade_toplevel && rev->downgrade_toplevel ? "upgrade and downgrade" :
+							 rev->upgrade_toplevel ? "upgrade" : "downgrade"),
+				 errhint("migr.upgrade() and migr.downgrade() refuse it; they run in one transaction.")));
 	if (rev->downgrade_sql == NULL)
 		ereport(NOTICE,
 				(errmsg("revision \"%s\" is irreversible", rev->id),
@@ -351,7 +363,8 @@ MigrNewRevision *
 migr_new_revision(const char *id, const char *revises, const char *message,
 				  const char *upgrade, const char *downgrade,
 				  const char *branch_labels, const char *depends_on,
-				  TimestampTz create_date, char *const *checks)
+				  TimestampTz create_date, char *const *checks,
+				  bool transactional)
 {
 	MigrNewRevision *rev = palloc0(sizeof(MigrNewRevision));
 
@@ -371,9 +384,10 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 	rev->labels = parse_list("branch label", branch_labels, &rev->nlabels);
 	rev->message = pstrdup(message ? message : "");
 	rev->create_date = create_date;
-	check_body_syntax(id, "upgrade", upgrade);
+	rev->upgrade_toplevel = check_body_syntax(id, "upgrade", upgrade);
 	if (downgrade)
-		check_body_syntax(id, "downgrade", downgrade);
+		rev->downgrade_toplevel = check_body_syntax(id, "downgrade", downgrade);
+	rev->transactional = transactional;
 	rev->upgrade_sql = pstrdup(upgrade);
 	rev->downgrade_sql = downgrade ? pstrdup(downgrade) : NULL;
 	for (int i = 0; i < MIGR_NCHECKS; i++)

@@ -18,7 +18,8 @@ extern MigrNewRevision *migr_new_revision(const char *id, const char *revises,
 										  const char *branch_labels,
 										  const char *depends_on,
 										  TimestampTz create_date,
-										  char *const *checks);
+										  char *const *checks,
+										  bool transactional);
 extern void migr_register(MigrNewRevision *rev, bool create_date_set);
 
 #endif							/* MIGR_REGISTER_H */

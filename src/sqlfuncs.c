@@ -22,6 +22,7 @@
 #include "funcapi.h"
 #include "lock.h"
 #include "migr_errcodes.h"
+#include "progress.h"
 #include "register.h"
 #include "sqlcall.h"
 #include "revcheck.h"
@@ -45,7 +46,8 @@ PG_FUNCTION_INFO_V1(migr_history);
  * migr.revision(id text, revises text, message text, upgrade text,
  *				 downgrade text, branch_labels text, depends_on text,
  *				 create_date timestamptz, skip_if text, requires text,
- *				 verify text, verify_down text) RETURNS text
+ *				 verify text, verify_down text, transactional boolean)
+ *	 RETURNS text
  */
 Datum
 migr_revision(PG_FUNCTION_ARGS)
@@ -63,7 +65,9 @@ migr_revision(PG_FUNCTION_ARGS)
 							migr_text_arg(fcinfo, 4), migr_text_arg(fcinfo, 5),
 							migr_text_arg(fcinfo, 6),
 							PG_ARGISNULL(7) ? 0 : PG_GETARG_TIMESTAMPTZ(7),
-							checks);
+							checks,
+							/* 0.1.0 declared twelve arguments */
+							PG_NARGS() <= 12 || PG_ARGISNULL(12) || PG_GETARG_BOOL(12));
 	id = rev->id;
 	migr_spi_connect();
 	migr_lock_acquire();
@@ -97,6 +101,32 @@ put_steps(ReturnSetInfo *rsinfo, MigrGraph *g, MigrStepRecord *steps, int n)
 	}
 }
 
+/*
+ * One transaction cannot run a non-transactional revision: refuse the plan
+ * before anything runs.
+ */
+static void
+refuse_nontransactional(MigrGraph *g, MigrPlan *plan)
+{
+	int			flag = plan->upgrade ? MIGR_NONTXN_UPGRADE : MIGR_NONTXN_DOWNGRADE;
+
+	for (int i = 0; i < plan->nsteps; i++)
+	{
+		MigrRev    *r = &g->revs[plan->steps[i]];
+
+		if (r->nontxn & flag)
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("cannot %s revision \"%s\" in one transaction",
+							plan->upgrade ? "apply" : "revert", r->id),
+					 errdetail("Its %s is non-transactional: it runs statement by statement, each committed. Nothing was %s.",
+							   plan->upgrade ? "upgrade" : "downgrade",
+							   plan->upgrade ? "applied" : "reverted"),
+					 errhint("Use CALL %s() outside a transaction block for a plan that holds revision \"%s\".",
+							 plan->upgrade ? "migr.apply" : "migr.revert", r->id)));
+	}
+}
+
 /* Shared body of upgrade and downgrade. */
 static Datum
 run_plan(FunctionCallInfo fcinfo, bool upgrade)
@@ -123,6 +153,8 @@ run_plan(FunctionCallInfo fcinfo, bool upgrade)
 	}
 	g = migr_catalog_load_graph(outer, true, &max_seq);
 	plan = upgrade ? migr_plan_upgrade(g, target) : migr_plan_downgrade(g, target);
+	refuse_nontransactional(g, plan);
+	migr_refuse_unfinished(g, plan, false);
 	steps = migr_apply_plan(g, max_seq, plan, &nsteps);
 	migr_summary_write(g);
 	put_steps(rsinfo, g, steps, nsteps);
@@ -171,6 +203,7 @@ migr_stamp(PG_FUNCTION_ARGS)
 	migr_spi_connect();
 	migr_lock_acquire();
 	g = migr_catalog_load_graph(outer, true, &max_seq);
+	migr_refuse_unfinished(g, NULL, false);
 	steps = migr_apply_stamp(g, max_seq, migr_plan_stamp(g, target), &nsteps);
 	migr_summary_write(g);
 	put_steps(rsinfo, g, steps, nsteps);
@@ -211,7 +244,7 @@ looks_like_downgrade(const char *t)
 /*
  * migr.plan(target text DEFAULT 'head', direction text DEFAULT NULL)
  *	 RETURNS TABLE (step int, revision text, operation text, irreversible bool,
- *					checks text[], would_skip bool)
+ *					checks text[], would_skip bool, transactional bool)
  *
  * direction NULL guesses: "base" and "-N" are downgrades; anything else is
  * an upgrade unless nothing would be upgraded, then a downgrade.
@@ -249,8 +282,9 @@ migr_plan(PG_FUNCTION_ARGS)
 		: NULL;
 	for (int i = 0; i < plan->nsteps; i++)
 	{
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, true};
+		/* 0.1.0 declared the first 6 columns: the row descriptor says */
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, true, false};
 		MigrRev    *r = &g->revs[plan->steps[i]];
 
 		values[0] = Int32GetDatum(i + 1);
@@ -258,6 +292,8 @@ migr_plan(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(plan->upgrade ? "upgrade" : "downgrade");
 		values[3] = BoolGetDatum(r->irreversible);
 		values[4] = checks_array(r);
+		values[6] = BoolGetDatum(!(r->nontxn & (plan->upgrade ? MIGR_NONTXN_UPGRADE
+												: MIGR_NONTXN_DOWNGRADE)));
 		/*
 		 * skip_if as of now: later steps of the plan may change the answer,
 		 * and a check on objects an earlier step creates cannot be evaluated
@@ -356,7 +392,8 @@ ids_array(MigrGraph *g, const int *idx, int n)
  * migr.history() RETURNS TABLE (position int, revision text, revises text[],
  *	 depends_on text[], message text, create_date timestamptz,
  *	 branch_labels text[], irreversible bool, applied bool,
- *	 applied_at timestamptz, is_head bool, is_current bool, checks text[])
+ *	 applied_at timestamptz, is_head bool, is_current bool, checks text[],
+ *	 upgrade_transactional bool, downgrade_transactional bool)
  *
  * Every revision, in the order "upgrade heads" from an empty database would
  * apply them.
@@ -400,8 +437,9 @@ migr_history(PG_FUNCTION_ARGS)
 	{
 		int			i = order[n - 1 - k];
 		MigrRev    *r = &g->revs[i];
-		Datum		values[13];
-		bool		nulls[13] = {0};
+		/* 0.1.0 declared the first 13 columns: the row descriptor says */
+		Datum		values[15];
+		bool		nulls[15] = {0};
 
 		values[0] = Int32GetDatum(k + 1);
 		values[1] = CStringGetTextDatum(r->id);
@@ -417,6 +455,9 @@ migr_history(PG_FUNCTION_ARGS)
 		values[10] = BoolGetDatum(r->nnext == 0);
 		values[11] = BoolGetDatum(is_current[i]);
 		values[12] = checks_array(r);
+		values[13] = BoolGetDatum(!(r->nontxn & MIGR_NONTXN_UPGRADE));
+		values[14] = BoolGetDatum(!(r->nontxn & MIGR_NONTXN_DOWNGRADE));
+		nulls[14] = r->irreversible;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	migr_spi_finish();

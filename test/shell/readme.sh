@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's short psql session runs as written (ON_ERROR_STOP) on a fresh
 # database and ends where its comments say: 0001_users applied, 0002_user_name
-# reverted.  Then the README's uninstall advice: the history saved with
+# reverted (by downgrade, then again by CALL migr.revert()).  Then the README's uninstall advice: the history saved with
 # pg_dump --data-only --schema=migr survives DROP EXTENSION, CREATE EXTENSION
 # and psql -1.
 set -euo pipefail
@@ -28,7 +28,7 @@ findings() {
 }
 before=$(state)
 before_check=$(findings)
-[ "$before" = "0001_users:true,0002_user_name:false events 3" ] ||
+[ "$before" = "0001_users:true,0002_user_name:false events 5" ] ||
     { echo "after the session: $before"; echo "$out"; exit 1; }
 pg_dump --data-only --schema=migr $db > "$dump"
 psql -Xq -d $db -v ON_ERROR_STOP=1 -c "DROP EXTENSION migr"

@@ -1,0 +1,75 @@
+-- update: a database that holds history under 0.1.0 keeps all of it through
+-- ALTER EXTENSION migr UPDATE, and a deploy role keeps its grants
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS migr;
+DROP TABLE IF EXISTS up_a, up_b, up_c;
+CREATE EXTENSION migr VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'migr';
+CREATE ROLE regress_migr_updater;
+GRANT CREATE ON SCHEMA public TO regress_migr_updater;
+GRANT EXECUTE ON FUNCTION
+    migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text),
+    migr.upgrade(text), migr.downgrade(text)
+  TO regress_migr_updater;
+REVOKE EXECUTE ON FUNCTION migr.history() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migr.history() TO regress_migr_updater;
+-- history under 0.1.0, through its API: three revisions, one skipped by
+-- skip_if, one reverted and applied again; and one 0.1.0 registered though
+-- it could never run it (CREATE INDEX CONCURRENTLY)
+SET ROLE regress_migr_updater;
+SELECT migr.revision('up1', NULL, 'a', 'CREATE TABLE up_a (id int);', 'DROP TABLE up_a;',
+                     create_date => '2024-01-01 00:00:00+00');
+SELECT migr.revision('up2', 'up1', 'b', 'CREATE TABLE up_b (id int);', 'DROP TABLE up_b;',
+                     create_date => '2024-01-02 00:00:00+00', skip_if => 'false');
+SELECT migr.revision('up3', 'up2', 'c', 'CREATE TABLE up_c (id int);', 'DROP TABLE up_c;',
+                     create_date => '2024-01-03 00:00:00+00', skip_if => $$migr.has_table('up_c')$$);
+CREATE TABLE up_c (id int);
+SELECT revision, operation FROM migr.upgrade();
+SELECT revision, operation FROM migr.downgrade('up1');
+SELECT revision, operation FROM migr.upgrade();
+SELECT migr.revision('up4', 'up3', 'index', 'CREATE INDEX CONCURRENTLY up_a_id ON up_a (id);',
+                     'DROP INDEX CONCURRENTLY up_a_id;', create_date => '2024-01-04 00:00:00+00');
+RESET ROLE;
+CREATE TEMPORARY TABLE before_events AS SELECT * FROM migr.event;
+CREATE TEMPORARY TABLE before_applied AS SELECT * FROM migr.applied;
+CREATE TEMPORARY TABLE before_migration AS SELECT * FROM migr.migration;
+-- the update
+ALTER EXTENSION migr UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'migr';
+-- nothing lost: every event, applied row and revision is still there, as it was
+SELECT count(*) AS events, count(*) FILTER (WHERE e.id IS NULL) AS lost
+  FROM before_events b LEFT JOIN migr.event e
+    ON (e.id, e.revision, e.operation, e.started_at, e.duration, e.role, e.heads_before, e.heads_after)
+       IS NOT DISTINCT FROM (b.id, b.revision, b.operation, b.started_at, b.duration, b.role, b.heads_before, b.heads_after);
+SELECT count(*) AS applied, count(*) FILTER (WHERE a.revision IS NULL) AS lost
+  FROM before_applied b LEFT JOIN migr.applied a ON (a.*)::text = (b.*)::text;
+SELECT count(*) AS revisions, count(*) FILTER (WHERE m.id IS NULL) AS lost
+  FROM before_migration b LEFT JOIN migr.migration m
+    ON m.id = b.id AND m.checksum = b.checksum AND m.upgrade_sql = b.upgrade_sql
+       AND m.registered_at = b.registered_at;
+-- the new columns say what 0.1.0 did: a skip is skipped, the rest ok
+SELECT revision, operation, outcome, sqlstate FROM migr.event ORDER BY id;
+-- and the revision 0.1.0 could not run is now known as non-transactional
+SELECT revision, upgrade_transactional, downgrade_transactional FROM migr.history();
+-- clean: no tampering, no drift; only the pending revision
+SELECT severity, code, revision FROM migr.check();
+-- the deploy role kept its grants, on the new migr.revision() too, and
+-- PUBLIC did not gain migr.history()
+SELECT has_function_privilege('regress_migr_updater',
+         'migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text, boolean)',
+         'EXECUTE') AS revision,
+       has_function_privilege('regress_migr_updater', 'migr.history()', 'EXECUTE') AS history,
+       has_function_privilege('public', 'migr.history()', 'EXECUTE') AS public_history,
+       has_function_privilege('public', 'migr.plan(text, text)', 'EXECUTE') AS public_plan;
+-- the new procedures work on the old history: the index revision, then back
+CALL migr.apply();
+SELECT migr.current();
+SELECT indisvalid FROM pg_index WHERE indexrelid = 'up_a_id'::regclass;
+CALL migr.revert('up2');
+SELECT migr.current();
+SELECT severity, code, revision FROM migr.check();
+DROP TABLE IF EXISTS up_a, up_b, up_c;
+DROP EXTENSION migr;
+CREATE EXTENSION migr;
+REVOKE ALL ON SCHEMA public FROM regress_migr_updater;
+DROP ROLE regress_migr_updater;

@@ -1,0 +1,546 @@
+/*-------------------------------------------------------------------------
+ * callrun.c
+ *	  CALL migr.apply() and CALL migr.revert(): the plans of migr.upgrade()
+ *	  and migr.downgrade(), run with a commit after each revision, for a
+ *	  maintenance window.
+ *
+ *	  Each revision runs in a subtransaction of its own transaction.  When
+ *	  it fails, the subtransaction is rolled back, a failure event is
+ *	  written and committed, and the error goes to the caller; the
+ *	  revisions before it stay applied.  A revision that failed because a
+ *	  lock was not available is retried (migr.lock_retries) after a growing
+ *	  wait, each retry logged.
+ *
+ *	  A non-transactional revision (a statement PostgreSQL refuses inside a
+ *	  transaction block, or transactional => false) runs statement by
+ *	  statement, each committed with its progress (progress.c), so a run
+ *	  that fails resumes at the failed statement.  A statement that must run
+ *	  at top level is run by a background worker (worker.c), after a commit
+ *	  that leaves this backend holding no snapshot and no lock but the
+ *	  migration lock, which it holds at session level from start to end.
+ *
+ *	  Everything that must survive the commits lives in the procedure
+ *	  context of the non-atomic SPI connection, which is current throughout.
+ *
+ * IDENTIFICATION
+ *	  src/callrun.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "apply.h"
+#include "body.h"
+#include "catalog.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "guc.h"
+#include "idxclean.h"
+#include "lock.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "progress.h"
+#include "sqlcall.h"
+#include "storage/latch.h"
+#include "subxact.h"
+#include "summary.h"
+#include "target.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(migr_apply_proc);
+PG_FUNCTION_INFO_V1(migr_revert_proc);
+
+typedef struct CallRun
+{
+	MigrGraph  *g;
+	MigrPlan   *plan;
+	MigrBody   *bodies;
+	MigrRun    *run;
+	MigrProgress *progress;		/* the revision part way through, if any */
+	bool		upgrade;
+	const char *dir;			/* "upgrade" or "downgrade" */
+	MemoryContext cxt;			/* survives the commits */
+	MemoryContext stepcxt;		/* reset after each statement */
+} CallRun;
+
+/* What a step needs inside its subtransaction */
+typedef struct StepArg
+{
+	CallRun    *cr;
+	int			i;				/* plan step */
+	MigrStatement *stmt;		/* non-transactional: the statement, or NULL */
+	int			stmtno;
+	int			nstmts;
+	TimestampTz start;
+	int			phase;			/* see nontxn_fn */
+} StepArg;
+
+/*
+ * CALL commits: it cannot run where the caller's transaction must stay
+ * open.  CallContext.atomic says so for a transaction block and for a CALL
+ * from a function or a DO block inside one.
+ */
+static void
+refuse_atomic(FunctionCallInfo fcinfo, bool upgrade)
+{
+	CallContext *cc = (CallContext *) fcinfo->context;
+
+	if (cc && IsA(cc, CallContext) && !cc->atomic)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+			 IsTransactionBlock()
+			 ? errmsg("CALL %s cannot run inside a transaction block",
+					  upgrade ? "migr.apply()" : "migr.revert()")
+			 : errmsg("CALL %s cannot be executed from a function",
+					  upgrade ? "migr.apply()" : "migr.revert()"),
+			 errdetail("It commits after each revision. Nothing was done."),
+			 errhint("CALL it on its own, or use SELECT * FROM %s() for an all-or-nothing run in one transaction.",
+					 upgrade ? "migr.upgrade" : "migr.downgrade")));
+}
+
+/* The whole revision (transactional mode), in its subtransaction */
+static void
+txn_fn(void *arg)
+{
+	StepArg    *a = (StepArg *) arg;
+	CallRun    *cr = a->cr;
+	int			x = cr->plan->steps[a->i];
+
+	migr_run_step(cr->run, x, &cr->bodies[a->i], cr->upgrade, cr->stepcxt);
+	migr_run_flush(cr->run, a->i == cr->plan->nsteps - 1);
+	if (a->i == cr->plan->nsteps - 1)
+		migr_summary_write(cr->g);
+}
+
+/*
+ * The pieces of a non-transactional revision, each in its subtransaction:
+ * phase 0, the checks before it (returns skipped in a->stmtno < 0); phase
+ * 1, one statement that is not top-level (see try_toplevel) with its
+ * progress; phase 2, verify and the record.
+ */
+static void
+nontxn_fn(void *arg)
+{
+	StepArg    *a = (StepArg *) arg;
+	CallRun    *cr = a->cr;
+	int			x = cr->plan->steps[a->i];
+	MigrRev    *r = &cr->g->revs[x];
+	MigrBody   *b = &cr->bodies[a->i];
+	bool		last = a->i == cr->plan->nsteps - 1;
+
+	switch (a->phase)
+	{
+		case 0:
+			if (migr_run_precheck(cr->run, x, b, cr->upgrade))
+			{
+				/* skip_if holds: the whole step is this transaction */
+				migr_run_verify(cr->run, x, b, cr->upgrade);
+				migr_run_record(cr->run, x, cr->upgrade, true, b->checksum, a->start, 0);
+				migr_run_flush(cr->run, last);
+				if (last)
+					migr_summary_write(cr->g);
+				a->stmtno = -1;
+			}
+			break;
+		case 1:
+			migr_body_run_statement(r->id, cr->dir, a->stmtno, a->stmt, true);
+			MemoryContextReset(cr->stepcxt);
+			migr_progress_save(r->id, cr->upgrade, a->stmtno, a->nstmts, b->checksum);
+			break;
+		case 2:
+			migr_run_verify(cr->run, x, b, cr->upgrade);
+			migr_run_record(cr->run, x, cr->upgrade, false, b->checksum, a->start, a->nstmts);
+			migr_progress_clear(r->id);
+			migr_run_flush(cr->run, last);
+			if (last)
+				migr_summary_write(cr->g);
+			break;
+	}
+}
+
+/* Sleep ms, interruptibly, holding no snapshot (the caller committed). */
+static void
+back_off(int ms)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+
+		CHECK_FOR_INTERRUPTS();
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * A step (or a statement of one) failed with err, and its subtransaction
+ * was rolled back.  Record the failure and commit it.  Returns whether to
+ * retry: the lock was not available, retries are left, and the run's state
+ * is untouched.  When not, the schema description for migr.check() is
+ * saved too, and the caller raises err.
+ */
+static bool
+record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads,
+			   TimestampTz start, bool state_intact, int stmtno, const char *stmt)
+{
+	MigrFailure f = {0};
+	bool		retry = err->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
+		attempt < migr_lock_retries && state_intact;
+
+	f.rev = cr->plan->steps[i];
+	f.operation = cr->dir;
+	f.outcome = retry ? "retry" : "failed";
+	f.started_at = start;
+	f.duration_us = GetCurrentTimestamp() - start;
+	f.heads = (char *) heads;
+	f.error = err;
+	f.statement_no = stmtno;
+	f.statement = stmt;
+
+	if (!retry && attempt > 0)
+		err->detail = psprintf("%s%smigr gave up after %d retries (migr.lock_retries).",
+							   err->detail ? err->detail : "", err->detail ? " " : "",
+							   attempt);
+	migr_catalog_record_failure(cr->g, &f);
+	if (!retry)
+	{
+		migr_run_snapshot(cr->run);
+		if (state_intact)
+			migr_summary_write(cr->g);
+	}
+	SPI_commit();
+	return retry;
+}
+
+/* Before retry number attempt + 1: wait, longer each time. */
+static void
+retry_wait(CallRun *cr, int i, ErrorData *err, int attempt)
+{
+	int			delay = migr_lock_retry_delay;
+
+	for (int k = 0; k < attempt && delay < 60000; k++)
+		delay *= 2;
+	delay = Min(delay, 60000);
+	ereport(NOTICE,
+			(errmsg("retrying the %s of %s in %d ms: %s", cr->dir,
+					cr->g->revs[cr->plan->steps[i]].id, delay, err->message),
+			 errdetail("Retry %d of %d (migr.lock_retries).", attempt + 1,
+					   migr_lock_retries)));
+	back_off(delay);
+}
+
+/*
+ * After a watched statement failed: drop the invalid indexes it left.  A
+ * failure here is added to err's detail rather than hiding err.
+ */
+static void
+clean_up_indexes(const char *rev, MigrIndexWatch *w, ErrorData *err)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		migr_index_cleanup(rev, w);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *cerr;
+
+		MemoryContextSwitchTo(cxt);
+		cerr = CopyErrorData();
+		FlushErrorState();
+		SPI_rollback();
+		err->detail = psprintf("%s%sThe invalid index it left could not be dropped: %s.",
+							   err->detail ? err->detail : "", err->detail ? " " : "",
+							   cerr->message);
+	}
+	PG_END_TRY();
+}
+
+/* One transactional revision, retried while a lock is not available. */
+static void
+run_txn(CallRun *cr, int i)
+{
+	StepArg		a = {cr, i};
+
+	for (int attempt = 0;; attempt++)
+	{
+		char	   *heads = migr_run_heads(cr->run);
+		TimestampTz start = GetCurrentTimestamp();
+		int			before,
+					after;
+		ErrorData  *err;
+		const char *stmt;
+		int			stmtno;
+
+		(void) migr_run_steps(cr->run, &before);
+		(void) migr_body_failed_statement(&stmt);
+		err = migr_subxact_try(txn_fn, &a, true);
+		if (err == NULL)
+		{
+			SPI_commit();
+			return;
+		}
+		/* the statement's text lives in stepcxt */
+		stmtno = migr_body_failed_statement(&stmt);
+		stmt = stmt ? pstrdup(stmt) : NULL;
+		MemoryContextReset(cr->stepcxt);
+		(void) migr_run_steps(cr->run, &after);
+		if (!record_failure(cr, i, err, attempt, heads, start, after == before,
+							stmtno, stmt))
+			ReThrowError(err);
+		retry_wait(cr, i, err, attempt);
+	}
+}
+
+/*
+ * Run a top-level statement: not in a subtransaction, which would put this
+ * backend in a transaction block, but in the fresh transaction after a
+ * commit; on error, roll that transaction back and return the error.
+ */
+static ErrorData *
+try_toplevel(CallRun *cr, StepArg *a)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ErrorData  *volatile err = NULL;
+
+	PG_TRY();
+	{
+		migr_body_run_statement(cr->g->revs[cr->plan->steps[a->i]].id, cr->dir,
+								a->stmtno, a->stmt, true);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		err = CopyErrorData();
+		FlushErrorState();
+		SPI_rollback();
+	}
+	PG_END_TRY();
+	return err;
+}
+
+/* One statement of a non-transactional revision, retried like a revision */
+static void
+run_statement(CallRun *cr, StepArg *a)
+{
+	const char *rev = cr->g->revs[cr->plan->steps[a->i]].id;
+
+	for (int attempt = 0;; attempt++)
+	{
+		char	   *heads = migr_run_heads(cr->run);
+		TimestampTz start = GetCurrentTimestamp();
+		MigrIndexWatch *watch = NULL;
+		ErrorData  *err;
+		const char *ignored;
+
+		if (a->stmt->toplevel)
+		{
+			watch = migr_index_watch(rev, a->stmt);
+			/* let go of every snapshot: the statement may wait for them */
+			SPI_commit();
+		}
+		(void) migr_body_failed_statement(&ignored);
+		a->phase = 1;
+		err = a->stmt->toplevel ? try_toplevel(cr, a) : migr_subxact_try(nontxn_fn, a, true);
+		if (err == NULL)
+		{
+			/* a worker's statement committed on its own: record it now */
+			if (a->stmt->toplevel)
+				migr_progress_save(rev, cr->upgrade, a->stmtno, a->nstmts,
+								   cr->bodies[a->i].checksum);
+			SPI_commit();
+			return;
+		}
+		(void) migr_body_failed_statement(&ignored);
+		if (watch)
+			clean_up_indexes(rev, watch, err);
+		if (!record_failure(cr, a->i, err, attempt, heads, start, true, a->stmtno,
+							a->stmt->text))
+			ReThrowError(err);
+		retry_wait(cr, a->i, err, attempt);
+	}
+}
+
+/* One non-transactional revision: statement by statement, resumable. */
+static void
+run_nontxn(CallRun *cr, int i)
+{
+	int			x = cr->plan->steps[i];
+	MigrRev    *r = &cr->g->revs[x];
+	MigrBody   *b = &cr->bodies[i];
+	StepArg		a = {cr, i};
+	MigrStatement *stmts;
+	int			first = 0;
+	ErrorData  *err;
+
+	stmts = migr_body_split(r->id, cr->dir, b->sql, &a.nstmts);
+	a.start = GetCurrentTimestamp();
+	if (cr->progress && strcmp(cr->progress->revision, r->id) == 0)
+	{
+		MigrProgress *p = cr->progress;
+
+		if (VARSIZE_ANY_EXHDR(p->checksum) != VARSIZE_ANY_EXHDR(b->checksum) ||
+			memcmp(VARDATA_ANY(p->checksum), VARDATA_ANY(b->checksum),
+				   VARSIZE_ANY_EXHDR(b->checksum)) != 0 ||
+			p->total != a.nstmts)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision \"%s\" changed while part way through its %s", r->id, cr->dir),
+					 errdetail("%d of its statements ran; its content is no longer what they were part of.",
+							   p->done),
+					 errhint("Register it again as it was, or undo its statements by hand and have the extension owner delete its row from migr.progress.")));
+		first = p->done;
+		ereport(NOTICE,
+				(errmsg("resuming the %s of %s at statement %d of %d",
+						cr->dir, r->id, first + 1, a.nstmts)));
+	}
+	else
+	{
+		char	   *heads = migr_run_heads(cr->run);
+
+		a.phase = 0;
+		err = migr_subxact_try(nontxn_fn, &a, true);
+		if (err)
+		{
+			(void) record_failure(cr, i, err, migr_lock_retries, heads, a.start, true, 0, NULL);
+			ReThrowError(err);
+		}
+		SPI_commit();
+		if (a.stmtno < 0)
+			return;				/* skipped */
+		ereport(NOTICE,
+				(errmsg_plural("%s of %s is non-transactional: its %d statement runs on its own, committed",
+							   "%s of %s is non-transactional: its %d statements run one at a time, each committed",
+							   a.nstmts, cr->dir, r->id, a.nstmts)));
+	}
+
+	for (int k = first; k < a.nstmts; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		a.stmt = &stmts[k];
+		a.stmtno = k + 1;
+		run_statement(cr, &a);
+	}
+
+	a.phase = 2;
+	{
+		char	   *heads = migr_run_heads(cr->run);
+		int			before,
+					after;
+
+		(void) migr_run_steps(cr->run, &before);
+		err = migr_subxact_try(nontxn_fn, &a, true);
+		(void) migr_run_steps(cr->run, &after);
+		if (err)
+		{
+			(void) record_failure(cr, i, err, migr_lock_retries, heads, a.start,
+								  before == after, 0, NULL);
+			ReThrowError(err);
+		}
+	}
+	SPI_commit();
+}
+
+/* Under the migration lock: plan and run, one commit per revision. */
+static void
+call_body(CallRun *cr, const char *target)
+{
+	int64		max_seq;
+	int			flag = cr->upgrade ? MIGR_NONTXN_UPGRADE : MIGR_NONTXN_DOWNGRADE;
+	int			n;
+	MigrStepRecord *steps;
+
+	cr->g = migr_catalog_load_graph(cr->cxt, true, &max_seq);
+	cr->plan = cr->upgrade ? migr_plan_upgrade(cr->g, target)
+		: migr_plan_downgrade(cr->g, target);
+	migr_refuse_unfinished(cr->g, cr->plan, true);
+	if (cr->plan->nsteps == 0)
+	{
+		migr_summary_write(cr->g);
+		SPI_commit();
+		ereport(NOTICE,
+				(errmsg("nothing to %s", cr->upgrade ? "apply" : "revert")));
+		return;
+	}
+	cr->bodies = migr_catalog_load_bodies(cr->g, cr->plan->steps, cr->plan->nsteps,
+										  cr->upgrade, cr->cxt);
+	migr_run_refuse_irreversible(cr->g, cr->plan, cr->bodies);
+	cr->progress = migr_progress_get(cr->cxt);
+	cr->run = migr_run_begin(cr->g, max_seq, cr->plan->nsteps, true);
+	cr->stepcxt = AllocSetContextCreate(cr->cxt, "migr step", ALLOCSET_DEFAULT_SIZES);
+
+	for (int i = 0; i < cr->plan->nsteps; i++)
+	{
+		MigrRev    *r = &cr->g->revs[cr->plan->steps[i]];
+
+		CHECK_FOR_INTERRUPTS();
+		if ((r->nontxn & flag) ||
+			(cr->progress && strcmp(cr->progress->revision, r->id) == 0))
+			run_nontxn(cr, i);
+		else
+			run_txn(cr, i);
+	}
+	steps = migr_run_steps(cr->run, &n);
+	ereport(NOTICE,
+			(errmsg("%s %d revision%s; current heads: %s",
+					cr->upgrade ? "applied" : "reverted", n, n == 1 ? "" : "s",
+					steps[n - 1].heads_after[0] ? steps[n - 1].heads_after : "none")));
+}
+
+static void
+run_call(FunctionCallInfo fcinfo, bool upgrade)
+{
+	const char *fn = upgrade ? "migr.apply()" : "migr.revert()";
+	char	   *target = migr_required_text_arg(fcinfo, 0, "target");
+	CallRun		cr = {0};
+	int			rc;
+
+	migr_body_refuse_reentry(fn);
+	migr_require_writable(fn);
+	refuse_atomic(fcinfo, upgrade);
+	if ((rc = SPI_connect_ext(SPI_OPT_NONATOMIC)) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect_ext failed: %s", SPI_result_code_string(rc));
+	cr.cxt = CurrentMemoryContext;
+	cr.upgrade = upgrade;
+	cr.dir = upgrade ? "upgrade" : "downgrade";
+	target = pstrdup(target);
+
+	migr_lock_acquire_session();
+	PG_TRY();
+	{
+		/* a snapshot taken after the wait for the lock */
+		SPI_commit();
+		call_body(&cr, target);
+	}
+	PG_FINALLY();
+	{
+		migr_lock_release_session();
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+/* CALL migr.apply(target text DEFAULT 'head') */
+Datum
+migr_apply_proc(PG_FUNCTION_ARGS)
+{
+	run_call(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+/* CALL migr.revert(target text DEFAULT '-1') */
+Datum
+migr_revert_proc(PG_FUNCTION_ARGS)
+{
+	run_call(fcinfo, false);
+	PG_RETURN_VOID();
+}

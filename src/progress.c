@@ -1,0 +1,145 @@
+/*-------------------------------------------------------------------------
+ * progress.c
+ *	  migr.progress: how far a non-transactional revision has got.  CALL
+ *	  migr.apply() and migr.revert() run such a revision statement by
+ *	  statement, each committed together with its progress row (or right
+ *	  after it, for a statement a background worker runs), so a run that
+ *	  fails resumes after the statements that finished.  While a row
+ *	  exists, every other run is refused: the schema is part way through
+ *	  that revision.
+ *
+ * IDENTIFICATION
+ *	  src/progress.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "owner.h"
+#include "progress.h"
+#include "sqlcall.h"
+#include "utils/builtins.h"
+
+/*
+ * migr_progress_get
+ *		The revision part way through, or NULL (always NULL on a 0.1.0
+ *		catalog, which has no such table).  There is at most one: every run
+ *		is refused while one exists, but the one continuing it.
+ */
+MigrProgress *
+migr_progress_get(MemoryContext into)
+{
+	static SPIPlanPtr plan = NULL;
+	MigrProgress *p;
+	MemoryContext old;
+	HeapTuple	tup;
+	TupleDesc	td;
+	bool		isnull;
+
+	if (!migr_catalog_v2())
+		return NULL;
+	migr_run_kept(&plan,
+				  "SELECT p.revision, p.direction OPERATOR(pg_catalog.=) 'upgrade',"
+				  "       p.statements_done, p.statements_total, p.checksum"
+				  "  FROM migr.progress p ORDER BY p.updated_at LIMIT 1",
+				  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return NULL;
+	tup = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	old = MemoryContextSwitchTo(into);
+	p = palloc0(sizeof(MigrProgress));
+	p->revision = TextDatumGetCString(SPI_getbinval(tup, td, 1, &isnull));
+	p->upgrade = DatumGetBool(SPI_getbinval(tup, td, 2, &isnull));
+	p->done = DatumGetInt32(SPI_getbinval(tup, td, 3, &isnull));
+	p->total = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
+	p->checksum = DatumGetByteaPCopy(SPI_getbinval(tup, td, 5, &isnull));
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	return p;
+}
+
+/*
+ * migr_refuse_unfinished
+ *		Refuse a plan while a non-transactional revision is part way
+ *		through, unless (call_mode) the plan continues it: its first step is
+ *		that revision in the same direction.
+ */
+void
+migr_refuse_unfinished(MigrGraph *g, MigrPlan *plan, bool call_mode)
+{
+	MigrProgress *p = migr_progress_get(CurrentMemoryContext);
+	const char *dir;
+
+	if (p == NULL)
+		return;
+	dir = p->upgrade ? "upgrade" : "downgrade";
+	if (call_mode && plan && plan->nsteps > 0 && plan->upgrade == p->upgrade &&
+		strcmp(g->revs[plan->steps[0]].id, p->revision) == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("revision \"%s\" is part way through its %s", p->revision, dir),
+			 errdetail("%d of its %d statements ran and were committed; a failure stopped it there.",
+					   p->done, p->total),
+			 p->upgrade
+			 ? errhint("Finish it first with CALL migr.apply('%s'). If you undid its statements by hand, the extension owner can delete its row from migr.progress.",
+					   p->revision)
+			 : errhint("Finish it first with CALL migr.revert(), to a target below \"%s\". If you redid its statements by hand, the extension owner can delete its row from migr.progress.",
+					   p->revision)));
+}
+
+/*
+ * migr_progress_save
+ *		Record that the first done statements of rev's body (of total) have
+ *		run.  The caller commits it, with the statement where it can.
+ */
+void
+migr_progress_save(const char *rev, bool upgrade, int done, int total,
+				   bytea *checksum)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[6] = {TEXTOID, TEXTOID, INT4OID, INT4OID, BYTEAOID, INT4OID};
+	Datum		values[6];
+	MigrOwnerSwitch sw;
+
+	values[0] = CStringGetTextDatum(rev);
+	values[1] = CStringGetTextDatum(upgrade ? "upgrade" : "downgrade");
+	values[2] = Int32GetDatum(done);
+	values[3] = Int32GetDatum(total);
+	values[4] = PointerGetDatum(checksum);
+	values[5] = Int32GetDatum(MyProcPid);
+	migr_owner_begin(&sw);
+	migr_run_kept(&plan,
+				  "INSERT INTO migr.progress AS p (revision, direction, statements_done,"
+				  "       statements_total, checksum, started_at, updated_at, backend_pid)"
+				  " VALUES ($1, $2, $3, $4, $5, pg_catalog.now(), pg_catalog.clock_timestamp(), $6)"
+				  " ON CONFLICT (revision) DO UPDATE"
+				  "   SET direction = EXCLUDED.direction,"
+				  "       statements_done = EXCLUDED.statements_done,"
+				  "       statements_total = EXCLUDED.statements_total,"
+				  "       checksum = EXCLUDED.checksum,"
+				  "       updated_at = EXCLUDED.updated_at,"
+				  "       backend_pid = EXCLUDED.backend_pid",
+				  6, types, values, NULL, false, 0, SPI_OK_INSERT);
+	migr_owner_end(&sw);
+}
+
+/* migr_progress_clear: rev is no longer part way through. */
+void
+migr_progress_clear(const char *rev)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(rev)};
+	MigrOwnerSwitch sw;
+
+	migr_owner_begin(&sw);
+	migr_run_kept(&plan,
+				  "DELETE FROM migr.progress WHERE revision OPERATOR(pg_catalog.=) $1",
+				  1, types, values, NULL, false, 0, SPI_OK_DELETE);
+	migr_owner_end(&sw);
+}
