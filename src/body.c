@@ -22,7 +22,6 @@
 #include "body.h"
 #include "catalog/namespace.h"
 #include "guc.h"
-#include "storage/proc.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -150,7 +149,7 @@ migr_body_run_toplevel(const char *rev, const char *sql)
 	MigrWorkerSettings ws;
 
 	ws.search_path = namespace_search_path;
-	ws.lock_timeout_ms = migr_lock_timeout > 0 ? migr_lock_timeout : LockTimeout;
+	ws.lock_timeout_ms = migr_guard_lock_timeout();
 	ws.statement_timeout_ms = migr_statement_timeout;
 	running_revision = rev;
 	PG_TRY();
