@@ -135,6 +135,25 @@ SELECT revision, operation FROM migr.downgrade('ls3');
 SHOW lock_timeout;
 ROLLBACK;
 
+-- a cancel is never swallowed as an answer: a skip_if that outlasts the
+-- caller's statement_timeout stops migr.plan() with 57014 (it evaluates
+-- checks in subtransactions that catch errors), and a body that outlasts it
+-- stops migr.test_reversibility(), leaving no subtransaction open behind
+SELECT revision, operation FROM migr.stamp('base');
+DELETE FROM migr.migration;
+SELECT migr.revision('sl1', NULL, 'slow check', 'SELECT 1;', 'SELECT 1;',
+                     create_date => '2024-03-01 00:00:00+00',
+                     skip_if => '(SELECT false FROM pg_sleep(2))');
+SELECT migr.revision('sl2', 'sl1', 'slow body', 'SELECT pg_sleep(2);', 'SELECT 1;',
+                     create_date => '2024-03-02 00:00:00+00');
+SET statement_timeout = '300ms';
+SELECT step, revision, would_skip FROM migr.plan();
+\echo :LAST_ERROR_SQLSTATE
+SELECT step, revision, status FROM migr.test_reversibility();
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+DELETE FROM migr.migration;
+
 DROP TABLE ls_log;
 RESET lock_timeout;
 DROP EXTENSION migr;
