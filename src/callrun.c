@@ -314,18 +314,23 @@ run_txn(CallRun *cr, int i)
 /*
  * Run a top-level statement: not in a subtransaction, which would put this
  * backend in a transaction block, but in the fresh transaction after a
- * commit; on error, roll that transaction back and return the error.
+ * commit; on error, roll that transaction back and return the error.  The
+ * index watch (*watch) is set up here too, since dropping an invalid index
+ * before the statement can fail like the statement itself.
  */
 static ErrorData *
-try_toplevel(CallRun *cr, StepArg *a)
+try_toplevel(CallRun *cr, StepArg *a, MigrIndexWatch **watch)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ErrorData  *volatile err = NULL;
+	const char *rev = cr->g->revs[cr->plan->steps[a->i]].id;
 
 	PG_TRY();
 	{
-		migr_body_run_statement(cr->g->revs[cr->plan->steps[a->i]].id, cr->dir,
-								a->stmtno, a->stmt, true);
+		*watch = migr_index_watch(rev, a->stmt);
+		/* let go of every snapshot: the statement may wait for them */
+		SPI_commit();
+		migr_body_run_statement(rev, cr->dir, a->stmtno, a->stmt, true);
 	}
 	PG_CATCH();
 	{
@@ -352,15 +357,10 @@ run_statement(CallRun *cr, StepArg *a)
 		ErrorData  *err;
 		const char *ignored;
 
-		if (a->stmt->toplevel)
-		{
-			watch = migr_index_watch(rev, a->stmt);
-			/* let go of every snapshot: the statement may wait for them */
-			SPI_commit();
-		}
 		(void) migr_body_failed_statement(&ignored);
 		a->phase = 1;
-		err = a->stmt->toplevel ? try_toplevel(cr, a) : migr_subxact_try(nontxn_fn, a, true, true);
+		err = a->stmt->toplevel ? try_toplevel(cr, a, &watch)
+			: migr_subxact_try(nontxn_fn, a, true, true);
 		if (err == NULL)
 		{
 			/* a worker's statement committed on its own: record it now */

@@ -1,0 +1,38 @@
+-- call_edges: CALL mode where a top-level statement's surroundings fail
+SET client_min_messages = notice;
+
+-- An invalid index of the name a CREATE INDEX CONCURRENTLY IF NOT EXISTS
+-- gives is dropped before the statement runs.  When that drop fails, the
+-- revision has failed: the failure is recorded like the statement's own.
+CREATE ROLE regress_migr_ce_owner;
+CREATE ROLE regress_migr_ce_caller;
+GRANT EXECUTE ON PROCEDURE migr.apply(text) TO regress_migr_ce_caller;
+CREATE TABLE ce_t (x int);
+INSERT INTO ce_t VALUES (1), (1);
+-- a unique index over duplicates: the build fails and leaves it invalid
+CREATE UNIQUE INDEX CONCURRENTLY ce_t_x ON ce_t (x);
+ALTER TABLE ce_t OWNER TO regress_migr_ce_owner;
+SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 'ce_t'::regclass;
+SELECT migr.revision('ce1', NULL, 'index',
+                     'CREATE INDEX CONCURRENTLY IF NOT EXISTS ce_t_x ON ce_t (x);',
+                     'DROP INDEX CONCURRENTLY IF EXISTS ce_t_x;');
+-- the caller does not own the invalid index, so it cannot drop it
+SET ROLE regress_migr_ce_caller;
+CALL migr.apply();
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT revision, operation, outcome, sqlstate, statement_no, statement
+  FROM migr.event ORDER BY id DESC LIMIT 1;
+SELECT migr.current();
+SELECT count(*) AS progress_rows FROM migr.progress;
+-- the owner can, and then the run goes through
+CALL migr.apply();
+SELECT migr.current();
+SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 'ce_t'::regclass;
+SELECT revision, operation FROM migr.stamp('base');
+DELETE FROM migr.migration;
+
+-- clean up
+DROP TABLE ce_t;
+REVOKE EXECUTE ON PROCEDURE migr.apply(text) FROM regress_migr_ce_caller;
+DROP ROLE regress_migr_ce_owner, regress_migr_ce_caller;
