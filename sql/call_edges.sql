@@ -1,4 +1,5 @@
--- call_edges: CALL mode where a top-level statement's surroundings fail
+-- call_edges: CALL mode where a top-level statement's surroundings fail, and
+-- statements that must run at top level however they are spelt
 SET client_min_messages = notice;
 
 -- An invalid index of the name a CREATE INDEX CONCURRENTLY IF NOT EXISTS
@@ -32,7 +33,23 @@ SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 'ce_t'::r
 SELECT revision, operation FROM migr.stamp('base');
 DELETE FROM migr.migration;
 
+-- REINDEX SCHEMA cannot run in a transaction block: registration sees it,
+-- and CALL mode hands it to the background worker
+CREATE SCHEMA ce_s;
+CREATE TABLE ce_s.t (x int PRIMARY KEY);
+SELECT migr.revision('ce2', NULL, 'reindex', 'REINDEX SCHEMA ce_s;', 'SELECT 1;');
+SELECT revision, upgrade_transactional, downgrade_transactional
+  FROM migr.history() WHERE revision = 'ce2';
+SELECT * FROM migr.upgrade();
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.apply();
+SELECT migr.current();
+SELECT revision, operation, outcome, statement_no FROM migr.event ORDER BY id DESC LIMIT 1;
+SELECT revision, operation FROM migr.stamp('base');
+DELETE FROM migr.migration;
+
 -- clean up
+DROP SCHEMA ce_s CASCADE;
 DROP TABLE ce_t;
 REVOKE EXECUTE ON PROCEDURE migr.apply(text) FROM regress_migr_ce_caller;
 DROP ROLE regress_migr_ce_owner, regress_migr_ce_caller;
