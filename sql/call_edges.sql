@@ -48,8 +48,45 @@ SELECT revision, operation, outcome, statement_no FROM migr.event ORDER BY id DE
 SELECT revision, operation FROM migr.stamp('base');
 DELETE FROM migr.migration;
 
+-- A revision part way through cannot be registered with other content: its
+-- committed statements ran from the content it has.  A new parent, say,
+-- would put another revision before it in every plan, and every run would
+-- be refused.
+CREATE TABLE ce_log (n serial, what text);
+CREATE TABLE ce_gate (id int);
+SELECT migr.revision('ce3', NULL, 'base', 'SELECT 1;', 'SELECT 1;');
+SELECT migr.revision('ce4', 'ce3', 'steps',
+    $$INSERT INTO ce_log (what) VALUES ('s1');
+      INSERT INTO ce_log (what) SELECT 's2 ' || (1 / count(*))::text FROM ce_gate;$$,
+    'DELETE FROM ce_log;', transactional => false);
+CALL migr.apply();
+\echo :LAST_ERROR_SQLSTATE
+SELECT revision, statements_done, statements_total FROM migr.progress;
+SELECT migr.revision('ce35', 'ce3', 'a new parent', 'SELECT 1;', 'SELECT 1;');
+SELECT migr.revision('ce4', 'ce35', 'steps',
+    $$INSERT INTO ce_log (what) VALUES ('s1');
+      INSERT INTO ce_log (what) SELECT 's2 ' || (1 / count(*))::text FROM ce_gate;$$,
+    'DELETE FROM ce_log;', transactional => false);
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.revision('ce4', 'ce3', 'steps',
+    $$INSERT INTO ce_log (what) VALUES ('s1');
+      INSERT INTO ce_log (what) VALUES ('changed');$$,
+    'DELETE FROM ce_log;', transactional => false);
+\echo :LAST_ERROR_SQLSTATE
+-- unchanged, and identical re-registration is still a no-op
+SELECT revises FROM migr.history() WHERE revision = 'ce4';
+SELECT migr.revision('ce4', 'ce3', 'steps',
+    $$INSERT INTO ce_log (what) VALUES ('s1');
+      INSERT INTO ce_log (what) SELECT 's2 ' || (1 / count(*))::text FROM ce_gate;$$,
+    'DELETE FROM ce_log;', transactional => false);
+INSERT INTO ce_gate VALUES (1);
+CALL migr.apply('ce4');
+SELECT n, what FROM ce_log ORDER BY n;
+SELECT revision, operation FROM migr.stamp('base');
+DELETE FROM migr.migration;
+
 -- clean up
 DROP SCHEMA ce_s CASCADE;
-DROP TABLE ce_t;
+DROP TABLE ce_t, ce_log, ce_gate;
 REVOKE EXECUTE ON PROCEDURE migr.apply(text) FROM regress_migr_ce_caller;
 DROP ROLE regress_migr_ce_owner, regress_migr_ce_caller;
