@@ -85,8 +85,27 @@ SELECT n, what FROM ce_log ORDER BY n;
 SELECT revision, operation FROM migr.stamp('base');
 DELETE FROM migr.migration;
 
+-- The checks around a non-transactional revision are never retried: their
+-- failure says so, and after verify its committed statements stay
+SELECT migr.revision('ce5', NULL, 'requires', 'SELECT 1;', 'SELECT 1;',
+                     requires => 'false', transactional => false);
+CALL migr.apply();
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.revision('ce5', NULL, 'verify', 'CREATE TABLE ce_v (id int);', 'DROP TABLE ce_v;',
+                     verify => $$migr.has_table('ce_v2')$$, transactional => false);
+CALL migr.apply();
+\echo :LAST_ERROR_SQLSTATE
+SELECT revision, outcome, sqlstate, error_detail, error_hint FROM migr.event ORDER BY id DESC LIMIT 2;
+SELECT revision, statements_done, statements_total FROM migr.progress;
+-- the cause fixed, the run finishes it without running its statement again
+CREATE TABLE ce_v2 (id int);
+CALL migr.apply();
+SELECT migr.current();
+SELECT revision, operation FROM migr.stamp('base');
+DELETE FROM migr.migration;
+
 -- clean up
 DROP SCHEMA ce_s CASCADE;
-DROP TABLE ce_t, ce_log, ce_gate;
+DROP TABLE ce_t, ce_log, ce_gate, ce_v, ce_v2;
 REVOKE EXECUTE ON PROCEDURE migr.apply(text) FROM regress_migr_ce_caller;
 DROP ROLE regress_migr_ce_owner, regress_migr_ce_caller;
