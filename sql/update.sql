@@ -78,6 +78,15 @@ SELECT migr.current();
 SELECT severity, code, revision FROM migr.check();
 DROP TABLE IF EXISTS up_a, up_b, up_c;
 DROP EXTENSION migr;
+-- a body written into a 0.1.0 catalog by hand that does not parse does not
+-- stop the update; migr.check() reports the revision as tampered with
+CREATE EXTENSION migr VERSION '0.1.0';
+SELECT migr.revision('bad1', NULL, 'bad', 'SELECT 1;', 'SELECT 1;',
+                     create_date => '2024-01-01 00:00:00+00');
+UPDATE migr.migration SET upgrade_sql = 'SELEC 1;' WHERE id = 'bad1';
+ALTER EXTENSION migr UPDATE;
+SELECT severity, code, revision FROM migr.check() ORDER BY code;
+DROP EXTENSION migr;
 CREATE EXTENSION migr;
 REVOKE ALL ON SCHEMA public FROM regress_migr_updater;
 DROP ROLE regress_migr_updater, "regress_migr_Updater 2";

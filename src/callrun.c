@@ -104,6 +104,22 @@ refuse_atomic(FunctionCallInfo fcinfo, bool upgrade)
 					 upgrade ? "migr.upgrade" : "migr.downgrade")));
 }
 
+/*
+ * Revision SQL can let go of the migration lock the procedure holds for
+ * the session (pg_advisory_unlock_all()); another runner could then start.
+ * Fail the step that did it.
+ */
+static void
+require_lock(const char *rev)
+{
+	if (!migr_lock_held_session())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision \"%s\" released the migration lock", rev),
+				 errdetail("Its SQL let go of the advisory lock that migr holds for the whole CALL, so another runner could have started. What this step ran was rolled back."),
+				 errhint("Take pg_advisory_unlock_all() or pg_advisory_unlock(1835624306) out of the revision.")));
+}
+
 /* The whole revision (transactional mode), in its subtransaction */
 static void
 txn_fn(void *arg)
@@ -115,6 +131,7 @@ txn_fn(void *arg)
 	/* a connection of its own: what the step allocates goes with it */
 	migr_spi_connect();
 	migr_run_step(cr->run, x, &cr->bodies[a->i], cr->upgrade, cr->stepcxt);
+	require_lock(cr->g->revs[x].id);
 	migr_run_flush(cr->run, a->i == cr->plan->nsteps - 1);
 	if (a->i == cr->plan->nsteps - 1)
 		migr_summary_write(cr->g);
@@ -154,6 +171,7 @@ nontxn_fn(void *arg)
 			break;
 		case 1:
 			migr_body_run_statement(r->id, cr->dir, a->stmtno, a->stmt, true);
+			require_lock(r->id);
 			MemoryContextReset(cr->stepcxt);
 			migr_progress_save(r->id, cr->upgrade, a->stmtno, a->nstmts, b->checksum);
 			break;
@@ -186,6 +204,28 @@ back_off(int ms)
 						 left, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+}
+
+/* back_off(), returning the error that interrupted it, rolled back. */
+static ErrorData *
+try_back_off(int ms)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ErrorData  *volatile err = NULL;
+
+	PG_TRY();
+	{
+		back_off(ms);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		err = CopyErrorData();
+		FlushErrorState();
+		SPI_rollback();
+	}
+	PG_END_TRY();
+	return err;
 }
 
 /*
@@ -233,9 +273,11 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 
 /* Before retry number attempt + 1: wait, longer each time. */
 static void
-retry_wait(CallRun *cr, int i, ErrorData *err, int attempt)
+retry_wait(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads,
+		   TimestampTz start)
 {
 	int			delay = migr_lock_retry_delay;
+	ErrorData  *cancel;
 
 	for (int k = 0; k < attempt && delay < 60000; k++)
 		delay *= 2;
@@ -245,7 +287,13 @@ retry_wait(CallRun *cr, int i, ErrorData *err, int attempt)
 					cr->g->revs[cr->plan->steps[i]].id, delay, err->message),
 			 errdetail("Retry %d of %d (migr.lock_retries).", attempt + 1,
 					   migr_lock_retries)));
-	back_off(delay);
+	/* a cancel while waiting ends the run: say so after the "retry" row */
+	cancel = try_back_off(delay);
+	if (cancel)
+	{
+		(void) record_failure(cr, i, cancel, 0, heads, start, true, 0, NULL);
+		ReThrowError(cancel);
+	}
 }
 
 /*
@@ -308,7 +356,7 @@ run_txn(CallRun *cr, int i)
 		if (!record_failure(cr, i, err, attempt, heads, start, after == before,
 							stmtno, stmt))
 			ReThrowError(err);
-		retry_wait(cr, i, err, attempt);
+		retry_wait(cr, i, err, attempt, heads, start);
 	}
 }
 
@@ -377,7 +425,7 @@ run_statement(CallRun *cr, StepArg *a)
 		if (!record_failure(cr, a->i, err, attempt, heads, start, true, a->stmtno,
 							a->stmt->text))
 			ReThrowError(err);
-		retry_wait(cr, a->i, err, attempt);
+		retry_wait(cr, a->i, err, attempt, heads, start);
 	}
 }
 
@@ -521,6 +569,7 @@ run_call(FunctionCallInfo fcinfo, bool upgrade)
 	char	   *target = migr_required_text_arg(fcinfo, 0, "target");
 	CallRun		cr = {0};
 	int			rc;
+	Oid			ext;
 
 	migr_body_refuse_reentry(fn);
 	migr_require_writable(fn);
@@ -532,7 +581,7 @@ run_call(FunctionCallInfo fcinfo, bool upgrade)
 	cr.dir = upgrade ? "upgrade" : "downgrade";
 	target = pstrdup(target);
 
-	migr_lock_acquire_session();
+	ext = migr_lock_acquire_session();
 	PG_TRY();
 	{
 		/* a snapshot taken after the wait for the lock */
@@ -541,7 +590,7 @@ run_call(FunctionCallInfo fcinfo, bool upgrade)
 	}
 	PG_FINALLY();
 	{
-		migr_lock_release_session();
+		migr_lock_release_session(ext);
 	}
 	PG_END_TRY();
 	SPI_finish();

@@ -257,7 +257,9 @@ gather_findings(void)
 		for (int i = 0; i < pending->nsteps; i++)
 			add(&findings, 0, "pending", g->revs[pending->steps[i]].id,
 				psprintf("revision \"%s\" is not applied", g->revs[pending->steps[i]].id),
-				pstrdup("It is on the way to the heads; migr.upgrade('heads') would apply it."));
+				(g->revs[pending->steps[i]].nontxn & MIGR_NONTXN_UPGRADE)
+				? pstrdup("It is on the way to the heads; CALL migr.apply('heads') would apply it (it is non-transactional, so migr.upgrade() cannot).")
+				: pstrdup("It is on the way to the heads; migr.upgrade('heads') would apply it."));
 	}
 	if (g->nheads > 1)
 	{

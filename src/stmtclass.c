@@ -132,6 +132,22 @@ migr_stmt_toplevel_only(Node *stmt)
 }
 
 /*
+ * migr_stmt_waits_block_nobody
+ *		Whether the statement's lock waits hold up nobody else's work: the
+ *		CONCURRENTLY operations, which take SHARE UPDATE EXCLUSIVE (no
+ *		conflict with reads and writes) and then wait for every older
+ *		transaction, and VACUUM.  lock_timeout would only make them fail
+ *		whenever some transaction runs long.
+ */
+bool
+migr_stmt_waits_block_nobody(Node *stmt)
+{
+	const char *what = migr_stmt_toplevel_only(stmt);
+
+	return what && (strstr(what, "CONCURRENTLY") != NULL || strcmp(what, "VACUUM") == 0);
+}
+
+/*
  * migr_stmt_transaction_control
  *		The statement's name when it is transaction control (BEGIN, COMMIT,
  *		SAVEPOINT, PREPARE TRANSACTION, ...), which no revision body may
