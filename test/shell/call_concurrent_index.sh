@@ -14,7 +14,6 @@ writer_pid=
 cleanup() {
     rm -f "$work/writing"
     if [ -n "$writer_pid" ]; then kill "$writer_pid" 2>/dev/null || true; wait "$writer_pid" 2>/dev/null || true; fi
-    [ -n "${MIGR_KEEP:-}" ] && cp -r "$work" /tmp/migr_keep.$$ 
     rm -rf "$work"
     psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db"
 }
