@@ -142,6 +142,9 @@ SELECT revision, upgrade_transactional, downgrade_transactional FROM migr.histor
 SELECT step, revision, transactional FROM migr.plan();
 SELECT * FROM migr.upgrade();
 \echo :LAST_ERROR_SQLSTATE
+-- the reversibility test runs n1 (its statements can run in a transaction)
+-- but cannot run n2's CREATE INDEX CONCURRENTLY in its rolled-back one
+SELECT step, revision, status, detail FROM migr.test_reversibility();
 -- a revision changes its mind about transactional => the fields differ
 SELECT migr.revision('n3', 'n2', 'vacuum', 'SELECT 1; VACUUM c_gate;', 'SELECT 1;',
                      create_date => '2025-02-03 00:00:00+00', transactional => false);

@@ -20,7 +20,9 @@
  *	  migration lock, which it holds at session level from start to end.
  *
  *	  Everything that must survive the commits lives in the procedure
- *	  context of the non-atomic SPI connection, which is current throughout.
+ *	  context of the non-atomic SPI connection, which is current between
+ *	  steps; each step runs on an SPI connection of its own, so what it
+ *	  allocates is freed when it ends.
  *
  * IDENTIFICATION
  *	  src/callrun.c
@@ -109,10 +111,13 @@ txn_fn(void *arg)
 	CallRun    *cr = a->cr;
 	int			x = cr->plan->steps[a->i];
 
+	/* a connection of its own: what the step allocates goes with it */
+	migr_spi_connect();
 	migr_run_step(cr->run, x, &cr->bodies[a->i], cr->upgrade, cr->stepcxt);
 	migr_run_flush(cr->run, a->i == cr->plan->nsteps - 1);
 	if (a->i == cr->plan->nsteps - 1)
 		migr_summary_write(cr->g);
+	migr_spi_finish();
 }
 
 /*
@@ -131,6 +136,7 @@ nontxn_fn(void *arg)
 	MigrBody   *b = &cr->bodies[a->i];
 	bool		last = a->i == cr->plan->nsteps - 1;
 
+	migr_spi_connect();
 	switch (a->phase)
 	{
 		case 0:
@@ -159,6 +165,7 @@ nontxn_fn(void *arg)
 				migr_summary_write(cr->g);
 			break;
 	}
+	migr_spi_finish();
 }
 
 /* Sleep ms, interruptibly, holding no snapshot (the caller committed). */

@@ -526,13 +526,41 @@ stairway_in_subxact(void *arg)
 }
 
 /*
+ * What in a revision's upgrade or downgrade can only run at top level
+ * ("upgrade statement 2, CREATE INDEX CONCURRENTLY"), or NULL.
+ */
+static char *
+toplevel_statement(MigrRev *r, const char *up, const char *down)
+{
+	const char *sql[2] = {up, down};
+	const char *dir[2] = {"upgrade", "downgrade"};
+
+	if (r->nontxn == 0)
+		return NULL;
+	for (int k = 0; k < 2; k++)
+	{
+		int			n;
+		MigrStatement *st;
+
+		if (sql[k] == NULL)
+			continue;
+		st = migr_body_split(r->id, dir[k], sql[k], &n);
+		for (int j = 0; j < n; j++)
+			if (st[j].toplevel)
+				return psprintf("%s statement %d, %s,", dir[k], j + 1, st[j].toplevel);
+	}
+	return NULL;
+}
+
+/*
  * migr.test_reversibility(target text DEFAULT 'heads')
  *	 RETURNS TABLE (step int, revision text, status text, detail text)
  *
  * For each revision an upgrade to target would apply, in order: upgrade,
  * downgrade, upgrade again, comparing fingerprints.  status is pass, fail,
- * error (the SQL raised; later steps are "not run"), or irreversible (no
- * downgrade SQL: upgraded without testing).  Everything runs in a
+ * error (the SQL raised; later steps are "not run"), irreversible (no
+ * downgrade SQL: upgraded without testing), or not tested (a statement
+ * that runs only at top level; later steps are "not run").  Everything runs in a
  * subtransaction that is always rolled back, so the database, the catalog
  * and the event log are exactly as before.
  */
@@ -549,6 +577,7 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 			   *down;
 	int64		max_seq;
 	bool		stopped = false;
+	const char *stopped_why = NULL;
 
 	target = migr_required_text_arg(fcinfo, 0, "target");
 	migr_require_writable("migr.test_reversibility()");
@@ -569,10 +598,19 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 		MigrRev    *r = &g->revs[plan->steps[i]];
 		Stair		stair;
 		ErrorData  *edata;
+		char	   *why;
 
 		if (stopped)
 		{
-			put_result(rsinfo, i + 1, r->id, "not run", "An earlier step failed with an error.");
+			put_result(rsinfo, i + 1, r->id, "not run", stopped_why);
+			continue;
+		}
+		if ((why = toplevel_statement(r, up[i].sql, down[i].sql)) != NULL)
+		{
+			put_result(rsinfo, i + 1, r->id, "not tested",
+					   psprintf("Its %s cannot run inside the transaction this test rolls back. Later steps were not run.", why));
+			stopped = true;
+			stopped_why = "An earlier step could not be tested.";
 			continue;
 		}
 		stair.r = r;
@@ -589,6 +627,7 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 								edata->context ? edata->context : ""));
 			FreeErrorData(edata);
 			stopped = true;
+			stopped_why = "An earlier step failed with an error.";
 		}
 		else if (stair.down == NULL)
 			put_result(rsinfo, i + 1, r->id, "irreversible",
