@@ -22,13 +22,13 @@
 #include "body.h"
 #include "catalog/namespace.h"
 #include "guc.h"
-#include "storage/proc.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "stmtclass.h"
+#include "stmtguard.h"
 #include "utils/builtins.h"
 #include "worker.h"
 
@@ -114,7 +114,8 @@ migr_body_refuse_reentry(const char *fn)
 /*
  * migr_body_execute
  *		SPI_execute one statement of revision rev's SQL (a body statement or
- *		a check), with rev marked as running for migr_body_refuse_reentry.
+ *		a check), with rev marked as running for migr_body_refuse_reentry,
+ *		under migr.lock_timeout and migr.statement_timeout (stmtguard.c).
  */
 int
 migr_body_execute(const char *rev, const char *sql, bool read_only, long tcount)
@@ -125,7 +126,7 @@ migr_body_execute(const char *rev, const char *sql, bool read_only, long tcount)
 	running_revision = rev;
 	PG_TRY();
 	{
-		rc = SPI_execute(sql, read_only, tcount);
+		rc = migr_guard_spi_execute(sql, read_only, tcount);
 	}
 	PG_FINALLY();
 	{
@@ -148,7 +149,7 @@ migr_body_run_toplevel(const char *rev, const char *sql)
 	MigrWorkerSettings ws;
 
 	ws.search_path = namespace_search_path;
-	ws.lock_timeout_ms = migr_lock_timeout > 0 ? migr_lock_timeout : LockTimeout;
+	ws.lock_timeout_ms = migr_guard_lock_timeout();
 	ws.statement_timeout_ms = migr_statement_timeout;
 	running_revision = rev;
 	PG_TRY();

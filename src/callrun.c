@@ -44,6 +44,7 @@
 #include "pgstat.h"
 #include "progress.h"
 #include "sqlcall.h"
+#include "stmtguard.h"
 #include "storage/latch.h"
 #include "subxact.h"
 #include "summary.h"
@@ -211,6 +212,8 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 	f.error = err;
 	f.statement_no = stmtno;
 	f.statement = stmt;
+	if (err->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		f.blocking_pids = migr_guard_last_blockers(&f.nblocking);
 
 	if (!retry && attempt > 0)
 		err->detail = psprintf("%s%smigr gave up after %d retries (migr.lock_retries).",
@@ -290,7 +293,7 @@ run_txn(CallRun *cr, int i)
 
 		(void) migr_run_steps(cr->run, &before);
 		(void) migr_body_failed_statement(&stmt);
-		err = migr_subxact_try(txn_fn, &a, true);
+		err = migr_subxact_try(txn_fn, &a, true, true);
 		if (err == NULL)
 		{
 			SPI_commit();
@@ -357,7 +360,7 @@ run_statement(CallRun *cr, StepArg *a)
 		}
 		(void) migr_body_failed_statement(&ignored);
 		a->phase = 1;
-		err = a->stmt->toplevel ? try_toplevel(cr, a) : migr_subxact_try(nontxn_fn, a, true);
+		err = a->stmt->toplevel ? try_toplevel(cr, a) : migr_subxact_try(nontxn_fn, a, true, true);
 		if (err == NULL)
 		{
 			/* a worker's statement committed on its own: record it now */
@@ -415,7 +418,7 @@ run_nontxn(CallRun *cr, int i)
 		char	   *heads = migr_run_heads(cr->run);
 
 		a.phase = 0;
-		err = migr_subxact_try(nontxn_fn, &a, true);
+		err = migr_subxact_try(nontxn_fn, &a, true, true);
 		if (err)
 		{
 			(void) record_failure(cr, i, err, migr_lock_retries, heads, a.start, true, 0, NULL);
@@ -445,7 +448,7 @@ run_nontxn(CallRun *cr, int i)
 					after;
 
 		(void) migr_run_steps(cr->run, &before);
-		err = migr_subxact_try(nontxn_fn, &a, true);
+		err = migr_subxact_try(nontxn_fn, &a, true, true);
 		(void) migr_run_steps(cr->run, &after);
 		if (err)
 		{
