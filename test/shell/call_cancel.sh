@@ -133,7 +133,7 @@ t0=$(date +%s%N)
 if out=$(psql -X -d $db -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "SET migr.statement_timeout = '500ms'" \
              -c "CALL migr.apply('o1')" 2>&1); then rc=0; else rc=$?; fi
 took=$((($(date +%s%N) - t0) / 1000000))
-if [ "$rc" = 0 ] || ! printf '%s\n' "$out" | grep -Eq '^ERROR:  57014: canceling statement due to (migr\.statement_timeout|statement timeout)'; then
+if [ "$rc" = 0 ] || ! printf '%s\n' "$out" | grep -q '^ERROR:  57014: canceling statement due to migr\.statement_timeout$'; then
     echo "migr.statement_timeout did not cancel the ordinary statement (after $took ms):"; echo "$out"; exit 1
 fi
 if [ "$took" -gt 5000 ]; then echo "migr.statement_timeout = 500ms: the CALL took $took ms"; exit 1; fi
