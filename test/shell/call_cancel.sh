@@ -19,11 +19,11 @@ caller_pid=
 cleanup() {
     if [ -n "$caller_pid" ]; then kill "$caller_pid" 2>/dev/null || true; wait "$caller_pid" 2>/dev/null || true; fi
     rm -f "${out_file:-}"
-    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db"
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 }
 trap cleanup EXIT
 out_file=$(mktemp)
-psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 q() { psql -XAtq -d $db -v ON_ERROR_STOP=1 "$@"; }
 
 q -o /dev/null <<'SQL'
@@ -81,14 +81,14 @@ cancelled() {
     local ev w inv codes
     w=$(workers)
     if [ "$rc" = 0 ]; then echo "$1: the CALL succeeded:"; echo "$out"; exit 1; fi
-    if ! printf '%s\n' "$out" | grep -q "^ERROR:  57014: $2"; then
+    if ! grep -q "^ERROR:  57014: $2" <<<"$out"; then
         echo "$1: not the error 57014 $2:"; echo "$out"; exit 1
     fi
     if [ "$took" -gt 5000 ]; then echo "$1: the caller took $took ms to return"; exit 1; fi
     if [ "$w" != 0 ]; then echo "$1: $w migr worker backends remain after the CALL returned"; exit 1; fi
     inv=$(invalid_indexes)
     if [ "$inv" != - ]; then echo "$1: invalid indexes left: $inv"; echo "$out"; exit 1; fi
-    if ! printf '%s\n' "$out" | grep -q 'NOTICE:  00000: dropping invalid index public.s_slow left by the failed statement'; then
+    if ! grep -q 'NOTICE:  00000: dropping invalid index public.s_slow left by the failed statement' <<<"$out"; then
         echo "$1: no notice that the invalid index was dropped:"; echo "$out"; exit 1
     fi
     codes=$(check_codes)
@@ -117,7 +117,7 @@ t0=$(date +%s%N)
 start_call "SET migr.statement_timeout = '1500ms'"
 finish_call
 cancelled "migr.statement_timeout, worker" "canceling statement due to statement timeout"
-if ! printf '%s\n' "$out" | grep -q 'statement run at top level by a migr background worker'; then
+if ! grep -q 'statement run at top level by a migr background worker' <<<"$out"; then
     echo "the statement timeout is not the worker's error:"; echo "$out"; exit 1
 fi
 
@@ -133,7 +133,7 @@ t0=$(date +%s%N)
 if out=$(psql -X -d $db -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "SET migr.statement_timeout = '500ms'" \
              -c "CALL migr.apply('o1')" 2>&1); then rc=0; else rc=$?; fi
 took=$((($(date +%s%N) - t0) / 1000000))
-if [ "$rc" = 0 ] || ! printf '%s\n' "$out" | grep -q '^ERROR:  57014: canceling statement due to migr\.statement_timeout$'; then
+if [ "$rc" = 0 ] || ! grep -q '^ERROR:  57014: canceling statement due to migr\.statement_timeout$' <<<"$out"; then
     echo "migr.statement_timeout did not cancel the ordinary statement (after $took ms):"; echo "$out"; exit 1
 fi
 if [ "$took" -gt 5000 ]; then echo "migr.statement_timeout = 500ms: the CALL took $took ms"; exit 1; fi
@@ -168,7 +168,7 @@ q -o /dev/null -c "CREATE OR REPLACE FUNCTION slow_key(i int) RETURNS int LANGUA
 if ! out=$(psql -X -d $db -v ON_ERROR_STOP=1 -c "SET migr.lock_wait = off" -c "CALL migr.apply('s1')" 2>&1); then
     echo "the CALL after the cancels failed:"; echo "$out"; exit 1
 fi
-if ! printf '%s\n' "$out" | grep -q 'dropping invalid index public.s_slow so that CREATE INDEX CONCURRENTLY IF NOT EXISTS builds it again'; then
+if ! grep -q 'dropping invalid index public.s_slow so that CREATE INDEX CONCURRENTLY IF NOT EXISTS builds it again' <<<"$out"; then
     echo "the next CALL did not drop the invalid index first:"; echo "$out"; exit 1
 fi
 valid=$(q -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 's_slow'::regclass")

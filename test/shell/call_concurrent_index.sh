@@ -15,10 +15,10 @@ cleanup() {
     rm -f "$work/writing"
     if [ -n "$writer_pid" ]; then kill "$writer_pid" 2>/dev/null || true; wait "$writer_pid" 2>/dev/null || true; fi
     rm -rf "$work"
-    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db"
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 }
 trap cleanup EXIT
-psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 q() { psql -XAtq -d $db -v ON_ERROR_STOP=1 "$@"; }
 
 # 300000 rows: an index over md5(v::text) takes a couple of seconds to build
@@ -122,7 +122,7 @@ skip=$(printf '%s\n' "$out" | grep -A1 -F 'NOTICE:  relation "t_v" already exist
 if [ -z "$skip" ]; then
     echo "the worker's notice did not reach the client:"; echo "$out"; exit 1
 fi
-if ! printf '%s\n' "$skip" | grep -q 'CONTEXT:  statement run at top level by a migr background worker'; then
+if ! grep -q 'CONTEXT:  statement run at top level by a migr background worker' <<<"$skip"; then
     echo "the notice does not say it came from the worker:"; echo "$out"; exit 1
 fi
 current=$(q -c "SELECT string_agg(c, ',') FROM migr.current() c")

@@ -11,8 +11,8 @@
 # instead of the broken index kept without a word.
 set -euo pipefail
 db=migr_call_idxfail
-trap 'psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db"' EXIT
-psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+trap 'psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"' EXIT
+psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 q() { psql -XAtq -d $db -v ON_ERROR_STOP=1 "$@"; }
 # call TARGET: CALL migr.apply(TARGET); psql's output in out, its status in rc
 call() {
@@ -49,7 +49,7 @@ SQL
 # 1. The build fails: 23505, recorded with its statement, no invalid index left
 call f1
 if [ "$rc" = 0 ]; then echo "CALL migr.apply('f1') succeeded over duplicate keys:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -q '^ERROR:  23505: could not create unique index "u_k"'; then
+if ! grep -q '^ERROR:  23505: could not create unique index "u_k"' <<<"$out"; then
     echo "CALL migr.apply('f1') did not fail with 23505:"; echo "$out"; exit 1
 fi
 ev=$(q -c "SELECT revision, operation, outcome, sqlstate, statement_no, statement FROM migr.event ORDER BY id DESC LIMIT 1")
@@ -59,7 +59,7 @@ fi
 inv=$(invalid_indexes)
 if [ "$inv" != - ]; then echo "invalid indexes left after the failed build: $inv"; exit 1; fi
 if [ "$(q -c "SELECT to_regclass('u_k') IS NULL")" != t ]; then echo "index u_k exists after the failed build"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -q '^NOTICE:  00000: dropping invalid index public.u_k left by the failed statement'; then
+if ! grep -q '^NOTICE:  00000: dropping invalid index public.u_k left by the failed statement' <<<"$out"; then
     echo "no notice that the invalid index was dropped:"; echo "$out"; exit 1
 fi
 codes=$(check_codes)
@@ -73,7 +73,7 @@ if [ "$progress" != "f1|upgrade|1|3" ]; then echo "migr.progress after the failu
 dedup u
 call f1
 if [ "$rc" != 0 ]; then echo "the re-run failed:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -q 'resuming the upgrade of f1 at statement 2 of 3'; then
+if ! grep -q 'resuming the upgrade of f1 at statement 2 of 3' <<<"$out"; then
     echo "the re-run did not resume at statement 2:"; echo "$out"; exit 1
 fi
 valid=$(q -c "SELECT indisvalid AND indisunique FROM pg_index WHERE indexrelid = 'u_k'::regclass")
@@ -98,7 +98,7 @@ if psql -Xq -d $db -c "CREATE UNIQUE INDEX CONCURRENTLY w_old ON w (k)" 2>/dev/n
     echo "the build by hand over duplicates succeeded"; exit 1
 fi
 call f2
-if [ "$rc" = 0 ] || ! printf '%s\n' "$out" | grep -q '^ERROR:  23505'; then
+if [ "$rc" = 0 ] || ! grep -q '^ERROR:  23505' <<<"$out"; then
     echo "CALL migr.apply('f2') did not fail with 23505:"; echo "$out"; exit 1
 fi
 inv=$(invalid_indexes)
@@ -138,10 +138,10 @@ call f3
 if [ "$rc" != 0 ]; then echo "CALL migr.apply('f3') failed:"; echo "$out"; exit 1; fi
 valid=$(q -c "SELECT indisvalid AND indisunique FROM pg_index WHERE indexrelid = 'v_k'::regclass")
 if [ "$valid" != t ]; then echo "v_k after CALL migr.apply('f3'): valid and unique = $valid"; exit 1; fi
-if printf '%s\n' "$out" | grep -q 'already exists, skipping'; then
+if grep -q 'already exists, skipping' <<<"$out"; then
     echo "CREATE INDEX CONCURRENTLY IF NOT EXISTS kept the old index:"; echo "$out"; exit 1
 fi
-if ! printf '%s\n' "$out" | grep -q 'dropping invalid index public.v_k so that CREATE INDEX CONCURRENTLY IF NOT EXISTS builds it again'; then
+if ! grep -q 'dropping invalid index public.v_k so that CREATE INDEX CONCURRENTLY IF NOT EXISTS builds it again' <<<"$out"; then
     echo "no notice that the invalid v_k was dropped first:"; echo "$out"; exit 1
 fi
 codes=$(check_codes)

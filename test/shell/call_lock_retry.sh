@@ -7,18 +7,23 @@
 #     before the 'ok' row;
 #  2. the holder does not let go: the CALL gives up after the fifth retry
 #     with 55P03 whose detail says so, leaving 5 'retry' rows and 1 'failed'
-#     row, the revision not applied; with the holder gone, a CALL applies it;
+#     row, the revision not applied; a cancel while the CALL waits to retry
+#     is recorded as a 'failed' row too; with the holder gone, a CALL
+#     applies it;
 #  3. migr.lock_wait = off: a second CALL while a first one runs fails at
 #     once with 55P03, naming the first runner's process.
 set -euo pipefail
 db=migr_call_lockretry
 bg_pid=
+caller_pid=
+work=$(mktemp -d)
 cleanup() {
-    if [ -n "$bg_pid" ]; then kill "$bg_pid" 2>/dev/null || true; wait "$bg_pid" 2>/dev/null || true; fi
-    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db"
+    for p in $bg_pid $caller_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 }
 trap cleanup EXIT
-psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 q() { psql -XAtq -d $db -v ON_ERROR_STOP=1 "$@"; }
 
 q -o /dev/null <<'SQL'
@@ -74,7 +79,7 @@ ev=$(events l1 "$before")
 if ! [[ "$ev" =~ ^(retry:55P03,)+ok$ ]]; then
     echo "l1's events: $ev (expected retry:55P03 rows, then ok)"; echo "$out"; exit 1
 fi
-if ! printf '%s\n' "$out" | grep -q 'NOTICE:  00000: retrying the upgrade of l1 in 100 ms'; then
+if ! grep -q 'NOTICE:  00000: retrying the upgrade of l1 in 100 ms' <<<"$out"; then
     echo "no notice of the first retry:"; echo "$out"; exit 1
 fi
 if [ "$(q -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'c1'")" != 1 ]; then
@@ -96,10 +101,10 @@ hold 60
 before=$(last_id)
 call l2
 if [ "$rc" = 0 ]; then echo "CALL migr.apply('l2') succeeded while the lock was held:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -q '^ERROR:  55P03: '; then
+if ! grep -q '^ERROR:  55P03: ' <<<"$out"; then
     echo "CALL migr.apply('l2') did not fail with 55P03:"; echo "$out"; exit 1
 fi
-if ! printf '%s\n' "$out" | grep -q '^DETAIL:  .*migr gave up after 5 retries (migr.lock_retries)\.$'; then
+if ! grep -q '^DETAIL:  .*migr gave up after 5 retries (migr.lock_retries)\.$' <<<"$out"; then
     echo "the error's detail does not say it gave up after 5 retries:"; echo "$out"; exit 1
 fi
 ev=$(events l2 "$before")
@@ -119,6 +124,34 @@ if [ "$missing" != 0 ]; then
     q -c "SELECT id, outcome, blocking_pids FROM migr.event WHERE revision = 'l2' AND id > $before ORDER BY id"
     exit 1
 fi
+# a cancel while the CALL waits to retry ends the run like a failure: a
+# 'failed' row after the 'retry' row, and the error names the revision
+before=$(last_id)
+psql -X -d $db -v VERBOSITY=verbose -c "SET application_name = 'migr_caller'" "${settings[@]}" \
+    -c "SET migr.lock_retry_delay = '10s'" -c "CALL migr.apply('l2')" >"$work/cancel.out" 2>&1 &
+caller_pid=$!
+for _ in $(seq 100); do
+    if [ "$(q -c "SELECT count(*) FROM migr.event WHERE id > $before AND outcome = 'retry'")" = 1 ]; then break; fi
+    sleep 0.05
+done
+t0=$(date +%s%N)
+q -o /dev/null -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'migr_caller'"
+if wait "$caller_pid"; then caller_pid=; echo "the cancelled CALL succeeded:"; cat "$work/cancel.out"; exit 1; fi
+caller_pid=
+took=$((($(date +%s%N) - t0) / 1000000))
+out=$(cat "$work/cancel.out")
+if ! grep -q '^ERROR:  57014: canceling statement due to user request' <<<"$out"; then
+    echo "the CALL cancelled while waiting to retry did not fail with 57014:"; echo "$out"; exit 1
+fi
+if [ "$took" -gt 2000 ]; then echo "the CALL cancelled while waiting to retry took $took ms to return"; exit 1; fi
+ev=$(events l2 "$before")
+if [ "$ev" != "retry:55P03,failed:57014" ]; then
+    echo "l2's events after a cancel while waiting to retry: $ev (expected retry:55P03,failed:57014)"; echo "$out"; exit 1
+fi
+if ! grep -q 'migr revision "l2" (upgrade), waiting to retry' <<<"$out"; then
+    echo "the cancel's error does not name the revision:"; echo "$out"; exit 1
+fi
+echo "cancelled while waiting to retry: 57014 after $took ms, recorded as failed"
 q -o /dev/null -c "SELECT pg_terminate_backend($holder)"
 wait "$bg_pid" || true
 bg_pid=
@@ -147,7 +180,7 @@ if out=$(psql -X -d $db -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "SET migr.loc
              -c "CALL migr.apply()" 2>&1); then rc=0; else rc=$?; fi
 took=$((($(date +%s%N) - t0) / 1000000))
 if [ "$rc" = 0 ]; then echo "the second runner succeeded while the first ran:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -qx "ERROR:  55P03: another migr runner holds the migration lock: process $first"; then
+if ! grep -qx "ERROR:  55P03: another migr runner holds the migration lock: process $first" <<<"$out"; then
     echo "the second runner's error does not name the first runner, process $first:"; echo "$out"; exit 1
 fi
 if [ "$took" -gt 1000 ]; then echo "the second runner took $took ms to fail"; exit 1; fi

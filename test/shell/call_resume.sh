@@ -19,11 +19,11 @@ caller_pid=
 cleanup() {
     if [ -n "$caller_pid" ]; then kill "$caller_pid" 2>/dev/null || true; wait "$caller_pid" 2>/dev/null || true; fi
     rm -f "${out_file:-}"
-    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db"
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 }
 trap cleanup EXIT
 out_file=$(mktemp)
-psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 q() { psql -XAtq -d $db -v ON_ERROR_STOP=1 "$@"; }
 
 # step(rev, k) logs that statement k of rev ran, then sleeps if nap says so,
@@ -83,7 +83,7 @@ start_call() {
 
 # 1. statement 3 fails; fixed, the re-run resumes at 3
 call r1
-if [ "$rc" = 0 ] || ! printf '%s\n' "$out" | grep -q '^ERROR:  P0001: statement 3 of r1 fails'; then
+if [ "$rc" = 0 ] || ! grep -q '^ERROR:  P0001: statement 3 of r1 fails' <<<"$out"; then
     echo "CALL migr.apply('r1') did not fail in statement 3:"; echo "$out"; exit 1
 fi
 ev=$(q -c "SELECT revision, outcome, sqlstate, statement_no, statement FROM migr.event ORDER BY id DESC LIMIT 1")
@@ -94,7 +94,7 @@ if [ "$(ran r1)" != "1,2" ]; then echo "r1 statements that ran before the fix: $
 q -c "DELETE FROM fail"
 call r1
 if [ "$rc" != 0 ]; then echo "the re-run of r1 failed:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -q 'resuming the upgrade of r1 at statement 3 of 4'; then
+if ! grep -q 'resuming the upgrade of r1 at statement 3 of 4' <<<"$out"; then
     echo "the re-run did not resume r1 at statement 3:"; echo "$out"; exit 1
 fi
 if [ "$(ran r1)" != "1,2,3,4" ]; then echo "r1 statements run: $(ran r1) (each exactly once expected)"; exit 1; fi
@@ -121,7 +121,7 @@ if [ "$(ran r2)" != 1 ]; then echo "r2 statements committed when the caller died
 q -c "DELETE FROM nap WHERE rev = 'r2'"
 call r2 "SET migr.lock_wait = off"
 if [ "$rc" != 0 ]; then echo "the CALL after the caller died failed:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -q 'resuming the upgrade of r2 at statement 2 of 4'; then
+if ! grep -q 'resuming the upgrade of r2 at statement 2 of 4' <<<"$out"; then
     echo "the next CALL did not resume r2 at statement 2:"; echo "$out"; exit 1
 fi
 if [ "$(ran r2)" != "1,2,3,4" ]; then echo "r2 statements run: $(ran r2) (each exactly once expected)"; exit 1; fi
@@ -173,7 +173,7 @@ if [ "$(ran r3)" != 1 ]; then echo "r3 statements committed before the restart: 
 q -c "DELETE FROM nap"
 call r3
 if [ "$rc" != 0 ]; then echo "the CALL after the restart failed:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -q 'resuming the upgrade of r3 at statement 2 of 4'; then
+if ! grep -q 'resuming the upgrade of r3 at statement 2 of 4' <<<"$out"; then
     echo "the CALL after the restart did not resume r3 at statement 2:"; echo "$out"; exit 1
 fi
 if [ "$(ran r3)" != "1,2,3,4" ]; then echo "r3 statements run: $(ran r3) (each exactly once expected)"; exit 1; fi

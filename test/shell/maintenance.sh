@@ -15,7 +15,7 @@ bg_pid=
 cleanup() {
     if [ -n "$bg_pid" ]; then kill "$bg_pid" 2>/dev/null || true; wait "$bg_pid" 2>/dev/null || true; fi
     rm -rf "$work"
-    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db"
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
 }
 trap cleanup EXIT
 # block N goes to $work/N.sql
@@ -34,7 +34,7 @@ block() {
     if out=$(psql -X -d $db -v ON_ERROR_STOP=1 -f "$work/$1.sql" 2>&1); then rc=0; else rc=$?; fi
 }
 
-psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 # An application's table, then a history: a column (transactional), an index
 # built concurrently (slow: 5 ms a row), and a backfill in steps whose
 # constraint fails over one bad row
@@ -63,9 +63,9 @@ SQL
 # 1. Plan: no error finding; the plan shows the non-transactional steps
 block 1
 if [ "$rc" != 0 ]; then echo "runbook block 1 failed:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -q '^(0 rows)$'; then echo "block 1: migr.check() has errors:"; echo "$out"; exit 1; fi
+if ! grep -q '^(0 rows)$' <<<"$out"; then echo "block 1: migr.check() has errors:"; echo "$out"; exit 1; fi
 for row in '1 | w1       | upgrade   | t ' '2 | w2       | upgrade   | f ' '3 | w3       | upgrade   | f '; do
-    if ! printf '%s\n' "$out" | grep -qF "$row"; then echo "block 1: no plan row \"$row\":"; echo "$out"; exit 1; fi
+    if ! grep -qF "$row" <<<"$out"; then echo "block 1: no plan row \"$row\":"; echo "$out"; exit 1; fi
 done
 
 # 2. Review: the non-transactional revisions, the settings
@@ -73,7 +73,7 @@ block 2
 if [ "$rc" != 0 ]; then echo "runbook block 2 failed:"; echo "$out"; exit 1; fi
 nontxn=$(printf '%s\n' "$out" | grep -cE '^ w[23] +\| f$' || true)
 if [ "$nontxn" != 2 ]; then echo "block 2 does not list w2 and w3 as non-transactional:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -qx ' 5s'; then echo "block 2: SHOW migr.lock_timeout is not the default 5s:"; echo "$out"; exit 1; fi
+if ! grep -qx ' 5s' <<<"$out"; then echo "block 2: SHOW migr.lock_timeout is not the default 5s:"; echo "$out"; exit 1; fi
 
 # 3. Apply, in the background; 4. watch it from another session while the
 # worker builds w2's index
@@ -89,30 +89,30 @@ done
 if [ "$building" != 1 ]; then echo "the worker did not build w2's index within 5 s:"; cat "$work/apply.out"; exit 1; fi
 block 4
 if [ "$rc" != 0 ]; then echo "runbook block 4 failed:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -qE '\| migr worker +\| active +\|.*\| CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_slow'; then
+if ! grep -qE '\| migr worker +\| active +\|.*\| CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_slow' <<<"$out"; then
     echo "block 4 does not show the worker building the index:"; echo "$out"; exit 1
 fi
-if ! printf '%s\n' "$out" | grep -qE '\| client backend +\| active +\|.*\| CALL migr.apply\(\);'; then
+if ! grep -qE '\| client backend +\| active +\|.*\| CALL migr.apply\(\);' <<<"$out"; then
     echo "block 4 does not show the CALL:"; echo "$out"; exit 1
 fi
-if ! printf '%s\n' "$out" | grep -qE '\| building index'; then
+if ! grep -qE '\| building index' <<<"$out"; then
     echo "block 4 does not show the index build's phase:"; echo "$out"; exit 1
 fi
 if wait "$bg_pid"; then rc=0; else rc=$?; fi
 bg_pid=
 out=$(cat "$work/apply.out")
 # the window's run fails half way: w3's statement 2, over the bad row
-if [ "$rc" = 0 ] || ! printf '%s\n' "$out" | grep -q 'ERROR:  check constraint "orders_customer_positive" of relation "orders" is violated by some row'; then
+if [ "$rc" = 0 ] || ! grep -q 'ERROR:  check constraint "orders_customer_positive" of relation "orders" is violated by some row' <<<"$out"; then
     echo "runbook block 3 did not fail in w3's constraint (status $rc):"; echo "$out"; exit 1
 fi
 
 # 5. Recover: the failure record and the current revision
 block 5
 if [ "$rc" != 0 ]; then echo "runbook block 5 failed:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -qE '^ w3 +\| upgrade +\| failed +\| 23514 +\|.*\| +2 \| ALTER TABLE orders ADD CONSTRAINT orders_customer_positive'; then
+if ! grep -qE '^ w3 +\| upgrade +\| failed +\| 23514 +\|.*\| +2 \| ALTER TABLE orders ADD CONSTRAINT orders_customer_positive' <<<"$out"; then
     echo "block 5 does not show w3's failure in statement 2:"; echo "$out"; exit 1
 fi
-if ! printf '%s\n' "$out" | grep -qx ' w2'; then echo "block 5: migr.current() is not w2:"; echo "$out"; exit 1; fi
+if ! grep -qx ' w2' <<<"$out"; then echo "block 5: migr.current() is not w2:"; echo "$out"; exit 1; fi
 progress=$(psql -XAtq -d $db -c "SELECT revision || ' ' || statements_done || '/' || statements_total FROM migr.progress")
 if [ "$progress" != "w3 1/3" ]; then echo "progress after the failure: $progress"; exit 1; fi
 
@@ -120,7 +120,7 @@ if [ "$progress" != "w3 1/3" ]; then echo "progress after the failure: $progress
 psql -Xq -d $db -v ON_ERROR_STOP=1 -c "UPDATE orders SET customer = 1 WHERE customer <= 0"
 block 3
 if [ "$rc" != 0 ]; then echo "runbook block 3, run again after the fix, failed:"; echo "$out"; exit 1; fi
-if ! printf '%s\n' "$out" | grep -q 'resuming the upgrade of w3 at statement 2 of 3'; then
+if ! grep -q 'resuming the upgrade of w3 at statement 2 of 3' <<<"$out"; then
     echo "block 3 run again did not resume w3 at statement 2:"; echo "$out"; exit 1
 fi
 state=$(psql -XAtq -d $db -c "SELECT (SELECT string_agg(c, ',') FROM migr.current() c)
@@ -131,7 +131,7 @@ if [ "$state" != "w3 0 3 400" ]; then
     echo "after the window: current, progress rows, valid indexes, backfilled rows = $state (expected w3 0 3 400)"; exit 1
 fi
 block 1
-if [ "$rc" != 0 ] || ! printf '%s\n' "$out" | grep -q '^(0 rows)$'; then
+if [ "$rc" != 0 ] || ! grep -q '^(0 rows)$' <<<"$out"; then
     echo "block 1 after the window:"; echo "$out"; exit 1
 fi
 echo "the runbook's $nblocks sql blocks ran as written: a failure half way, recovered and resumed"
