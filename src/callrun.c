@@ -230,10 +230,16 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 	return retry;
 }
 
-/* Before retry number attempt + 1: wait, longer each time. */
+/*
+ * Before retry number attempt + 1: wait, longer each time.  A cancel during
+ * the wait ends the run as a failure of the revision does: recorded, and
+ * named in the error's context.
+ */
 static void
-retry_wait(CallRun *cr, int i, ErrorData *err, int attempt)
+retry_wait(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads)
 {
+	MemoryContext cxt = CurrentMemoryContext;
+	TimestampTz start = GetCurrentTimestamp();
 	int			delay = migr_lock_retry_delay;
 
 	for (int k = 0; k < attempt && delay < 60000; k++)
@@ -244,7 +250,25 @@ retry_wait(CallRun *cr, int i, ErrorData *err, int attempt)
 					cr->g->revs[cr->plan->steps[i]].id, delay, err->message),
 			 errdetail("Retry %d of %d (migr.lock_retries).", attempt + 1,
 					   migr_lock_retries)));
-	back_off(delay);
+	PG_TRY();
+	{
+		back_off(delay);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *cerr;
+
+		MemoryContextSwitchTo(cxt);
+		cerr = CopyErrorData();
+		FlushErrorState();
+		SPI_rollback();
+		cerr->context = psprintf("%s%smigr revision \"%s\" (%s), waiting to retry",
+								 cerr->context ? cerr->context : "", cerr->context ? "\n" : "",
+								 cr->g->revs[cr->plan->steps[i]].id, cr->dir);
+		(void) record_failure(cr, i, cerr, 0, heads, start, true, 0, NULL);
+		ReThrowError(cerr);
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -307,7 +331,7 @@ run_txn(CallRun *cr, int i)
 		if (!record_failure(cr, i, err, attempt, heads, start, after == before,
 							stmtno, stmt))
 			ReThrowError(err);
-		retry_wait(cr, i, err, attempt);
+		retry_wait(cr, i, err, attempt, heads);
 	}
 }
 
@@ -376,7 +400,7 @@ run_statement(CallRun *cr, StepArg *a)
 		if (!record_failure(cr, a->i, err, attempt, heads, start, true, a->stmtno,
 							a->stmt->text))
 			ReThrowError(err);
-		retry_wait(cr, a->i, err, attempt);
+		retry_wait(cr, a->i, err, attempt, heads);
 	}
 }
 
