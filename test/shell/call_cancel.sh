@@ -12,7 +12,8 @@
 #  - pg_terminate_backend(caller): the worker is stopped too, but the
 #    caller cannot clean up: the invalid index stays, migr.check() reports
 #    it as invalid_index, and the next CALL drops it before it builds again.
-# A later CALL then completes.
+# A later CALL then completes.  Last, a REINDEX CONCURRENTLY that
+# migr.statement_timeout cancels: the invalid copy it leaves is dropped.
 set -euo pipefail
 db=migr_call_cancel
 caller_pid=
@@ -178,3 +179,29 @@ if [ "$codes" != - ]; then echo "migr.check() errors at the end: $codes"; exit 1
 failed=$(q -c "SELECT string_agg(sqlstate, ',' ORDER BY id) FROM migr.event WHERE outcome = 'failed'")
 if [ "$failed" != "57014,57014,57014,57014" ]; then echo "failure rows: $failed"; exit 1; fi
 echo "the next CALL cleaned up and built s_slow"
+
+# 6. A REINDEX CONCURRENTLY that migr.statement_timeout cancels leaves an
+# invalid copy (s_slow_ccnew): it is dropped, the index itself stays valid
+q -o /dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE OR REPLACE FUNCTION slow_key(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE
+    AS $$ BEGIN PERFORM pg_sleep(0.005); RETURN i; END $$;
+SELECT migr.revision('s2', 's1', 'rebuild the slow index', 'REINDEX INDEX CONCURRENTLY s_slow;', 'SELECT 1;',
+                     create_date => '2025-01-02 00:00:00+00');
+SQL
+t0=$(date +%s%N)
+if out=$(psql -X -d $db -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "SET migr.statement_timeout = '1s'" \
+             -c "CALL migr.apply('s2')" 2>&1); then rc=0; else rc=$?; fi
+took=$((($(date +%s%N) - t0) / 1000000))
+if [ "$rc" = 0 ] || ! grep -q '^ERROR:  57014: canceling statement due to statement timeout' <<<"$out"; then
+    echo "the REINDEX CONCURRENTLY was not cancelled by migr.statement_timeout:"; echo "$out"; exit 1
+fi
+if [ "$took" -gt 5000 ]; then echo "the cancelled REINDEX CONCURRENTLY took $took ms"; exit 1; fi
+inv=$(invalid_indexes)
+if [ "$inv" != - ]; then echo "invalid indexes after the cancelled REINDEX CONCURRENTLY: $inv"; echo "$out"; exit 1; fi
+if ! grep -q 'dropping invalid index public.s_slow_ccnew left by the failed statement' <<<"$out"; then
+    echo "no notice that s_slow_ccnew was dropped:"; echo "$out"; exit 1
+fi
+valid=$(q -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 's_slow'::regclass")
+if [ "$valid" != t ]; then echo "s_slow after the cancelled REINDEX CONCURRENTLY: valid = $valid"; exit 1; fi
+echo "REINDEX CONCURRENTLY cancelled by migr.statement_timeout after $took ms: its invalid copy dropped"
