@@ -28,6 +28,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "migr_errcodes.h"
+#include "progress.h"
 #include "register.h"
 #include "revcheck.h"
 #include "strlist.h"
@@ -328,6 +329,22 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 					 errdetail("These fields differ: %s.", diff),
 					 errhint("An applied revision cannot change; register a new revision instead.")));
 		}
+	}
+
+	/* statements of it have run and committed: its content is fixed now */
+	if (old)
+	{
+		MigrProgress *p = migr_progress_get(CurrentMemoryContext);
+
+		if (p && strcmp(p->revision, rev->id) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision \"%s\" is part way through its %s and cannot change",
+							rev->id, p->upgrade ? "upgrade" : "downgrade"),
+					 errdetail("%d of its %d statements ran and were committed. These fields differ: %s.",
+							   p->done, p->total, diff),
+					 errhint("Finish it with CALL migr.%s() first, then register the change as a new revision.",
+							 p->upgrade ? "apply" : "revert")));
 	}
 
 	if (old)
