@@ -193,7 +193,8 @@ back_off(int ms)
  * was rolled back.  Record the failure and commit it.  Returns whether to
  * retry: the lock was not available, retries are left, and the run's state
  * is untouched.  When not, the schema description for migr.check() is
- * saved too, and the caller raises err.
+ * saved too, and the caller raises err.  attempt < 0: a piece that is
+ * never retried (the checks around a non-transactional revision).
  */
 static bool
 record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads,
@@ -201,7 +202,7 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 {
 	MigrFailure f = {0};
 	bool		retry = err->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
-		attempt < migr_lock_retries && state_intact;
+		attempt >= 0 && attempt < migr_lock_retries && state_intact;
 
 	f.rev = cr->plan->steps[i];
 	f.operation = cr->dir;
@@ -338,18 +339,23 @@ run_txn(CallRun *cr, int i)
 /*
  * Run a top-level statement: not in a subtransaction, which would put this
  * backend in a transaction block, but in the fresh transaction after a
- * commit; on error, roll that transaction back and return the error.
+ * commit; on error, roll that transaction back and return the error.  The
+ * index watch (*watch) is set up here too, since dropping an invalid index
+ * before the statement can fail like the statement itself.
  */
 static ErrorData *
-try_toplevel(CallRun *cr, StepArg *a)
+try_toplevel(CallRun *cr, StepArg *a, MigrIndexWatch **watch)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ErrorData  *volatile err = NULL;
+	const char *rev = cr->g->revs[cr->plan->steps[a->i]].id;
 
 	PG_TRY();
 	{
-		migr_body_run_statement(cr->g->revs[cr->plan->steps[a->i]].id, cr->dir,
-								a->stmtno, a->stmt, true);
+		*watch = migr_index_watch(rev, a->stmt);
+		/* let go of every snapshot: the statement may wait for them */
+		SPI_commit();
+		migr_body_run_statement(rev, cr->dir, a->stmtno, a->stmt, true);
 	}
 	PG_CATCH();
 	{
@@ -376,15 +382,10 @@ run_statement(CallRun *cr, StepArg *a)
 		ErrorData  *err;
 		const char *ignored;
 
-		if (a->stmt->toplevel)
-		{
-			watch = migr_index_watch(rev, a->stmt);
-			/* let go of every snapshot: the statement may wait for them */
-			SPI_commit();
-		}
 		(void) migr_body_failed_statement(&ignored);
 		a->phase = 1;
-		err = a->stmt->toplevel ? try_toplevel(cr, a) : migr_subxact_try(nontxn_fn, a, true, true);
+		err = a->stmt->toplevel ? try_toplevel(cr, a, &watch)
+			: migr_subxact_try(nontxn_fn, a, true, true);
 		if (err == NULL)
 		{
 			/* a worker's statement committed on its own: record it now */
@@ -433,9 +434,13 @@ run_nontxn(CallRun *cr, int i)
 							   p->done),
 					 errhint("Register it again as it was, or undo its statements by hand and have the extension owner delete its row from migr.progress.")));
 		first = p->done;
-		ereport(NOTICE,
-				(errmsg("resuming the %s of %s at statement %d of %d",
-						cr->dir, r->id, first + 1, a.nstmts)));
+		if (first < a.nstmts)
+			ereport(NOTICE,
+					(errmsg("resuming the %s of %s at statement %d of %d",
+							cr->dir, r->id, first + 1, a.nstmts)));
+		else
+			ereport(NOTICE,
+					(errmsg("finishing the %s of %s: its statements ran", cr->dir, r->id)));
 	}
 	else
 	{
@@ -445,7 +450,7 @@ run_nontxn(CallRun *cr, int i)
 		err = migr_subxact_try(nontxn_fn, &a, true, true);
 		if (err)
 		{
-			(void) record_failure(cr, i, err, migr_lock_retries, heads, a.start, true, 0, NULL);
+			(void) record_failure(cr, i, err, -1, heads, a.start, true, 0, NULL);
 			ReThrowError(err);
 		}
 		SPI_commit();
@@ -476,7 +481,10 @@ run_nontxn(CallRun *cr, int i)
 		(void) migr_run_steps(cr->run, &after);
 		if (err)
 		{
-			(void) record_failure(cr, i, err, migr_lock_retries, heads, a.start,
+			/* its statements stay committed, whatever the error says */
+			err->hint = psprintf("Its statements ran and stay committed. Once the cause is fixed, CALL %s again finishes it without running them again.",
+								 cr->upgrade ? "migr.apply()" : "migr.revert()");
+			(void) record_failure(cr, i, err, -1, heads, a.start,
 								  before == after, 0, NULL);
 			ReThrowError(err);
 		}

@@ -69,6 +69,8 @@ migr_stmt_toplevel_only(Node *stmt)
 
 				if (option_on(r->params, "concurrently"))
 					return "REINDEX CONCURRENTLY";
+				if (r->kind == REINDEX_OBJECT_SCHEMA)
+					return "REINDEX SCHEMA";
 				if (r->kind == REINDEX_OBJECT_SYSTEM)
 					return "REINDEX SYSTEM";
 				if (r->kind == REINDEX_OBJECT_DATABASE)

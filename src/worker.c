@@ -632,8 +632,12 @@ migr_worker_main(Datum main_arg)
 	CommitTransactionCommand();
 	if (shared->session_user_id != shared->authenticated_user_id)
 		SetSessionAuthorization(shared->session_user_id, session_super);
-	if (shared->current_user_id != shared->session_user_id)
-		SetCurrentRoleId(shared->current_user_id, current_super);
+
+	/*
+	 * Always: connecting applied the role's and database's defaults, and a
+	 * default "role" setting may have made another role current.
+	 */
+	SetCurrentRoleId(shared->current_user_id, current_super);
 
 	shared->started = true;
 	pg_write_barrier();
