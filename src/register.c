@@ -341,25 +341,11 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 								rev->id, p->upgrade ? "upgrade" : "downgrade"),
 						 errdetail("%d of its %d statements ran and were committed. These fields differ: %s.",
 								   p->done, p->total, diff),
-						 errhint("Finish it first with CALL migr.apply('%s'), or undo its statements by hand and have the extension owner delete its row from migr.progress.",
-								 rev->id)));
+						 p->upgrade
+						 ? errhint("Finish it first with CALL migr.apply('%s'), or undo its statements by hand and have the extension owner delete its row from migr.progress.",
+								   rev->id)
+						 : errhint("Finish it first with CALL migr.revert(), or redo its statements by hand and have the extension owner delete its row from migr.progress.")));
 		}
-	}
-
-	/* statements of it have run and committed: its content is fixed now */
-	if (old)
-	{
-		MigrProgress *p = migr_progress_get(CurrentMemoryContext);
-
-		if (p && strcmp(p->revision, rev->id) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("revision \"%s\" is part way through its %s and cannot change",
-							rev->id, p->upgrade ? "upgrade" : "downgrade"),
-					 errdetail("%d of its %d statements ran and were committed. These fields differ: %s.",
-							   p->done, p->total, diff),
-					 errhint("Finish it with CALL migr.%s() first, then register the change as a new revision.",
-							 p->upgrade ? "apply" : "revert")));
 	}
 
 	if (old)
