@@ -271,11 +271,15 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 	return retry;
 }
 
-/* Before retry number attempt + 1: wait, longer each time. */
+/*
+ * Before retry number attempt + 1: wait, longer each time.  A cancel during
+ * the wait ends the run as a failure of the revision does: recorded, and
+ * named in the error's context.
+ */
 static void
-retry_wait(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads,
-		   TimestampTz start)
+retry_wait(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads)
 {
+	TimestampTz start = GetCurrentTimestamp();
 	int			delay = migr_lock_retry_delay;
 	ErrorData  *cancel;
 
@@ -291,6 +295,10 @@ retry_wait(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads,
 	cancel = try_back_off(delay);
 	if (cancel)
 	{
+		cancel->context = psprintf("%s%smigr revision \"%s\" (%s), waiting to retry",
+								   cancel->context ? cancel->context : "",
+								   cancel->context ? "\n" : "",
+								   cr->g->revs[cr->plan->steps[i]].id, cr->dir);
 		(void) record_failure(cr, i, cancel, 0, heads, start, true, 0, NULL);
 		ReThrowError(cancel);
 	}
@@ -356,7 +364,7 @@ run_txn(CallRun *cr, int i)
 		if (!record_failure(cr, i, err, attempt, heads, start, after == before,
 							stmtno, stmt))
 			ReThrowError(err);
-		retry_wait(cr, i, err, attempt, heads, start);
+		retry_wait(cr, i, err, attempt, heads);
 	}
 }
 
@@ -425,7 +433,7 @@ run_statement(CallRun *cr, StepArg *a)
 		if (!record_failure(cr, a->i, err, attempt, heads, start, true, a->stmtno,
 							a->stmt->text))
 			ReThrowError(err);
-		retry_wait(cr, a->i, err, attempt, heads, start);
+		retry_wait(cr, a->i, err, attempt, heads);
 	}
 }
 
