@@ -148,8 +148,8 @@ fi
 log=$(readlink "/proc/$postmaster/fd/2")
 if [ ! -f "$log" ]; then log=/dev/null; fi
 mapfile -d '' environ <"/proc/$postmaster/environ"
-# to compare, without the variable pg_ctl sets itself
-envlist() { tr '\0' '\n' <"/proc/$1/environ" | grep -v '^PG_GRANDPARENT_PID=' | sort; }
+# to compare, without the variables pg_ctl sets itself (PWD: where it ran)
+envlist() { tr '\0' '\n' <"/proc/$1/environ" | grep -v '^PG_GRANDPARENT_PID=\|^PWD=' | sort; }
 before_env=$(envlist "$postmaster")
 restart=("$bindir/pg_ctl" -D "$datadir" -w -t 60 -l "$log" -m immediate restart)
 start_call r3
