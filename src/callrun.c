@@ -49,6 +49,7 @@
 #include "subxact.h"
 #include "summary.h"
 #include "target.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -229,6 +230,23 @@ try_back_off(int ms)
 }
 
 /*
+ * Describe the schema for migr.check() after a failure, under the lock
+ * timeout of migr's statements: describing it reads the tables' catalog
+ * entries, and a failure that was a lock timeout is likely to find the same
+ * lock still held.
+ */
+static void
+snapshot_fn(void *arg)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("lock_timeout", psprintf("%d", migr_guard_lock_timeout()),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	migr_run_snapshot((MigrRun *) arg);
+	AtEOXact_GUC(true, nest);
+}
+
+/*
  * A step (or a statement of one) failed with err, and its subtransaction
  * was rolled back.  Record the failure and commit it.  Returns whether to
  * retry: the lock was not available, retries are left, and the run's state
@@ -263,7 +281,12 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 	migr_catalog_record_failure(cr->g, &f);
 	if (!retry)
 	{
-		migr_run_snapshot(cr->run);
+		ErrorData  *serr = migr_subxact_try(snapshot_fn, cr->run, true, true);
+
+		if (serr)
+			ereport(NOTICE,
+					(errmsg("could not record the schema as the failure left it: %s", serr->message),
+					 errdetail("migr.check() may report drift until the next run records it.")));
 		if (state_intact)
 			migr_summary_write(cr->g);
 	}

@@ -4,7 +4,8 @@
 # committed with the statement's number and text, and the invalid index the
 # failed build left is dropped, so migr.check() finds no invalid_index; once
 # the duplicates are gone the re-run resumes at that statement and builds a
-# valid index.  An unnamed index that fails the same way is cleaned up too.
+# valid index.  An unnamed index that fails the same way is named in a
+# NOTICE and left alone (it cannot be told from another session's build).
 # Then an invalid index of the same name made outside migr (a failed
 # CREATE INDEX CONCURRENTLY by hand) is dropped before the revision's
 # CREATE INDEX CONCURRENTLY IF NOT EXISTS runs, so the result is valid
