@@ -10,10 +10,9 @@
 #     the next CALL resumes at 2;
 #  3. the server restarts (immediate shutdown: a crash) while statement 2
 #     sleeps: the progress row survives, and the next CALL resumes at 2.
-# The restart runs pg_ctl as the owner of the data directory, with the
-# postmaster's own environment and log file, so it works under pg_virtualenv,
-# under /work/tools/pgtmpp and under scripts/memcheck.sh alike.
+# The restart is test/shell/lib/restart.bash's.
 set -euo pipefail
+. "$(dirname "$0")/lib/restart.bash"
 db=migr_call_resume
 caller_pid=
 cleanup() {
@@ -131,42 +130,11 @@ fi
 echo "caller terminated in statement 2: lock released, resumed at 2, each statement ran once"
 
 # 3. the server restarts while statement 2 sleeps
-datadir=$(q -c "SHOW data_directory")
-major=$(($(q -c "SHOW server_version_num") / 10000))
-owner=$(stat -c %U "$datadir")
-postmaster=$(head -1 "$datadir/postmaster.pid")
-if [ -n "${PG_CONFIG:-}" ]; then
-    bindir=$("$PG_CONFIG" --bindir)
-else
-    bindir=$(dirname "$(readlink "/proc/$postmaster/exe")")
-fi
-ctl_major=$("$bindir/pg_ctl" --version | sed -n 's/^pg_ctl (PostgreSQL) \([0-9]*\).*/\1/p')
-if [ "$ctl_major" != "$major" ]; then
-    echo "$bindir/pg_ctl is of PostgreSQL ${ctl_major:-?}, the server of $major"; exit 1
-fi
-# the postmaster's log (its stderr) and environment (MALLOC_PERTURB_, ...)
-log=$(readlink "/proc/$postmaster/fd/2")
-if [ ! -f "$log" ]; then log=/dev/null; fi
-mapfile -d '' environ <"/proc/$postmaster/environ"
-# to compare, without the variables pg_ctl sets itself (PWD: where it ran)
-envlist() { tr '\0' '\n' <"/proc/$1/environ" | grep -v '^PG_GRANDPARENT_PID=\|^PWD=' | sort; }
-before_env=$(envlist "$postmaster")
-restart=("$bindir/pg_ctl" -D "$datadir" -w -t 60 -l "$log" -m immediate restart)
+restart_prepare $db
 start_call r3
-if [ "$(id -un)" = "$owner" ]; then
-    env -i "${environ[@]}" "${restart[@]}" >/dev/null
-else
-    runuser -u "$owner" -- env -i "${environ[@]}" "${restart[@]}" >/dev/null
-fi
+restart_server immediate
 if wait "$caller_pid"; then caller_pid=; echo "the CALL survived the restart:"; cat "$out_file"; exit 1; fi
 caller_pid=
-new_postmaster=$(head -1 "$datadir/postmaster.pid")
-if [ "$new_postmaster" = "$postmaster" ]; then echo "the server was not restarted"; exit 1; fi
-if [ "$(envlist "$new_postmaster")" != "$before_env" ]; then
-    echo "the restarted postmaster's environment differs:"
-    diff <(echo "$before_env") <(envlist "$new_postmaster") || true
-    exit 1
-fi
 p=$(progress)
 if [ "$p" != "r3 1/4" ]; then echo "progress after the restart: $p (expected r3 1/4)"; exit 1; fi
 if [ "$(ran r3)" != 1 ]; then echo "r3 statements committed before the restart: $(ran r3)"; exit 1; fi
@@ -180,4 +148,4 @@ if [ "$(ran r3)" != "1,2,3,4" ]; then echo "r3 statements run: $(ran r3) (each e
 if [ "$(progress)" != - ] || [ "$(current)" != r3 ]; then
     echo "after r3: progress $(progress), current $(current)"; exit 1
 fi
-echo "server restarted in statement 2 (postmaster $postmaster -> $new_postmaster, $bindir/pg_ctl as $owner): resumed at 2, each statement ran once"
+echo "server restarted in statement 2 (postmaster $postmaster_before -> $postmaster, $bindir/pg_ctl as $owner): resumed at 2, each statement ran once"
