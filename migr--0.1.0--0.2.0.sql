@@ -164,7 +164,7 @@ BEGIN
                  ELSE 'migr.history()' END;
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s', sig,
                     CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
-                         ELSE pg_catalog.quote_ident(g.grantee::pg_catalog.regrole::text) END,
+                         ELSE g.grantee::pg_catalog.regrole::text END,
                     CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
     END LOOP;
     -- history and plan were executable by PUBLIC unless a DBA revoked that

@@ -121,6 +121,15 @@ SELECT * FROM migr.stamp('c5');
 \echo :LAST_ERROR_SQLSTATE
 CALL migr.revert('c5');
 \echo :LAST_ERROR_SQLSTATE
+-- its content is fixed while it is part way: re-registering it is refused,
+-- and a hand edit of the catalog is caught before anything more runs
+SELECT migr.revision('n1', 'c6', 'backfill in steps', 'SELECT 1;', 'SELECT 1;',
+                     create_date => '2025-02-01 00:00:00+00', transactional => false);
+\echo :LAST_ERROR_SQLSTATE
+UPDATE migr.migration SET checksum = '\x00' WHERE id = 'n1';
+CALL migr.apply();
+\echo :LAST_ERROR_SQLSTATE
+UPDATE migr.migration SET checksum = (SELECT checksum FROM migr.progress) WHERE id = 'n1';
 -- fixed, it resumes at statement 3: statements 1 and 2 do not run again
 INSERT INTO c_gate VALUES (1);
 CALL migr.apply();
@@ -142,6 +151,27 @@ SELECT revision, upgrade_transactional, downgrade_transactional FROM migr.histor
 SELECT step, revision, transactional FROM migr.plan();
 SELECT * FROM migr.upgrade();
 \echo :LAST_ERROR_SQLSTATE
+-- the reversibility test runs n1 (its statements can run in a transaction)
+-- but cannot run n2's CREATE INDEX CONCURRENTLY in its rolled-back one
+SELECT step, revision, status, detail FROM migr.test_reversibility();
+-- a catalog edited by hand that calls such a revision transactional: the
+-- statement is still refused before it runs, and so is transaction control
+UPDATE migr.migration SET upgrade_transactional = true WHERE id = 'n2';
+DELETE FROM migr.migration WHERE id = 'n3';
+UPDATE migr.migration SET transactional = true, upgrade_transactional = true WHERE id = 'n1';
+SELECT * FROM migr.upgrade();
+\echo :LAST_ERROR_SQLSTATE
+UPDATE migr.migration SET upgrade_sql = 'SELECT 1; COMMIT;' WHERE id = 'n2';
+SELECT * FROM migr.upgrade();
+\echo :LAST_ERROR_SQLSTATE
+UPDATE migr.migration SET transactional = false, upgrade_transactional = false WHERE id = 'n1';
+DELETE FROM migr.migration WHERE id = 'n2';
+SET client_min_messages = warning;
+SELECT migr.revision('n2', 'n1', 'index', 'CREATE INDEX CONCURRENTLY c_gate_id ON c_gate (id);',
+                     'DROP INDEX CONCURRENTLY c_gate_id;', create_date => '2025-02-02 00:00:00+00');
+SELECT migr.revision('n3', 'n2', 'vacuum', 'SELECT 1; VACUUM c_gate;', 'SELECT 1;',
+                     create_date => '2025-02-03 00:00:00+00');
+SET client_min_messages = notice;
 -- a revision changes its mind about transactional => the fields differ
 SELECT migr.revision('n3', 'n2', 'vacuum', 'SELECT 1; VACUUM c_gate;', 'SELECT 1;',
                      create_date => '2025-02-03 00:00:00+00', transactional => false);

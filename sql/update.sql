@@ -11,6 +11,11 @@ GRANT EXECUTE ON FUNCTION
     migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text),
     migr.upgrade(text), migr.downgrade(text)
   TO regress_migr_updater;
+-- a role whose name must be quoted, with the grant option
+CREATE ROLE "regress_migr_Updater 2";
+GRANT EXECUTE ON FUNCTION
+    migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text)
+  TO "regress_migr_Updater 2" WITH GRANT OPTION;
 REVOKE EXECUTE ON FUNCTION migr.history() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migr.history() TO regress_migr_updater;
 -- history under 0.1.0, through its API: three revisions, one skipped by
@@ -60,7 +65,10 @@ SELECT has_function_privilege('regress_migr_updater',
          'EXECUTE') AS revision,
        has_function_privilege('regress_migr_updater', 'migr.history()', 'EXECUTE') AS history,
        has_function_privilege('public', 'migr.history()', 'EXECUTE') AS public_history,
-       has_function_privilege('public', 'migr.plan(text, text)', 'EXECUTE') AS public_plan;
+       has_function_privilege('public', 'migr.plan(text, text)', 'EXECUTE') AS public_plan,
+       has_function_privilege('regress_migr_Updater 2',
+         'migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text, boolean)',
+         'EXECUTE WITH GRANT OPTION') AS quoted_role_grant_option;
 -- the new procedures work on the old history: the index revision, then back
 CALL migr.apply();
 SELECT migr.current();
@@ -70,6 +78,15 @@ SELECT migr.current();
 SELECT severity, code, revision FROM migr.check();
 DROP TABLE IF EXISTS up_a, up_b, up_c;
 DROP EXTENSION migr;
+-- a body written into a 0.1.0 catalog by hand that does not parse does not
+-- stop the update; migr.check() reports the revision as tampered with
+CREATE EXTENSION migr VERSION '0.1.0';
+SELECT migr.revision('bad1', NULL, 'bad', 'SELECT 1;', 'SELECT 1;',
+                     create_date => '2024-01-01 00:00:00+00');
+UPDATE migr.migration SET upgrade_sql = 'SELEC 1;' WHERE id = 'bad1';
+ALTER EXTENSION migr UPDATE;
+SELECT severity, code, revision FROM migr.check() ORDER BY code;
+DROP EXTENSION migr;
 CREATE EXTENSION migr;
 REVOKE ALL ON SCHEMA public FROM regress_migr_updater;
-DROP ROLE regress_migr_updater;
+DROP ROLE regress_migr_updater, "regress_migr_Updater 2";

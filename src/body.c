@@ -22,13 +22,14 @@
 #include "body.h"
 #include "catalog/namespace.h"
 #include "guc.h"
-#include "storage/proc.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "stmtclass.h"
+#include "stmtguard.h"
+#include "subxact.h"
 #include "utils/builtins.h"
 #include "worker.h"
 
@@ -114,7 +115,8 @@ migr_body_refuse_reentry(const char *fn)
 /*
  * migr_body_execute
  *		SPI_execute one statement of revision rev's SQL (a body statement or
- *		a check), with rev marked as running for migr_body_refuse_reentry.
+ *		a check), with rev marked as running for migr_body_refuse_reentry,
+ *		under migr.lock_timeout and migr.statement_timeout (stmtguard.c).
  */
 int
 migr_body_execute(const char *rev, const char *sql, bool read_only, long tcount)
@@ -125,7 +127,7 @@ migr_body_execute(const char *rev, const char *sql, bool read_only, long tcount)
 	running_revision = rev;
 	PG_TRY();
 	{
-		rc = SPI_execute(sql, read_only, tcount);
+		rc = migr_guard_spi_execute(sql, read_only, tcount);
 	}
 	PG_FINALLY();
 	{
@@ -139,16 +141,18 @@ migr_body_execute(const char *rev, const char *sql, bool read_only, long tcount)
  * migr_body_run_toplevel
  *		Have a background worker run one statement of revision rev's SQL at
  *		top level, as the current user with the caller's search_path and
- *		migr's timeouts.  The caller has committed and holds no snapshot.
+ *		migr's timeouts, but no lock_timeout for a statement whose waits
+ *		block nobody (stmtclass.c).  The caller has committed and holds no
+ *		snapshot.
  */
 void
-migr_body_run_toplevel(const char *rev, const char *sql)
+migr_body_run_toplevel(const char *rev, const char *sql, bool no_lock_timeout)
 {
 	const char *save = running_revision;
 	MigrWorkerSettings ws;
 
 	ws.search_path = namespace_search_path;
-	ws.lock_timeout_ms = migr_lock_timeout > 0 ? migr_lock_timeout : LockTimeout;
+	ws.lock_timeout_ms = no_lock_timeout ? 0 : migr_guard_lock_timeout();
 	ws.statement_timeout_ms = migr_statement_timeout;
 	running_revision = rev;
 	PG_TRY();
@@ -219,23 +223,42 @@ migr_body_check(const char *rev, const char *which, const char *sql,
 	return toplevel;
 }
 
+/* Whether a body holds a statement that runs only at top level */
+typedef struct BodyScan
+{
+	const char *sql;
+	bool		toplevel;
+} BodyScan;
+
+static void
+scan_body(void *arg)
+{
+	BodyScan   *b = (BodyScan *) arg;
+	ListCell   *lc;
+
+	foreach(lc, raw_parser(b->sql, RAW_PARSE_DEFAULT))
+		if (migr_stmt_toplevel_only(lfirst_node(RawStmt, lc)->stmt))
+			b->toplevel = true;
+}
+
 /*
  * migr.body_transactional(sql text) RETURNS boolean
  *
  * Used by the update script from 0.1.0 only: whether a body registered
- * then can run in one transaction.
+ * then can run in one transaction.  A body that does not parse (written
+ * into the catalog by hand) counts as transactional: it fails when it
+ * runs, naming its revision, rather than failing the update.
  */
 PG_FUNCTION_INFO_V1(migr_body_transactional_sql);
 Datum
 migr_body_transactional_sql(PG_FUNCTION_ARGS)
 {
-	List	   *stmts = raw_parser(text_to_cstring(PG_GETARG_TEXT_PP(0)), RAW_PARSE_DEFAULT);
-	ListCell   *lc;
+	BodyScan	b = {text_to_cstring(PG_GETARG_TEXT_PP(0)), false};
+	ErrorData  *err = migr_subxact_try(scan_body, &b, false, false);
 
-	foreach(lc, stmts)
-		if (migr_stmt_toplevel_only(lfirst_node(RawStmt, lc)->stmt))
-			PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(true);
+	if (err)
+		FreeErrorData(err);
+	PG_RETURN_BOOL(err != NULL || !b.toplevel);
 }
 
 /*
@@ -281,6 +304,7 @@ migr_body_split(const char *rev, const char *direction, const char *sql, int *n)
 		st->excerpt = statement_excerpt(st->text, len);
 		st->parsetree = rs->stmt;
 		st->toplevel = migr_stmt_toplevel_only(rs->stmt);
+		st->no_lock_timeout = migr_stmt_waits_block_nobody(rs->stmt);
 	}
 	*n = k;
 	return out;
@@ -351,7 +375,7 @@ migr_body_run_statement(const char *rev, const char *direction, int stmtno,
 					 errdetail("Statement %d of the %s of revision \"%s\" can only run at top level.",
 							   stmtno, direction, rev),
 					 errhint("Run it with CALL migr.apply() or CALL migr.revert().")));
-		migr_body_run_toplevel(rev, st->text);
+		migr_body_run_toplevel(rev, st->text, st->no_lock_timeout);
 	}
 	else
 	{

@@ -19,6 +19,7 @@ typedef struct MigrStatement
 	char	   *excerpt;		/* one line of at most 200 bytes */
 	Node	   *parsetree;		/* raw parse tree */
 	const char *toplevel;		/* non-NULL: runs only at top level */
+	bool		no_lock_timeout;	/* its lock waits block nobody */
 } MigrStatement;
 
 extern MigrStatement *migr_body_split(const char *rev, const char *direction,
@@ -29,7 +30,8 @@ extern void migr_body_run_statement(const char *rev, const char *direction,
 extern int	migr_body_run(const char *rev, const char *direction,
 						  const char *sql);
 extern int	migr_body_failed_statement(const char **text);
-extern void migr_body_run_toplevel(const char *rev, const char *sql);
+extern void migr_body_run_toplevel(const char *rev, const char *sql,
+								   bool no_lock_timeout);
 extern char *migr_body_check(const char *rev, const char *which,
 							 const char *sql, List *stmts);
 extern int	migr_body_execute(const char *rev, const char *sql, bool read_only,

@@ -20,7 +20,9 @@
  *	  migration lock, which it holds at session level from start to end.
  *
  *	  Everything that must survive the commits lives in the procedure
- *	  context of the non-atomic SPI connection, which is current throughout.
+ *	  context of the non-atomic SPI connection, which is current between
+ *	  steps; each step runs on an SPI connection of its own, so what it
+ *	  allocates is freed when it ends.
  *
  * IDENTIFICATION
  *	  src/callrun.c
@@ -42,10 +44,12 @@
 #include "pgstat.h"
 #include "progress.h"
 #include "sqlcall.h"
+#include "stmtguard.h"
 #include "storage/latch.h"
 #include "subxact.h"
 #include "summary.h"
 #include "target.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -102,6 +106,22 @@ refuse_atomic(FunctionCallInfo fcinfo, bool upgrade)
 					 upgrade ? "migr.upgrade" : "migr.downgrade")));
 }
 
+/*
+ * Revision SQL can let go of the migration lock the procedure holds for
+ * the session (pg_advisory_unlock_all()); another runner could then start.
+ * Fail the step that did it.
+ */
+static void
+require_lock(const char *rev)
+{
+	if (!migr_lock_held_session())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision \"%s\" released the migration lock", rev),
+				 errdetail("Its SQL let go of the advisory lock that migr holds for the whole CALL, so another runner could have started. What this step ran was rolled back."),
+				 errhint("Take pg_advisory_unlock_all() or pg_advisory_unlock(1835624306) out of the revision.")));
+}
+
 /* The whole revision (transactional mode), in its subtransaction */
 static void
 txn_fn(void *arg)
@@ -110,10 +130,14 @@ txn_fn(void *arg)
 	CallRun    *cr = a->cr;
 	int			x = cr->plan->steps[a->i];
 
+	/* a connection of its own: what the step allocates goes with it */
+	migr_spi_connect();
 	migr_run_step(cr->run, x, &cr->bodies[a->i], cr->upgrade, cr->stepcxt);
+	require_lock(cr->g->revs[x].id);
 	migr_run_flush(cr->run, a->i == cr->plan->nsteps - 1);
 	if (a->i == cr->plan->nsteps - 1)
 		migr_summary_write(cr->g);
+	migr_spi_finish();
 }
 
 /*
@@ -132,6 +156,7 @@ nontxn_fn(void *arg)
 	MigrBody   *b = &cr->bodies[a->i];
 	bool		last = a->i == cr->plan->nsteps - 1;
 
+	migr_spi_connect();
 	switch (a->phase)
 	{
 		case 0:
@@ -148,6 +173,7 @@ nontxn_fn(void *arg)
 			break;
 		case 1:
 			migr_body_run_statement(r->id, cr->dir, a->stmtno, a->stmt, true);
+			require_lock(r->id);
 			MemoryContextReset(cr->stepcxt);
 			migr_progress_save(r->id, cr->upgrade, a->stmtno, a->nstmts, b->checksum);
 			break;
@@ -160,6 +186,7 @@ nontxn_fn(void *arg)
 				migr_summary_write(cr->g);
 			break;
 	}
+	migr_spi_finish();
 }
 
 /* Sleep ms, interruptibly, holding no snapshot (the caller committed). */
@@ -181,12 +208,52 @@ back_off(int ms)
 	}
 }
 
+/* back_off(), returning the error that interrupted it, rolled back. */
+static ErrorData *
+try_back_off(int ms)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ErrorData  *volatile err = NULL;
+
+	PG_TRY();
+	{
+		back_off(ms);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		err = CopyErrorData();
+		FlushErrorState();
+		SPI_rollback();
+	}
+	PG_END_TRY();
+	return err;
+}
+
+/*
+ * Describe the schema for migr.check() after a failure, under the lock
+ * timeout of migr's statements: describing it reads the tables' catalog
+ * entries, and a failure that was a lock timeout is likely to find the same
+ * lock still held.
+ */
+static void
+snapshot_fn(void *arg)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("lock_timeout", psprintf("%d", migr_guard_lock_timeout()),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	migr_run_snapshot((MigrRun *) arg);
+	AtEOXact_GUC(true, nest);
+}
+
 /*
  * A step (or a statement of one) failed with err, and its subtransaction
  * was rolled back.  Record the failure and commit it.  Returns whether to
  * retry: the lock was not available, retries are left, and the run's state
  * is untouched.  When not, the schema description for migr.check() is
- * saved too, and the caller raises err.
+ * saved too, and the caller raises err.  attempt < 0: a piece that is
+ * never retried (the checks around a non-transactional revision).
  */
 static bool
 record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads,
@@ -194,7 +261,7 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 {
 	MigrFailure f = {0};
 	bool		retry = err->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
-		attempt < migr_lock_retries && state_intact;
+		attempt >= 0 && attempt < migr_lock_retries && state_intact;
 
 	f.rev = cr->plan->steps[i];
 	f.operation = cr->dir;
@@ -205,6 +272,8 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 	f.error = err;
 	f.statement_no = stmtno;
 	f.statement = stmt;
+	if (err->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		f.blocking_pids = migr_guard_last_blockers(&f.nblocking);
 
 	if (!retry && attempt > 0)
 		err->detail = psprintf("%s%smigr gave up after %d retries (migr.lock_retries).",
@@ -213,7 +282,12 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 	migr_catalog_record_failure(cr->g, &f);
 	if (!retry)
 	{
-		migr_run_snapshot(cr->run);
+		ErrorData  *serr = migr_subxact_try(snapshot_fn, cr->run, true, true);
+
+		if (serr)
+			ereport(NOTICE,
+					(errmsg("could not record the schema as the failure left it: %s", serr->message),
+					 errdetail("migr.check() may report drift until the next run records it.")));
 		if (state_intact)
 			migr_summary_write(cr->g);
 	}
@@ -221,11 +295,17 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 	return retry;
 }
 
-/* Before retry number attempt + 1: wait, longer each time. */
+/*
+ * Before retry number attempt + 1: wait, longer each time.  A cancel during
+ * the wait ends the run as a failure of the revision does: recorded, and
+ * named in the error's context.
+ */
 static void
-retry_wait(CallRun *cr, int i, ErrorData *err, int attempt)
+retry_wait(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads)
 {
+	TimestampTz start = GetCurrentTimestamp();
 	int			delay = migr_lock_retry_delay;
+	ErrorData  *cancel;
 
 	for (int k = 0; k < attempt && delay < 60000; k++)
 		delay *= 2;
@@ -235,7 +315,17 @@ retry_wait(CallRun *cr, int i, ErrorData *err, int attempt)
 					cr->g->revs[cr->plan->steps[i]].id, delay, err->message),
 			 errdetail("Retry %d of %d (migr.lock_retries).", attempt + 1,
 					   migr_lock_retries)));
-	back_off(delay);
+	/* a cancel while waiting ends the run: say so after the "retry" row */
+	cancel = try_back_off(delay);
+	if (cancel)
+	{
+		cancel->context = psprintf("%s%smigr revision \"%s\" (%s), waiting to retry",
+								   cancel->context ? cancel->context : "",
+								   cancel->context ? "\n" : "",
+								   cr->g->revs[cr->plan->steps[i]].id, cr->dir);
+		(void) record_failure(cr, i, cancel, 0, heads, start, true, 0, NULL);
+		ReThrowError(cancel);
+	}
 }
 
 /*
@@ -289,7 +379,7 @@ run_txn(CallRun *cr, int i)
 
 		(void) migr_run_steps(cr->run, &before);
 		(void) migr_body_failed_statement(&stmt);
-		err = migr_subxact_try(txn_fn, &a, true);
+		err = migr_subxact_try(txn_fn, &a, true, true);
 		if (err == NULL)
 		{
 			SPI_commit();
@@ -305,25 +395,30 @@ run_txn(CallRun *cr, int i)
 		if (!record_failure(cr, i, err, attempt, heads, start, after == before,
 							stmtno, stmt))
 			ReThrowError(err);
-		retry_wait(cr, i, err, attempt);
+		retry_wait(cr, i, err, attempt, heads);
 	}
 }
 
 /*
  * Run a top-level statement: not in a subtransaction, which would put this
  * backend in a transaction block, but in the fresh transaction after a
- * commit; on error, roll that transaction back and return the error.
+ * commit; on error, roll that transaction back and return the error.  The
+ * index watch (*watch) is set up here too, since dropping an invalid index
+ * before the statement can fail like the statement itself.
  */
 static ErrorData *
-try_toplevel(CallRun *cr, StepArg *a)
+try_toplevel(CallRun *cr, StepArg *a, MigrIndexWatch **watch)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ErrorData  *volatile err = NULL;
+	const char *rev = cr->g->revs[cr->plan->steps[a->i]].id;
 
 	PG_TRY();
 	{
-		migr_body_run_statement(cr->g->revs[cr->plan->steps[a->i]].id, cr->dir,
-								a->stmtno, a->stmt, true);
+		*watch = migr_index_watch(rev, a->stmt);
+		/* let go of every snapshot: the statement may wait for them */
+		SPI_commit();
+		migr_body_run_statement(rev, cr->dir, a->stmtno, a->stmt, true);
 	}
 	PG_CATCH();
 	{
@@ -350,15 +445,10 @@ run_statement(CallRun *cr, StepArg *a)
 		ErrorData  *err;
 		const char *ignored;
 
-		if (a->stmt->toplevel)
-		{
-			watch = migr_index_watch(rev, a->stmt);
-			/* let go of every snapshot: the statement may wait for them */
-			SPI_commit();
-		}
 		(void) migr_body_failed_statement(&ignored);
 		a->phase = 1;
-		err = a->stmt->toplevel ? try_toplevel(cr, a) : migr_subxact_try(nontxn_fn, a, true);
+		err = a->stmt->toplevel ? try_toplevel(cr, a, &watch)
+			: migr_subxact_try(nontxn_fn, a, true, true);
 		if (err == NULL)
 		{
 			/* a worker's statement committed on its own: record it now */
@@ -374,7 +464,7 @@ run_statement(CallRun *cr, StepArg *a)
 		if (!record_failure(cr, a->i, err, attempt, heads, start, true, a->stmtno,
 							a->stmt->text))
 			ReThrowError(err);
-		retry_wait(cr, a->i, err, attempt);
+		retry_wait(cr, a->i, err, attempt, heads);
 	}
 }
 
@@ -407,19 +497,23 @@ run_nontxn(CallRun *cr, int i)
 							   p->done),
 					 errhint("Register it again as it was, or undo its statements by hand and have the extension owner delete its row from migr.progress.")));
 		first = p->done;
-		ereport(NOTICE,
-				(errmsg("resuming the %s of %s at statement %d of %d",
-						cr->dir, r->id, first + 1, a.nstmts)));
+		if (first < a.nstmts)
+			ereport(NOTICE,
+					(errmsg("resuming the %s of %s at statement %d of %d",
+							cr->dir, r->id, first + 1, a.nstmts)));
+		else
+			ereport(NOTICE,
+					(errmsg("finishing the %s of %s: its statements ran", cr->dir, r->id)));
 	}
 	else
 	{
 		char	   *heads = migr_run_heads(cr->run);
 
 		a.phase = 0;
-		err = migr_subxact_try(nontxn_fn, &a, true);
+		err = migr_subxact_try(nontxn_fn, &a, true, true);
 		if (err)
 		{
-			(void) record_failure(cr, i, err, migr_lock_retries, heads, a.start, true, 0, NULL);
+			(void) record_failure(cr, i, err, -1, heads, a.start, true, 0, NULL);
 			ReThrowError(err);
 		}
 		SPI_commit();
@@ -446,11 +540,14 @@ run_nontxn(CallRun *cr, int i)
 					after;
 
 		(void) migr_run_steps(cr->run, &before);
-		err = migr_subxact_try(nontxn_fn, &a, true);
+		err = migr_subxact_try(nontxn_fn, &a, true, true);
 		(void) migr_run_steps(cr->run, &after);
 		if (err)
 		{
-			(void) record_failure(cr, i, err, migr_lock_retries, heads, a.start,
+			/* its statements stay committed, whatever the error says */
+			err->hint = psprintf("Its statements ran and stay committed. Once the cause is fixed, CALL %s again finishes it without running them again.",
+								 cr->upgrade ? "migr.apply()" : "migr.revert()");
+			(void) record_failure(cr, i, err, -1, heads, a.start,
 								  before == after, 0, NULL);
 			ReThrowError(err);
 		}
@@ -512,6 +609,7 @@ run_call(FunctionCallInfo fcinfo, bool upgrade)
 	char	   *target = migr_required_text_arg(fcinfo, 0, "target");
 	CallRun		cr = {0};
 	int			rc;
+	Oid			ext;
 
 	migr_body_refuse_reentry(fn);
 	migr_require_writable(fn);
@@ -523,7 +621,7 @@ run_call(FunctionCallInfo fcinfo, bool upgrade)
 	cr.dir = upgrade ? "upgrade" : "downgrade";
 	target = pstrdup(target);
 
-	migr_lock_acquire_session();
+	ext = migr_lock_acquire_session();
 	PG_TRY();
 	{
 		/* a snapshot taken after the wait for the lock */
@@ -532,7 +630,7 @@ run_call(FunctionCallInfo fcinfo, bool upgrade)
 	}
 	PG_FINALLY();
 	{
-		migr_lock_release_session();
+		migr_lock_release_session(ext);
 	}
 	PG_END_TRY();
 	SPI_finish();

@@ -257,7 +257,9 @@ gather_findings(void)
 		for (int i = 0; i < pending->nsteps; i++)
 			add(&findings, 0, "pending", g->revs[pending->steps[i]].id,
 				psprintf("revision \"%s\" is not applied", g->revs[pending->steps[i]].id),
-				pstrdup("It is on the way to the heads; migr.upgrade('heads') would apply it."));
+				(g->revs[pending->steps[i]].nontxn & MIGR_NONTXN_UPGRADE)
+				? pstrdup("It is on the way to the heads; CALL migr.apply('heads') would apply it (it is non-transactional, so migr.upgrade() cannot).")
+				: pstrdup("It is on the way to the heads; migr.upgrade('heads') would apply it."));
 	}
 	if (g->nheads > 1)
 	{
@@ -526,13 +528,104 @@ stairway_in_subxact(void *arg)
 }
 
 /*
+ * What in a revision's upgrade or downgrade can only run at top level
+ * ("upgrade statement 2, CREATE INDEX CONCURRENTLY"), or NULL.
+ */
+static char *
+toplevel_statement(MigrRev *r, const char *up, const char *down)
+{
+	const char *sql[2] = {up, down};
+	const char *dir[2] = {"upgrade", "downgrade"};
+
+	if (r->nontxn == 0)
+		return NULL;
+	for (int k = 0; k < 2; k++)
+	{
+		int			n;
+		MigrStatement *st;
+
+		if (sql[k] == NULL)
+			continue;
+		st = migr_body_split(r->id, dir[k], sql[k], &n);
+		for (int j = 0; j < n; j++)
+			if (st[j].toplevel)
+				return psprintf("%s statement %d, %s,", dir[k], j + 1, st[j].toplevel);
+	}
+	return NULL;
+}
+
+/* Everything the stairway loop needs */
+typedef struct StairwayArgs
+{
+	ReturnSetInfo *rsinfo;
+	MigrGraph  *g;
+	MigrPlan   *plan;
+	MigrBody   *up;
+	MigrBody   *down;
+} StairwayArgs;
+
+/* The stairway of every step, in order; the caller rolls it all back. */
+static void
+run_stairway(void *arg)
+{
+	StairwayArgs *a = (StairwayArgs *) arg;
+	bool		stopped = false;
+	const char *stopped_why = NULL;
+
+	for (int i = 0; i < a->plan->nsteps; i++)
+	{
+		MigrRev    *r = &a->g->revs[a->plan->steps[i]];
+		Stair		stair;
+		ErrorData  *edata;
+		char	   *why;
+
+		CHECK_FOR_INTERRUPTS();
+		if (stopped)
+		{
+			put_result(a->rsinfo, i + 1, r->id, "not run", stopped_why);
+			continue;
+		}
+		if ((why = toplevel_statement(r, a->up[i].sql, a->down[i].sql)) != NULL)
+		{
+			put_result(a->rsinfo, i + 1, r->id, "not tested",
+					   psprintf("Its %s cannot run inside the transaction this test rolls back. Later steps were not run.", why));
+			stopped = true;
+			stopped_why = "An earlier step could not be tested.";
+			continue;
+		}
+		stair.r = r;
+		stair.up = a->up[i].sql;
+		stair.down = a->down[i].sql;
+		stair.detail = NULL;
+		edata = migr_subxact_try(stairway_in_subxact, &stair, true, false);
+		if (edata)
+		{
+			put_result(a->rsinfo, i + 1, r->id, "error",
+					   psprintf("%s (SQLSTATE %s)%s%s", edata->message,
+								unpack_sql_state(edata->sqlerrcode),
+								edata->context ? "\n" : "",
+								edata->context ? edata->context : ""));
+			FreeErrorData(edata);
+			stopped = true;
+			stopped_why = "An earlier step failed with an error.";
+		}
+		else if (stair.down == NULL)
+			put_result(a->rsinfo, i + 1, r->id, "irreversible",
+					   "It has no downgrade SQL; it was upgraded without a test.");
+		else
+			put_result(a->rsinfo, i + 1, r->id, stair.detail ? "fail" : "pass", stair.detail);
+	}
+}
+
+/*
  * migr.test_reversibility(target text DEFAULT 'heads')
  *	 RETURNS TABLE (step int, revision text, status text, detail text)
  *
  * For each revision an upgrade to target would apply, in order: upgrade,
  * downgrade, upgrade again, comparing fingerprints.  status is pass, fail,
- * error (the SQL raised; later steps are "not run"), or irreversible (no
- * downgrade SQL: upgraded without testing).  Everything runs in a
+ * error (the SQL raised; later steps are "not run"), irreversible (no
+ * downgrade SQL: upgraded without testing), or not tested (a statement
+ * that runs only at top level; later steps are "not run").  Everything runs in a
  * subtransaction that is always rolled back, so the database, the catalog
  * and the event log are exactly as before.
  */
@@ -548,7 +641,8 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 	MigrBody   *up,
 			   *down;
 	int64		max_seq;
-	bool		stopped = false;
+	StairwayArgs st;
+	ErrorData  *edata;
 
 	target = migr_required_text_arg(fcinfo, 0, "target");
 	migr_require_writable("migr.test_reversibility()");
@@ -562,41 +656,19 @@ migr_test_reversibility(PG_FUNCTION_ARGS)
 	up = migr_catalog_load_bodies(g, plan->steps, plan->nsteps, true, outer);
 	down = migr_catalog_load_bodies(g, plan->steps, plan->nsteps, false, outer);
 
-	BeginInternalSubTransaction("migr stairway");
-	MemoryContextSwitchTo(outer);
-	for (int i = 0; i < plan->nsteps; i++)
-	{
-		MigrRev    *r = &g->revs[plan->steps[i]];
-		Stair		stair;
-		ErrorData  *edata;
-
-		if (stopped)
-		{
-			put_result(rsinfo, i + 1, r->id, "not run", "An earlier step failed with an error.");
-			continue;
-		}
-		stair.r = r;
-		stair.up = up[i].sql;
-		stair.down = down[i].sql;
-		stair.detail = NULL;
-		edata = migr_subxact_try(stairway_in_subxact, &stair, true);
-		if (edata)
-		{
-			put_result(rsinfo, i + 1, r->id, "error",
-					   psprintf("%s (SQLSTATE %s)%s%s", edata->message,
-								unpack_sql_state(edata->sqlerrcode),
-								edata->context ? "\n" : "",
-								edata->context ? edata->context : ""));
-			FreeErrorData(edata);
-			stopped = true;
-		}
-		else if (stair.down == NULL)
-			put_result(rsinfo, i + 1, r->id, "irreversible",
-					   "It has no downgrade SQL; it was upgraded without a test.");
-		else
-			put_result(rsinfo, i + 1, r->id, stair.detail ? "fail" : "pass", stair.detail);
-	}
-	RollbackAndReleaseCurrentSubTransaction();
+	/*
+	 * The whole stairway in one subtransaction that is always rolled back;
+	 * an error that escapes a step (a cancel) rolls it back too, rather
+	 * than leaving the session in an aborted subtransaction.
+	 */
+	st.rsinfo = rsinfo;
+	st.g = g;
+	st.plan = plan;
+	st.up = up;
+	st.down = down;
+	edata = migr_subxact_try(run_stairway, &st, false, false);
+	if (edata)
+		ReThrowError(edata);
 	MemoryContextSwitchTo(outer);
 	CurrentResourceOwner = owner;
 	migr_spi_finish();

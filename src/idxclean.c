@@ -1,17 +1,19 @@
 /*-------------------------------------------------------------------------
  * idxclean.c
  *	  A CREATE INDEX CONCURRENTLY that fails leaves an INVALID index
- *	  behind, and a re-run of "CREATE INDEX CONCURRENTLY IF NOT EXISTS"
- *	  then keeps that broken index without a word; a failed REINDEX
- *	  CONCURRENTLY leaves an invalid "_ccnew" copy.  CALL mode watches such
- *	  statements: before one runs, an invalid index of the name it is to
- *	  create is dropped; after one fails, the invalid indexes it left on its
- *	  table are dropped, concurrently, by the background worker, so the
- *	  retry starts clean.
+ *	  behind: a re-run of "CREATE INDEX CONCURRENTLY IF NOT EXISTS" then
+ *	  keeps that broken index without a word, and a re-run without IF NOT
+ *	  EXISTS fails on it.  A failed REINDEX CONCURRENTLY leaves an invalid
+ *	  "_ccnew" copy.  CALL mode watches such statements: before a named
+ *	  CREATE INDEX CONCURRENTLY runs, an invalid index of that name is
+ *	  dropped; after one fails, the invalid indexes it left on its table
+ *	  are dropped, concurrently, by the background worker, so the retry
+ *	  starts clean.
  *
- *	  Only indexes the statement can have made are touched: the name it
- *	  gives, or, for an unnamed index or a REINDEX, indexes of the table
- *	  that were not there before it ran and that are still invalid.
+ *	  Only indexes the statement made are dropped: the name it gives, or
+ *	  for a REINDEX the "_ccnew"/"_ccold" copies that were not there before.
+ *	  An unnamed index cannot be told from another session's index build
+ *	  on the same table, so it is named in a NOTICE and left alone.
  *
  * IDENTIFICATION
  *	  src/idxclean.c
@@ -67,7 +69,7 @@ drop_index(const char *rev, const char *qualified, const char *why)
 	ereport(NOTICE,
 			(errmsg("dropping invalid index %s %s", qualified, why)));
 	SPI_commit();
-	migr_body_run_toplevel(rev, st.text);
+	migr_body_run_toplevel(rev, st.text, true);
 }
 
 static char *
@@ -82,7 +84,7 @@ qualified_name(Oid oid)
  *		Before top-level statement st of revision rev runs: NULL when it
  *		builds no index; otherwise what migr_index_cleanup needs if it
  *		fails.  An invalid index of the name a CREATE INDEX CONCURRENTLY IF
- *		NOT EXISTS gives is dropped here (committing first).
+ *		gives is dropped here (committing first).
  */
 MigrIndexWatch *
 migr_index_watch(const char *rev, MigrStatement *st)
@@ -104,9 +106,9 @@ migr_index_watch(const char *rev, MigrStatement *st)
 			Oid			old = get_relname_relid(is->idxname, get_rel_namespace(table));
 
 			w->name = is->idxname;
-			if (OidIsValid(old) && is->if_not_exists && index_is_invalid(old))
+			if (OidIsValid(old) && index_is_invalid(old))
 				drop_index(rev, qualified_name(old),
-						   "so that CREATE INDEX CONCURRENTLY IF NOT EXISTS builds it again");
+						   "so that CREATE INDEX CONCURRENTLY builds it again");
 		}
 	}
 	else if (IsA(st->parsetree, ReindexStmt))
@@ -178,5 +180,14 @@ migr_index_cleanup(const char *rev, MigrIndexWatch *w)
 		names[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 	SPI_freetuptable(SPI_tuptable);
 	for (int i = 0; i < n; i++)
-		drop_index(rev, names[i], "left by the failed statement");
+	{
+		if (w->name || w->reindex)
+			drop_index(rev, names[i], "left by the failed statement");
+		else
+			ereport(NOTICE,
+					(errmsg("index %s is invalid, and the failed statement may have left it", names[i]),
+					 errdetail("The statement gave its index no name, so migr cannot tell it from an index another session is building; it leaves it alone."),
+					 errhint("If it is the failed statement's, drop it with DROP INDEX CONCURRENTLY %s. Name the index in the revision, and migr drops it for you.",
+							 names[i])));
+	}
 }

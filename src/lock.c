@@ -7,7 +7,8 @@
  *	  serialise and the later ones see what the earlier ones did.  The
  *	  functions hold it for their transaction; CALL migr.apply() and
  *	  migr.revert(), which commit as they go, hold it for the session until
- *	  they return.  With migr.lock_wait off, a runner that finds it taken
+ *	  they return, with a share lock on the extension itself, so that DROP
+ *	  EXTENSION waits for them to finish.  With migr.lock_wait off, a runner that finds it taken
  *	  fails at once, naming the process that holds it.
  *
  * IDENTIFICATION
@@ -17,7 +18,9 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "guc.h"
 #include "lock.h"
@@ -106,23 +109,55 @@ migr_lock_acquire(void)
 	acquire(false);
 }
 
+static void
+set_extension_tag(LOCKTAG *tag, Oid ext)
+{
+	SET_LOCKTAG_OBJECT(*tag, MyDatabaseId, ExtensionRelationId, ext, 0);
+}
+
 /*
  * migr_lock_acquire_session
  *		Take the migration lock until migr_lock_release_session(), across
- *		commits.  The caller commits before reading the catalog, so its
- *		snapshot is taken after the wait.  The caller holds SPI.
+ *		commits, and a share lock on the extension that DROP EXTENSION
+ *		waits for.  The caller commits before reading the catalog, so its
+ *		snapshot is taken after the wait.  The caller holds SPI.  Returns
+ *		the extension's OID, for the release.
  */
-void
+Oid
 migr_lock_acquire_session(void)
 {
+	LOCKTAG		tag;
+	Oid			ext = get_extension_oid("migr", false);
+
 	acquire(true);
+	set_extension_tag(&tag, ext);
+	(void) LockAcquire(&tag, AccessShareLock, true, false);
+	return ext;
 }
 
-void
-migr_lock_release_session(void)
+/*
+ * migr_lock_held_session
+ *		Whether this session still holds the migration lock: revision SQL
+ *		can let go of it (pg_advisory_unlock_all()).
+ */
+bool
+migr_lock_held_session(void)
 {
 	LOCKTAG		tag;
 
 	set_tag(&tag);
-	LockRelease(&tag, ExclusiveLock, true);
+	return LockHeldByMe(&tag, ExclusiveLock);
+}
+
+void
+migr_lock_release_session(Oid ext)
+{
+	LOCKTAG		tag;
+
+	set_tag(&tag);
+	if (LockHeldByMe(&tag, ExclusiveLock))
+		LockRelease(&tag, ExclusiveLock, true);
+	set_extension_tag(&tag, ext);
+	if (LockHeldByMe(&tag, AccessShareLock))
+		LockRelease(&tag, AccessShareLock, true);
 }

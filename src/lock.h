@@ -13,7 +13,8 @@
 #define MIGR_LOCK_KEY	INT64CONST(1835624306)
 
 extern void migr_lock_acquire(void);
-extern void migr_lock_acquire_session(void);
-extern void migr_lock_release_session(void);
+extern Oid	migr_lock_acquire_session(void);
+extern bool migr_lock_held_session(void);
+extern void migr_lock_release_session(Oid ext);
 
 #endif							/* MIGR_LOCK_H */

@@ -28,6 +28,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "migr_errcodes.h"
+#include "progress.h"
 #include "register.h"
 #include "revcheck.h"
 #include "strlist.h"
@@ -327,6 +328,23 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 					 errmsg("revision \"%s\" is applied and already registered with different content", rev->id),
 					 errdetail("These fields differ: %s.", diff),
 					 errhint("An applied revision cannot change; register a new revision instead.")));
+		}
+		else
+		{
+			MigrProgress *p = migr_progress_get(CurrentMemoryContext);
+
+			/* its committed statements belong to the content they ran from */
+			if (p && strcmp(p->revision, rev->id) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("revision \"%s\" is part way through its %s and cannot change",
+								rev->id, p->upgrade ? "upgrade" : "downgrade"),
+						 errdetail("%d of its %d statements ran and were committed. These fields differ: %s.",
+								   p->done, p->total, diff),
+						 p->upgrade
+						 ? errhint("Finish it first with CALL migr.apply('%s'), or undo its statements by hand and have the extension owner delete its row from migr.progress.",
+								   rev->id)
+						 : errhint("Finish it first with CALL migr.revert(), or redo its statements by hand and have the extension owner delete its row from migr.progress.")));
 		}
 	}
 

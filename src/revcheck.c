@@ -97,7 +97,7 @@ migr_validate_check(MigrCheckKind kind, const char *expr)
 	ErrorData  *edata;
 
 	migr_check_expression(migr_check_names[kind], expr);
-	edata = migr_subxact_try(probe_type, &probe, false);
+	edata = migr_subxact_try(probe_type, &probe, false, false);
 	if (edata)
 	{
 		switch (edata->sqlerrcode)
@@ -239,7 +239,7 @@ migr_read_check(const char *rev, MigrCheckKind kind, const char *expr,
 		return MIGR_READ_NOT_RUN;
 	}
 
-	edata = migr_subxact_try(read_in_subxact, &args, false);
+	edata = migr_subxact_try(read_in_subxact, &args, false, false);
 	if (edata == NULL)
 		return args.result ? MIGR_READ_TRUE : MIGR_READ_NOT_TRUE;
 	*why = pstrdup(edata->message);

@@ -69,6 +69,8 @@ migr_stmt_toplevel_only(Node *stmt)
 
 				if (option_on(r->params, "concurrently"))
 					return "REINDEX CONCURRENTLY";
+				if (r->kind == REINDEX_OBJECT_SCHEMA)
+					return "REINDEX SCHEMA";
 				if (r->kind == REINDEX_OBJECT_SYSTEM)
 					return "REINDEX SYSTEM";
 				if (r->kind == REINDEX_OBJECT_DATABASE)
@@ -127,6 +129,22 @@ migr_stmt_toplevel_only(Node *stmt)
 		default:
 			return NULL;
 	}
+}
+
+/*
+ * migr_stmt_waits_block_nobody
+ *		Whether the statement's lock waits hold up nobody else's work: the
+ *		CONCURRENTLY operations, which take SHARE UPDATE EXCLUSIVE (no
+ *		conflict with reads and writes) and then wait for every older
+ *		transaction, and VACUUM.  lock_timeout would only make them fail
+ *		whenever some transaction runs long.
+ */
+bool
+migr_stmt_waits_block_nobody(Node *stmt)
+{
+	const char *what = migr_stmt_toplevel_only(stmt);
+
+	return what && (strstr(what, "CONCURRENTLY") != NULL || strcmp(what, "VACUUM") == 0);
 }
 
 /*

@@ -26,10 +26,13 @@
  *		Call fn(arg) in a new subtransaction.  keep: release it into the
  *		parent on success (otherwise it is always rolled back).  Returns NULL
  *		on success, or the error, copied into the caller's memory context.
+ *		A cancel (57014: pg_cancel_backend, statement_timeout,
+ *		migr.statement_timeout) is raised again after the rollback unless
+ *		catch_cancel: it stops the call rather than being an answer.
  *		Allocations fn makes in the current context survive either way.
  */
 ErrorData *
-migr_subxact_try(MigrSubxactFn fn, void *arg, bool keep)
+migr_subxact_try(MigrSubxactFn fn, void *arg, bool keep, bool catch_cancel)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -55,5 +58,8 @@ migr_subxact_try(MigrSubxactFn fn, void *arg, bool keep)
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
 	CurrentResourceOwner = oldowner;
+	/* a cancel or a timeout is the caller's to see, not an answer */
+	if (edata && !catch_cancel && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		ReThrowError(edata);
 	return edata;
 }

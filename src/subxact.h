@@ -13,6 +13,7 @@
 
 typedef void (*MigrSubxactFn) (void *arg);
 
-extern ErrorData *migr_subxact_try(MigrSubxactFn fn, void *arg, bool keep);
+extern ErrorData *migr_subxact_try(MigrSubxactFn fn, void *arg, bool keep,
+								   bool catch_cancel);
 
 #endif							/* MIGR_SUBXACT_H */

@@ -70,12 +70,13 @@ PGDLLEXPORT void migr_worker_main(Datum main_arg);
  */
 #define MIGR_WORKER_QUEUE_SIZE	16384
 
-/* How long a cancelled caller waits for the worker after SIGINT, then after SIGTERM */
+/* How long a cancelled caller waits for the worker after SIGINT, then SIGTERM */
 #define MIGR_WORKER_CANCEL_WAIT_MS		5000
 #define MIGR_WORKER_TERMINATE_WAIT_MS	5000
 
 /* Context line added to every message relayed from the worker */
-#define MIGR_WORKER_CONTEXT "statement run at top level by a migr background worker"
+#define MIGR_WORKER_CONTEXT \
+	"statement run at top level by a migr background worker"
 
 /*
  * Settings copied from the caller to the worker as they stand, besides the
@@ -105,7 +106,7 @@ static const char *const migr_worker_copied_settings[] = {
 typedef struct MigrWorkerShared
 {
 	Oid			database_id;
-	Oid			authenticated_user_id;	/* the worker connects as this role */
+	Oid			authenticated_user_id;	/* the worker connects as this */
 	Oid			session_user_id;
 	Oid			current_user_id;	/* the statement runs as this role */
 	pid_t		caller_pid;
@@ -123,7 +124,7 @@ typedef struct MigrWorkerShared
 typedef struct MigrWorkerGuard
 {
 	BackgroundWorkerHandle *handle;
-	bool		stopped;		/* the postmaster has reported the worker gone */
+	bool		stopped;		/* the postmaster reported the worker gone */
 } MigrWorkerGuard;
 
 /* Caller-side state of one run. */
@@ -131,9 +132,8 @@ typedef struct MigrWorkerWait
 {
 	MigrWorkerGuard *guard;
 	shm_mq_handle *mqh;
-	MigrWorkerShared *shared;
-	const char *sql;
-	MemoryContext errcxt;		/* holds the worker's error until it is raised */
+	const char *sql;			/* for a cursor position in a message */
+	MemoryContext errcxt;		/* holds the worker's error until raised */
 	MemoryContext msgcxt;		/* reset after each relayed message */
 	ErrorData  *error;			/* the worker's ERROR or FATAL, if any */
 	bool		finished;		/* the worker reported the statement done */
@@ -208,8 +208,10 @@ migr_worker_run(const char *sql, const MigrWorkerSettings *settings)
 		const char *name = migr_worker_copied_settings[i];
 		const char *value = GetConfigOption(name, false, false);
 
+		if (value == NULL)
+			value = "";
 		appendBinaryStringInfo(&gucs, name, strlen(name) + 1);
-		appendBinaryStringInfo(&gucs, value ? value : "", strlen(value ? value : "") + 1);
+		appendBinaryStringInfo(&gucs, value, strlen(value) + 1);
 	}
 	if (search_path != NULL)
 		appendBinaryStringInfo(&gucs, search_path, strlen(search_path) + 1);
@@ -233,8 +235,11 @@ migr_worker_run(const char *sql, const MigrWorkerSettings *settings)
 	shared->current_user_id = GetUserId();
 	shared->caller_pid = MyProcPid;
 	shared->has_search_path = (search_path != NULL);
-	shared->lock_timeout_ms = settings ? Max(settings->lock_timeout_ms, 0) : 0;
-	shared->statement_timeout_ms = settings ? Max(settings->statement_timeout_ms, 0) : 0;
+	if (settings != NULL)
+	{
+		shared->lock_timeout_ms = Max(settings->lock_timeout_ms, 0);
+		shared->statement_timeout_ms = Max(settings->statement_timeout_ms, 0);
+	}
 	shared->started = false;
 	shm_toc_insert(toc, MIGR_WORKER_KEY_SHARED, shared);
 
@@ -290,7 +295,6 @@ migr_worker_run(const char *sql, const MigrWorkerSettings *settings)
 	memset(&w, 0, sizeof(w));
 	w.guard = guard;
 	w.mqh = shm_mq_attach(mq, seg, handle);
-	w.shared = shared;
 	w.sql = sql;
 	w.errcxt = callercxt;
 	w.msgcxt = AllocSetContextCreate(callercxt, "migr worker message",
@@ -446,12 +450,13 @@ migr_worker_stop(MigrWorkerWait *w)
 			TerminateBackgroundWorker(w->guard->handle);
 			terminated = true;
 		}
-		else if (elapsed >= MIGR_WORKER_CANCEL_WAIT_MS + MIGR_WORKER_TERMINATE_WAIT_MS)
+		else if (elapsed >= MIGR_WORKER_CANCEL_WAIT_MS +
+				 MIGR_WORKER_TERMINATE_WAIT_MS)
 			break;
 
-		timeout = (terminated ?
-				   MIGR_WORKER_CANCEL_WAIT_MS + MIGR_WORKER_TERMINATE_WAIT_MS :
-				   MIGR_WORKER_CANCEL_WAIT_MS) - elapsed;
+		timeout = MIGR_WORKER_CANCEL_WAIT_MS - elapsed;
+		if (terminated)
+			timeout += MIGR_WORKER_TERMINATE_WAIT_MS;
 		(void) WaitLatch(MyLatch,
 						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 Max(timeout, 1), PG_WAIT_EXTENSION);
@@ -627,8 +632,12 @@ migr_worker_main(Datum main_arg)
 	CommitTransactionCommand();
 	if (shared->session_user_id != shared->authenticated_user_id)
 		SetSessionAuthorization(shared->session_user_id, session_super);
-	if (shared->current_user_id != shared->session_user_id)
-		SetCurrentRoleId(shared->current_user_id, current_super);
+
+	/*
+	 * Always: connecting applied the role's and database's defaults, and a
+	 * default "role" setting may have made another role current.
+	 */
+	SetCurrentRoleId(shared->current_user_id, current_super);
 
 	shared->started = true;
 	pg_write_barrier();
@@ -670,7 +679,8 @@ migr_worker_apply_settings(MigrWorkerShared *shared, const char *gucs,
 	const char *p = gucs;
 	int			i;
 
-	snprintf(buf, sizeof(buf), "migr worker for PID %d", (int) shared->caller_pid);
+	snprintf(buf, sizeof(buf), "migr worker for PID %d",
+			 (int) shared->caller_pid);
 	SetConfigOption("application_name", buf, PGC_USERSET, PGC_S_SESSION);
 
 	for (i = 0; i < MIGR_WORKER_NCOPIED; i++)
@@ -694,8 +704,8 @@ migr_worker_apply_settings(MigrWorkerShared *shared, const char *gucs,
  * migr_worker_execute
  *		Run sql as a client's simple query runs (exec_simple_query): its own
  *		transaction, parse, analyze and rewrite, plan, then a portal run with
- *		isTopLevel, so PreventInTransactionBlock passes and a multi-transaction
- *		command (CREATE INDEX CONCURRENTLY, VACUUM) can commit as it goes.
+ *		isTopLevel, so PreventInTransactionBlock passes and a command that
+ *		commits as it goes (CREATE INDEX CONCURRENTLY, VACUUM) can.
  *		The trees live in a context of their own, which those commits leave
  *		alone.  statement_timeout is armed here, as the server's main loop
  *		does for a client, since a worker has no such loop.  Rows a query
@@ -758,7 +768,8 @@ migr_worker_execute(const char *sql)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		snapshot_set = true;
 	}
-	querytrees = pg_analyze_and_rewrite_fixedparams(parsetree, sql, NULL, 0, NULL);
+	querytrees = pg_analyze_and_rewrite_fixedparams(parsetree, sql,
+													NULL, 0, NULL);
 	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
 	if (snapshot_set)
 		PopActiveSnapshot();
