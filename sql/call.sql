@@ -24,6 +24,13 @@ SELECT revision, operation, outcome, sqlstate, error, statement_no, statement,
        heads_before, heads_after
   FROM migr.event ORDER BY id;
 SELECT severity, code, revision FROM migr.check();
+-- the run kept migr.summary stale while it went, and let go of that after
+-- the failure: a hand write marks it stale again
+SELECT fresh FROM migr.summary;
+BEGIN;
+DELETE FROM migr.applied WHERE revision = 'c2';
+SELECT fresh FROM migr.summary;
+ROLLBACK;
 -- fix the cause and run again: it continues with the failed revision
 CREATE TABLE c_missing (id int);
 INSERT INTO c_missing VALUES (1), (2);
@@ -32,6 +39,10 @@ SELECT migr.current();
 SELECT count(*) AS rows_in_c_three FROM c_three;
 SELECT revision, outcome FROM migr.event WHERE id > 3 ORDER BY id;
 SELECT severity, code, revision FROM migr.check();
+BEGIN;
+DELETE FROM migr.applied WHERE revision = 'c5';
+SELECT fresh FROM migr.summary;
+ROLLBACK;
 -- nothing left to do
 CALL migr.apply();
 -- revert, one commit per revision, to a target

@@ -581,6 +581,7 @@ call_body(CallRun *cr, const char *target)
 	migr_run_refuse_irreversible(cr->g, cr->plan, cr->bodies);
 	cr->progress = migr_progress_get(cr->cxt);
 	cr->run = migr_run_begin(cr->g, max_seq, cr->plan->nsteps, true);
+	migr_summary_hold_stale(true);
 	cr->stepcxt = AllocSetContextCreate(cr->cxt, "migr step", ALLOCSET_DEFAULT_SIZES);
 	cr->revcxt = AllocSetContextCreate(cr->cxt, "migr revision", ALLOCSET_DEFAULT_SIZES);
 
@@ -630,6 +631,7 @@ run_call(FunctionCallInfo fcinfo, bool upgrade)
 	}
 	PG_FINALLY();
 	{
+		migr_summary_hold_stale(false);
 		migr_lock_release_session(ext);
 	}
 	PG_END_TRY();

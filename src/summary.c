@@ -34,6 +34,33 @@ PG_FUNCTION_INFO_V1(migr_summary_stale);
 
 static SPIPlanPtr stale_plan = NULL;
 
+/* set by migr_summary_hold_stale(): the row is stale and stays so */
+static bool stale_held = false;
+
+/*
+ * migr_summary_hold_stale
+ *		CALL mode writes migr.applied once per revision, each time in a
+ *		transaction of its own, so the trigger below would update the row
+ *		once per revision.  Under the session-level migration lock no other
+ *		runner can make it fresh: hold(true) marks it stale once and lets
+ *		the trigger do nothing until hold(false); the run writes it fresh
+ *		at its end.  The caller holds SPI.
+ */
+void
+migr_summary_hold_stale(bool hold)
+{
+	if (hold && !stale_held)
+	{
+		MigrOwnerSwitch sw;
+
+		migr_owner_begin(&sw);
+		migr_run_kept(&stale_plan, "UPDATE migr.summary SET fresh = false WHERE fresh",
+					  0, NULL, NULL, NULL, false, 0, SPI_OK_UPDATE);
+		migr_owner_end(&sw);
+	}
+	stale_held = hold;
+}
+
 /*
  * migr.summary_stale() RETURNS trigger
  *
@@ -49,6 +76,8 @@ migr_summary_stale(PG_FUNCTION_ARGS)
 	 * some other table it only costs a needless re-read of the graph.
 	 */
 	Assert(CALLED_AS_TRIGGER(fcinfo));
+	if (stale_held)
+		return PointerGetDatum(NULL);
 	migr_spi_connect();
 	migr_run_kept(&stale_plan, "UPDATE migr.summary SET fresh = false WHERE fresh",
 				  0, NULL, NULL, NULL, false, 0, SPI_OK_UPDATE);

@@ -24,5 +24,6 @@ extern void migr_summary_of(MigrGraph *g, MigrSummary *sum);
 extern bool migr_summary_equal(const MigrSummary *a, const MigrSummary *b);
 extern void migr_summary_write(MigrGraph *g);
 extern bool migr_summary_noop_upgrade(const char *target);
+extern void migr_summary_hold_stale(bool hold);
 
 #endif							/* MIGR_SUMMARY_H */
