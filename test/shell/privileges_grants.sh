@@ -24,7 +24,7 @@ grants=$(awk '/^<!-- test\/shell\/privileges_grants.sh runs the next block/ { wa
               want && /^```sql$/ { inside = 1; next }
               inside && /^```$/ { exit }
               inside { print }' docs/privileges.md)
-echo "$grants" | grep -q "CREATE ROLE deployer" || fail "no grant block found in docs/privileges.md"
+grep -q "CREATE ROLE deployer" <<<"$grants" || fail "no grant block found in docs/privileges.md"
 [ "$(psql -XAt -c "SELECT count(*) FROM pg_roles WHERE rolname = 'deployer'")" = 0 ] ||
     fail "a role named deployer already exists in this cluster"
 
@@ -56,9 +56,9 @@ SQL
 ) || fail "the deploy role could not do its job: $out"
 for want in "g1 pass, g2 pass" "g1 upgrade, g2 upgrade" "g2 downgrade" "g1 stamp" \
             "event_roles" "registered_by"; do
-    echo "$out" | grep -q "$want" || fail "expected \"$want\" in: $out"
+    grep -q "$want" <<<"$out" || fail "expected \"$want\" in: $out"
 done
-[ "$(echo "$out" | grep -c '^ deployer$')" = 2 ] || fail "recorded roles are not the deploy role: $out"
+[ "$(grep -c '^ deployer$' <<<"$out")" = 2 ] || fail "recorded roles are not the deploy role: $out"
 
 # ... and cannot write history by hand
 stmts=()
@@ -95,6 +95,6 @@ COMMIT;
 SELECT count(*) AS dangling FROM migr.migration_edge WHERE target = 'never-registered';
 SQL
 )
-echo "$out" | grep -q '^ replica$' || fail "RESET ALL did not bring back replica: $out"
-echo "$out" | grep -q '^SQLSTATE 42704$' || fail "a dangling parent was accepted after RESET ALL: $out"
+grep -q '^ replica$' <<<"$out" || fail "RESET ALL did not bring back replica: $out"
+grep -q '^SQLSTATE 42704$' <<<"$out" || fail "a dangling parent was accepted after RESET ALL: $out"
 echo "documented grants suffice and history stays read-only; RESET ALL leaves the foreign keys on"

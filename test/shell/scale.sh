@@ -59,7 +59,7 @@ SQL
 )
 echo "history() under a 300 ms statement timeout: $(echo $out | tr '\n' ' ')"
 # cancelled (57014), in time, and the session still works afterwards
-if ! echo "$out" | grep -q "57014" || ! echo "$out" | grep -qx "t" ||
+if ! grep -q "57014" <<<"$out" || ! grep -qx "t" <<<"$out" ||
    [ "$(echo "$out" | tail -1)" != 0 ]; then
     echo "FAIL: history() was not cancelled in time, or the session did not recover"; exit 1
 fi

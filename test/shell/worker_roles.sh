@@ -44,7 +44,7 @@ CALL migr.apply();
 SELECT migr.current() AS current;
 SQL
 ) || fail "the deploy role could not apply its index: $out"
-echo "$out" | grep -q "regress_migr_wr_group" || fail "the default role was not in effect at login: $out"
+grep -q "regress_migr_wr_group" <<<"$out" || fail "the default role was not in effect at login: $out"
 [ "$(psql -XAt -d $db -c "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'wr_t_x'")" = "$dep" ] ||
     fail "no index wr_t_x owned by $dep"
 [ "$(psql -XAt -d $db -c "SELECT role FROM migr.event WHERE revision = 'wr1'")" = "$dep" ] ||
