@@ -208,16 +208,21 @@ back_off(int ms)
 	}
 }
 
-/* back_off(), returning the error that interrupted it, rolled back. */
+/*
+ * Call fn(arg) in the current transaction, which has just begun (after a
+ * commit), outside any subtransaction: a statement run at top level must
+ * not be in one, and neither must a commit.  On error, roll the transaction
+ * back and return the error, copied; NULL when fn returns.
+ */
 static ErrorData *
-try_back_off(int ms)
+try_or_roll_back(MigrSubxactFn fn, void *arg)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ErrorData  *volatile err = NULL;
 
 	PG_TRY();
 	{
-		back_off(ms);
+		fn(arg);
 	}
 	PG_CATCH();
 	{
@@ -228,6 +233,12 @@ try_back_off(int ms)
 	}
 	PG_END_TRY();
 	return err;
+}
+
+static void
+back_off_fn(void *arg)
+{
+	back_off(*(int *) arg);
 }
 
 /*
@@ -316,7 +327,7 @@ retry_wait(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads)
 			 errdetail("Retry %d of %d (migr.lock_retries).", attempt + 1,
 					   migr_lock_retries)));
 	/* a cancel while waiting ends the run: say so after the "retry" row */
-	cancel = try_back_off(delay);
+	cancel = try_or_roll_back(back_off_fn, &delay);
 	if (cancel)
 	{
 		cancel->context = psprintf("%s%smigr revision \"%s\" (%s), waiting to retry",
@@ -332,28 +343,30 @@ retry_wait(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads)
  * After a watched statement failed: drop the invalid indexes it left.  A
  * failure here is added to err's detail rather than hiding err.
  */
+typedef struct CleanupArg
+{
+	const char *rev;
+	MigrIndexWatch *watch;
+} CleanupArg;
+
+static void
+cleanup_fn(void *arg)
+{
+	CleanupArg *c = (CleanupArg *) arg;
+
+	migr_index_cleanup(c->rev, c->watch);
+}
+
 static void
 clean_up_indexes(const char *rev, MigrIndexWatch *w, ErrorData *err)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	CleanupArg	c = {rev, w};
+	ErrorData  *cerr = try_or_roll_back(cleanup_fn, &c);
 
-	PG_TRY();
-	{
-		migr_index_cleanup(rev, w);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *cerr;
-
-		MemoryContextSwitchTo(cxt);
-		cerr = CopyErrorData();
-		FlushErrorState();
-		SPI_rollback();
+	if (cerr)
 		err->detail = psprintf("%s%sThe invalid index it left could not be dropped: %s.",
 							   err->detail ? err->detail : "", err->detail ? " " : "",
 							   cerr->message);
-	}
-	PG_END_TRY();
 }
 
 /*
@@ -406,29 +419,32 @@ run_txn(CallRun *cr, int i)
  * index watch (*watch) is set up here too, since dropping an invalid index
  * before the statement can fail like the statement itself.
  */
+typedef struct ToplevelArg
+{
+	CallRun    *cr;
+	StepArg    *a;
+	MigrIndexWatch **watch;
+} ToplevelArg;
+
+static void
+toplevel_fn(void *arg)
+{
+	ToplevelArg *t = (ToplevelArg *) arg;
+	CallRun    *cr = t->cr;
+	const char *rev = cr->g->revs[cr->plan->steps[t->a->i]].id;
+
+	*t->watch = migr_index_watch(rev, t->a->stmt);
+	/* let go of every snapshot: the statement may wait for them */
+	SPI_commit();
+	migr_body_run_statement(rev, cr->dir, t->a->stmtno, t->a->stmt, true);
+}
+
 static ErrorData *
 try_toplevel(CallRun *cr, StepArg *a, MigrIndexWatch **watch)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ErrorData  *volatile err = NULL;
-	const char *rev = cr->g->revs[cr->plan->steps[a->i]].id;
+	ToplevelArg t = {cr, a, watch};
 
-	PG_TRY();
-	{
-		*watch = migr_index_watch(rev, a->stmt);
-		/* let go of every snapshot: the statement may wait for them */
-		SPI_commit();
-		migr_body_run_statement(rev, cr->dir, a->stmtno, a->stmt, true);
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		err = CopyErrorData();
-		FlushErrorState();
-		SPI_rollback();
-	}
-	PG_END_TRY();
-	return err;
+	return try_or_roll_back(toplevel_fn, &t);
 }
 
 /* One statement of a non-transactional revision, retried like a revision */
