@@ -595,16 +595,13 @@ migr_worker_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	/* No resource owner: the mapping lasts as long as the process. */
+	/* the caller keeps the segment until this worker has exited */
 	seg = dsm_attach(DatumGetUInt32(main_arg));
 	if (seg == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not map dynamic shared memory segment")));
+		elog(ERROR, "could not map dynamic shared memory segment");
 	toc = shm_toc_attach(MIGR_WORKER_MAGIC, dsm_segment_address(seg));
 	if (toc == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("invalid magic number in dynamic shared memory segment")));
+		elog(ERROR, "invalid magic number in dynamic shared memory segment");
 	shared = shm_toc_lookup(toc, MIGR_WORKER_KEY_SHARED, false);
 	sql = shm_toc_lookup(toc, MIGR_WORKER_KEY_SQL, false);
 	gucs = shm_toc_lookup(toc, MIGR_WORKER_KEY_GUCS, false);
@@ -739,26 +736,21 @@ migr_worker_execute(const char *sql)
 
 	oldcxt = MemoryContextSwitchTo(stmtcxt);
 
+	/* migr hands over one statement its splitter (body.c) cut out */
 	parsetrees = pg_parse_query(sql);
 	if (list_length(parsetrees) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("a statement run in a background worker must be exactly one SQL command"),
-				 errdetail_plural("The text holds %d command.",
-								  "The text holds %d commands.",
-								  list_length(parsetrees),
-								  list_length(parsetrees))));
+		elog(ERROR, "a statement run in a background worker must be exactly one SQL command, not %d",
+			 list_length(parsetrees));
 	parsetree = linitial_node(RawStmt, parsetrees);
 
 	/*
 	 * A worker has no client: COPY to or from it would write stray protocol
 	 * messages into the queue, or read from a connection that is not there.
+	 * Registration and body.c refuse such a COPY before it gets here.
 	 */
 	if (IsA(parsetree->stmt, CopyStmt) &&
 		((CopyStmt *) parsetree->stmt)->filename == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot run COPY to or from the client in a background worker")));
+		elog(ERROR, "cannot run COPY to or from the client in a background worker");
 
 	tag = CreateCommandTag(parsetree->stmt);
 	set_ps_display(GetCommandTagName(tag));
