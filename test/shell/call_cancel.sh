@@ -12,8 +12,10 @@
 #  - pg_terminate_backend(caller): the worker is stopped too, but the
 #    caller cannot clean up: the invalid index stays, migr.check() reports
 #    it as invalid_index, and the next CALL drops it before it builds again.
-# A later CALL then completes.  Last, a REINDEX CONCURRENTLY that
+# A later CALL then completes.  Then a REINDEX CONCURRENTLY that
 # migr.statement_timeout cancels: the invalid copy it leaves is dropped.
+# Last, a worker whose statement traps the cancel: the caller terminates it
+# after 5 s, with a WARNING, and the CALL still ends with 57014.
 set -euo pipefail
 db=migr_call_cancel
 caller_pid=
@@ -205,3 +207,53 @@ fi
 valid=$(q -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 's_slow'::regclass")
 if [ "$valid" != t ]; then echo "s_slow after the cancelled REINDEX CONCURRENTLY: valid = $valid"; exit 1; fi
 echo "REINDEX CONCURRENTLY cancelled by migr.statement_timeout after $took ms: its invalid copy dropped"
+
+# 7. A worker whose statement will not stop when cancelled (an index
+# expression that traps query_canceled): after 5 s the caller terminates
+# it, says so in a WARNING, and its own cancel still ends the CALL
+q -o /dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE FUNCTION stubborn_key(i int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    BEGIN
+        PERFORM pg_sleep(0.005);
+    EXCEPTION WHEN query_canceled THEN
+        NULL;
+    END;
+    RETURN i;
+END $$;
+SELECT count(*) FROM migr.stamp('s2');   -- not rebuilt again here
+SELECT migr.revision('s3', 's2', 'an index build that ignores a cancel',
+                     'CREATE INDEX CONCURRENTLY IF NOT EXISTS s_stubborn ON s (stubborn_key(id));',
+                     'DROP INDEX CONCURRENTLY IF EXISTS s_stubborn;',
+                     create_date => '2025-01-03 00:00:00+00');
+SQL
+psql -X -d $db -v VERBOSITY=verbose -c "SET max_parallel_maintenance_workers = 0" \
+     -c "CALL migr.apply('s3')" >"$out_file" 2>&1 &
+caller_pid=$!
+for _ in $(seq 100); do
+    if [ "$(q -c "SELECT count(*) FROM pg_stat_progress_create_index p
+                    JOIN pg_stat_activity a USING (pid)
+                   WHERE a.backend_type = 'migr worker' AND p.phase LIKE 'building index%'")" = 1 ]; then
+        break
+    fi
+    sleep 0.1
+done
+caller=$(q -c "SELECT pid FROM pg_stat_activity WHERE query = 'CALL migr.apply(''s3'')' AND backend_type = 'client backend'")
+t0=$(date +%s%N)
+q -o /dev/null -c "SELECT pg_cancel_backend($caller)"
+if wait "$caller_pid"; then caller_pid=; echo "the CALL was not cancelled:"; cat "$out_file"; exit 1; fi
+caller_pid=
+took=$((($(date +%s%N) - t0) / 1000000))
+out=$(cat "$out_file")
+if ! grep -q '^WARNING:  01000: background worker did not stop after a cancel request, terminating it' <<<"$out" ||
+   ! grep -q '^ERROR:  57014: canceling statement due to user request' <<<"$out"; then
+    echo "the stubborn worker was not terminated with a WARNING, or the CALL did not end with 57014:"; echo "$out"; exit 1
+fi
+if [ "$took" -lt 4500 ] || [ "$took" -gt 15000 ]; then
+    echo "the cancel of a stubborn worker took $took ms (about 5 s expected)"; echo "$out"; exit 1
+fi
+if [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'migr worker'")" != 0 ]; then
+    echo "a migr worker is left after the terminate"; exit 1
+fi
+echo "a worker that ignores the cancel: terminated after $took ms with a WARNING, the CALL ended with 57014"
