@@ -34,6 +34,7 @@
 #include "apply.h"
 #include "body.h"
 #include "catalog.h"
+#include "checksum.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "guc.h"
@@ -502,10 +503,7 @@ run_nontxn(CallRun *cr, int i)
 	{
 		MigrProgress *p = cr->progress;
 
-		if (VARSIZE_ANY_EXHDR(p->checksum) != VARSIZE_ANY_EXHDR(b->checksum) ||
-			memcmp(VARDATA_ANY(p->checksum), VARDATA_ANY(b->checksum),
-				   VARSIZE_ANY_EXHDR(b->checksum)) != 0 ||
-			p->total != a.nstmts)
+		if (!migr_checksum_equal(p->checksum, b->checksum) || p->total != a.nstmts)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("revision \"%s\" changed while part way through its %s", r->id, cr->dir),
@@ -583,7 +581,7 @@ call_body(CallRun *cr, const char *target)
 	cr->g = migr_catalog_load_graph(cr->cxt, true, &max_seq);
 	cr->plan = cr->upgrade ? migr_plan_upgrade(cr->g, target)
 		: migr_plan_downgrade(cr->g, target);
-	migr_refuse_unfinished(cr->g, cr->plan, true);
+	cr->progress = migr_refuse_unfinished(cr->g, cr->plan, true);
 	if (cr->plan->nsteps == 0)
 	{
 		migr_summary_write(cr->g);
@@ -595,7 +593,6 @@ call_body(CallRun *cr, const char *target)
 	cr->bodies = migr_catalog_load_bodies(cr->g, cr->plan->steps, cr->plan->nsteps,
 										  cr->upgrade, cr->cxt);
 	migr_run_refuse_irreversible(cr->g, cr->plan, cr->bodies);
-	cr->progress = migr_progress_get(cr->cxt);
 	cr->run = migr_run_begin(cr->g, max_seq, cr->plan->nsteps, true);
 	migr_summary_hold_stale(true);
 	cr->stepcxt = AllocSetContextCreate(cr->cxt, "migr step", ALLOCSET_DEFAULT_SIZES);

@@ -104,6 +104,14 @@ migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
 	return result;
 }
 
+/* Whether two checksums are the same bytes. */
+bool
+migr_checksum_equal(bytea *a, bytea *b)
+{
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
 /* Lowercase hex of a checksum, for messages. */
 char *
 migr_checksum_hex(bytea *sum)

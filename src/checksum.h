@@ -19,6 +19,7 @@
 extern bytea *migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
 							 char *const *checks);
 extern char *migr_checksum_hex(bytea *sum);
+extern bool migr_checksum_equal(bytea *a, bytea *b);
 extern pg_cryptohash_ctx *migr_sha256_begin(void);
 extern void migr_sha256_add(pg_cryptohash_ctx *ctx, const void *data, size_t len);
 extern void migr_sha256_end(pg_cryptohash_ctx *ctx, uint8 *digest);

@@ -155,13 +155,6 @@ value(int row, int col)
 	return v ? pstrdup(v) : NULL;
 }
 
-static bool
-same_sum(bytea *a, bytea *b)
-{
-	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
-}
-
 /*
  * One revision's content against its checksums.  The sha256 is recomputed
  * from the stored SQL and checks, so an edit of migr.migration that leaves
@@ -177,12 +170,12 @@ check_content(const char *id, const char *upgrade_sql, const char *downgrade_sql
 	List	  **findings = (List **) arg;
 	bytea	   *actual = migr_checksum(upgrade_sql, downgrade_sql, checks);
 
-	if (!same_sum(actual, checksum))
+	if (!migr_checksum_equal(actual, checksum))
 		add(findings, 0, "tampered", id,
 			psprintf("the stored content of revision \"%s\" does not match its checksum", id),
 			psprintf("migr.migration records sha256 %s, but its SQL and checks hash to %s; the row was changed outside migr.revision().",
 					 migr_checksum_hex(checksum), migr_checksum_hex(actual)));
-	if (applied_checksum && !same_sum(actual, applied_checksum))
+	if (applied_checksum && !migr_checksum_equal(actual, applied_checksum))
 		add(findings, 0, "checksum_mismatch", id,
 			psprintf("applied revision \"%s\" changed since it was applied", id),
 			psprintf("It ran with sha256 %s; the registered content has sha256 %s.",

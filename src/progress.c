@@ -66,20 +66,21 @@ migr_progress_get(MemoryContext into)
  * migr_refuse_unfinished
  *		Refuse a plan while a non-transactional revision is part way
  *		through, unless (call_mode) the plan continues it: its first step is
- *		that revision in the same direction.
+ *		that revision in the same direction.  Returns that revision's row,
+ *		or NULL, in CurrentMemoryContext.
  */
-void
+MigrProgress *
 migr_refuse_unfinished(MigrGraph *g, MigrPlan *plan, bool call_mode)
 {
 	MigrProgress *p = migr_progress_get(CurrentMemoryContext);
 	const char *dir;
 
 	if (p == NULL)
-		return;
+		return NULL;
 	dir = p->upgrade ? "upgrade" : "downgrade";
 	if (call_mode && plan && plan->nsteps > 0 && plan->upgrade == p->upgrade &&
 		strcmp(g->revs[plan->steps[0]].id, p->revision) == 0)
-		return;
+		return p;
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("revision \"%s\" is part way through its %s", p->revision, dir),

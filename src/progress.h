@@ -23,7 +23,8 @@ typedef struct MigrProgress
 } MigrProgress;
 
 extern MigrProgress *migr_progress_get(MemoryContext into);
-extern void migr_refuse_unfinished(MigrGraph *g, MigrPlan *plan, bool call_mode);
+extern MigrProgress *migr_refuse_unfinished(MigrGraph *g, MigrPlan *plan,
+											 bool call_mode);
 extern void migr_progress_save(const char *rev, bool upgrade, int done,
 							   int total, bytea *checksum);
 extern void migr_progress_clear(const char *rev);

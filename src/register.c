@@ -313,9 +313,7 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 		if (old->applied)
 		{
 			if (old->applied_checksum &&
-				(VARSIZE_ANY_EXHDR(old->applied_checksum) != VARSIZE_ANY_EXHDR(rev->checksum) ||
-				 memcmp(VARDATA_ANY(old->applied_checksum), VARDATA_ANY(rev->checksum),
-						VARSIZE_ANY_EXHDR(rev->checksum)) != 0))
+				!migr_checksum_equal(old->applied_checksum, rev->checksum))
 				ereport(ERROR,
 						(errcode(ERRCODE_MIGR_CHECKSUM_MISMATCH),
 						 errmsg("revision \"%s\" is applied and its SQL or checks would change", rev->id),
