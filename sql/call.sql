@@ -140,7 +140,7 @@ SELECT migr.revision('n1', 'c6', 'backfill in steps', 'SELECT 1;', 'SELECT 1;',
 UPDATE migr.migration SET checksum = '\x00' WHERE id = 'n1';
 CALL migr.apply();
 \echo :LAST_ERROR_SQLSTATE
-UPDATE migr.migration SET checksum = (SELECT checksum FROM migr.progress) WHERE id = 'n1';
+UPDATE migr.migration SET checksum = (SELECT checksum FROM migr.revision_progress) WHERE id = 'n1';
 -- fixed, it resumes at statement 3: statements 1 and 2 do not run again
 INSERT INTO c_gate VALUES (1);
 CALL migr.apply();

@@ -3,7 +3,7 @@ CREATE EXTENSION migr;
 SELECT extname, extversion, extrelocatable, n.nspname
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE extname = 'migr';
--- the catalog tables, all marked for pg_dump
+-- the catalog tables, all marked for pg_dump but migr.run (which says what runs now)
 SELECT c.relname, c.relkind,
        c.oid = ANY (e.extconfig) AS dumped
   FROM pg_class c, pg_extension e

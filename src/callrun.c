@@ -509,7 +509,7 @@ run_nontxn(CallRun *cr, int i)
 					 errmsg("revision \"%s\" changed while part way through its %s", r->id, cr->dir),
 					 errdetail("%d of its statements ran; its content is no longer what they were part of.",
 							   p->done),
-					 errhint("Register it again as it was, or undo its statements by hand and have the extension owner delete its row from migr.progress.")));
+					 errhint("Register it again as it was, or undo its statements by hand and have the extension owner delete its row from migr.revision_progress.")));
 		first = p->done;
 		if (first < a.nstmts)
 			ereport(NOTICE,

@@ -53,18 +53,33 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 }
 
 /*
- * migr_catalog_v2
- *		Whether the catalog is at 0.2.0 or later.  A library newer than the
- *		extension's SQL objects (installed, ALTER EXTENSION UPDATE not run
- *		yet) still serves a 0.1.0 catalog: readers and writers leave out
- *		what 0.1.0 does not have.
+ * migr_catalog_version
+ *		The minor version of the catalog: 1, 2 or 3 (for 0.1.0, 0.2.0,
+ *		0.3.0).  A library newer than the extension's SQL objects
+ *		(installed, ALTER EXTENSION UPDATE not run yet) still serves an older
+ *		catalog: readers and writers leave out what it does not have.  Each
+ *		version is told by a relation it added: migr.progress (a table in
+ *		0.2.0, a view since) and migr.batch_job.
  */
-bool
-migr_catalog_v2(void)
+int
+migr_catalog_version(void)
 {
 	Oid			nsp = get_namespace_oid("migr", true);
 
-	return OidIsValid(nsp) && OidIsValid(get_relname_relid("progress", nsp));
+	if (!OidIsValid(nsp))
+		return 1;
+	if (OidIsValid(get_relname_relid("batch_job", nsp)))
+		return 3;
+	if (OidIsValid(get_relname_relid("progress", nsp)))
+		return 2;
+	return 1;
+}
+
+/* migr_catalog_v2: whether the catalog is at 0.2.0 or later */
+bool
+migr_catalog_v2(void)
+{
+	return migr_catalog_version() >= 2;
 }
 
 /* Split a "a,b,c" list in place; the empty string is the empty list. */

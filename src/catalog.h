@@ -105,6 +105,7 @@ typedef void (*MigrContentFn) (const char *id, const char *upgrade_sql,
 							   bytea *checksum, bytea *applied_checksum,
 							   void *arg);
 
+extern int	migr_catalog_version(void);
 extern bool migr_catalog_v2(void);
 extern MigrGraph *migr_catalog_load_graph(MemoryContext into, bool strict,
 										  int64 *max_seq);

@@ -1,6 +1,7 @@
 /*-------------------------------------------------------------------------
  * progress.c
- *	  migr.progress: how far a non-transactional revision has got.  CALL
+ *	  migr.revision_progress (migr.progress in 0.2.0): how far a
+ *	  non-transactional revision has got.  CALL
  *	  migr.apply() and migr.revert() run such a revision statement by
  *	  statement, each committed together with its progress row (or right
  *	  after it, for a statement a background worker runs), so a run that
@@ -24,6 +25,20 @@
 #include "utils/builtins.h"
 
 /*
+ * The table's name: 0.3.0 renamed it.  A library newer than the catalog
+ * uses the old name, with plans of its own (a kept plan is re-analysed from
+ * its text, and the old name is now a view).
+ */
+static const char *
+progress_table(int *slot)
+{
+	bool		v3 = migr_catalog_version() >= 3;
+
+	*slot = v3 ? 1 : 0;
+	return v3 ? "migr.revision_progress" : "migr.progress";
+}
+
+/*
  * migr_progress_get
  *		The revision part way through, or NULL (always NULL on a 0.1.0
  *		catalog, which has no such table).  There is at most one: every run
@@ -32,19 +47,22 @@
 MigrProgress *
 migr_progress_get(MemoryContext into)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plans[2];
 	MigrProgress *p;
 	MemoryContext old;
 	HeapTuple	tup;
 	TupleDesc	td;
 	bool		isnull;
+	const char *tbl;
+	int			slot;
 
 	if (!migr_catalog_v2())
 		return NULL;
-	migr_run_kept(&plan,
-				  "SELECT p.revision, p.direction OPERATOR(pg_catalog.=) 'upgrade',"
-				  "       p.statements_done, p.statements_total, p.checksum"
-				  "  FROM migr.progress p ORDER BY p.updated_at LIMIT 1",
+	tbl = progress_table(&slot);
+	migr_run_kept(&plans[slot],
+				  psprintf("SELECT p.revision, p.direction OPERATOR(pg_catalog.=) 'upgrade',"
+						   "       p.statements_done, p.statements_total, p.checksum"
+						   "  FROM %s p ORDER BY p.updated_at LIMIT 1", tbl),
 				  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return NULL;
@@ -87,9 +105,9 @@ migr_refuse_unfinished(MigrGraph *g, MigrPlan *plan, bool call_mode)
 			 errdetail("%d of its %d statements ran and were committed; a failure stopped it there.",
 					   p->done, p->total),
 			 p->upgrade
-			 ? errhint("Finish it first with CALL migr.apply('%s'). If you undid its statements by hand, the extension owner can delete its row from migr.progress.",
+			 ? errhint("Finish it first with CALL migr.apply('%s'). If you undid its statements by hand, the extension owner can delete its row from migr.revision_progress.",
 					   p->revision)
-			 : errhint("Finish it first with CALL migr.revert(), to a target below \"%s\". If you redid its statements by hand, the extension owner can delete its row from migr.progress.",
+			 : errhint("Finish it first with CALL migr.revert(), to a target below \"%s\". If you redid its statements by hand, the extension owner can delete its row from migr.revision_progress.",
 					   p->revision)));
 }
 
@@ -102,10 +120,12 @@ void
 migr_progress_save(const char *rev, bool upgrade, int done, int total,
 				   bytea *checksum)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plans[2];
 	Oid			types[6] = {TEXTOID, TEXTOID, INT4OID, INT4OID, BYTEAOID, INT4OID};
 	Datum		values[6];
 	MigrOwnerSwitch sw;
+	int			slot;
+	const char *tbl = progress_table(&slot);
 
 	values[0] = CStringGetTextDatum(rev);
 	values[1] = CStringGetTextDatum(upgrade ? "upgrade" : "downgrade");
@@ -114,17 +134,17 @@ migr_progress_save(const char *rev, bool upgrade, int done, int total,
 	values[4] = PointerGetDatum(checksum);
 	values[5] = Int32GetDatum(MyProcPid);
 	migr_owner_begin(&sw);
-	migr_run_kept(&plan,
-				  "INSERT INTO migr.progress AS p (revision, direction, statements_done,"
-				  "       statements_total, checksum, started_at, updated_at, backend_pid)"
-				  " VALUES ($1, $2, $3, $4, $5, pg_catalog.now(), pg_catalog.clock_timestamp(), $6)"
-				  " ON CONFLICT (revision) DO UPDATE"
-				  "   SET direction = EXCLUDED.direction,"
-				  "       statements_done = EXCLUDED.statements_done,"
-				  "       statements_total = EXCLUDED.statements_total,"
-				  "       checksum = EXCLUDED.checksum,"
-				  "       updated_at = EXCLUDED.updated_at,"
-				  "       backend_pid = EXCLUDED.backend_pid",
+	migr_run_kept(&plans[slot],
+				  psprintf("INSERT INTO %s AS p (revision, direction, statements_done,"
+						   "       statements_total, checksum, started_at, updated_at, backend_pid)"
+						   " VALUES ($1, $2, $3, $4, $5, pg_catalog.now(), pg_catalog.clock_timestamp(), $6)"
+						   " ON CONFLICT (revision) DO UPDATE"
+						   "   SET direction = EXCLUDED.direction,"
+						   "       statements_done = EXCLUDED.statements_done,"
+						   "       statements_total = EXCLUDED.statements_total,"
+						   "       checksum = EXCLUDED.checksum,"
+						   "       updated_at = EXCLUDED.updated_at,"
+						   "       backend_pid = EXCLUDED.backend_pid", tbl),
 				  6, types, values, NULL, false, 0, SPI_OK_INSERT);
 	migr_owner_end(&sw);
 }
@@ -133,14 +153,16 @@ migr_progress_save(const char *rev, bool upgrade, int done, int total,
 void
 migr_progress_clear(const char *rev)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plans[2];
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(rev)};
 	MigrOwnerSwitch sw;
+	int			slot;
+	const char *tbl = progress_table(&slot);
 
 	migr_owner_begin(&sw);
-	migr_run_kept(&plan,
-				  "DELETE FROM migr.progress WHERE revision OPERATOR(pg_catalog.=) $1",
+	migr_run_kept(&plans[slot],
+				  psprintf("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1", tbl),
 				  1, types, values, NULL, false, 0, SPI_OK_DELETE);
 	migr_owner_end(&sw);
 }

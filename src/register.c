@@ -340,9 +340,9 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 						 errdetail("%d of its %d statements ran and were committed. These fields differ: %s.",
 								   p->done, p->total, diff),
 						 p->upgrade
-						 ? errhint("Finish it first with CALL migr.apply('%s'), or undo its statements by hand and have the extension owner delete its row from migr.progress.",
+						 ? errhint("Finish it first with CALL migr.apply('%s'), or undo its statements by hand and have the extension owner delete its row from migr.revision_progress.",
 								   rev->id)
-						 : errhint("Finish it first with CALL migr.revert(), or redo its statements by hand and have the extension owner delete its row from migr.progress.")));
+						 : errhint("Finish it first with CALL migr.revert(), or redo its statements by hand and have the extension owner delete its row from migr.revision_progress.")));
 		}
 	}
 
