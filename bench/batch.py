@@ -308,11 +308,13 @@ def pct(xs, p):
 def load_stats(txns, t0, t1, failed):
     sched = sorted(l for s, e, l, _ in txns if t0 <= s <= t1)
     writes = sorted(l for s, e, l, k in txns if t0 <= s <= t1 and k == 1)
+    reads = sorted(l for s, e, l, k in txns if t0 <= s <= t1 and k == 0)
     done = sum(1 for s, e, l, _ in txns if t0 <= e <= t1)
     return {"n": len(sched), "p50": pct(sched, 50), "p99": pct(sched, 99),
             "max": sched[-1] if sched else float("nan"),
-            "w99": pct(writes, 99), "done_rate": done / (t1 - t0), "window": t1 - t0,
+            "w99": pct(writes, 99), "r99": pct(reads, 99), "done_rate": done / (t1 - t0), "window": t1 - t0,
             "failed": failed,
+            "over100ms": sum(1 for x in sched if x > 0.1),
             "over1s": sum(1 for x in sched if x > 1.0)}
 
 
@@ -337,9 +339,10 @@ def run_method(method, args, load):
     c.notices = notices
     load.start()
     time.sleep(ARGS.lead)
+    la0 = os.getloadavg()[0]
     cpu0 = server_cpu()
     u0, s0, w0 = probe(cur)
-    sampler = Sampler(method in ("batch", "rec", "knob"))
+    sampler = Sampler(method in ("batch", "rec", "knob"), c.get_backend_pid())
     t0 = time.time()
     try:
         if method == "idle":
@@ -367,6 +370,8 @@ def run_method(method, args, load):
     load.drain()
     txns, failed = load.stop()
     r.load = load_stats(txns, t0, t1, failed)
+    r.extra["waits"] = (sampler.ticks, sampler.waits, sampler.mwaits)
+    r.extra["loadavg"] = (la0, os.getloadavg()[0])
     r.user, r.sys, r.wal = u1 - u0, s1 - s0, w1 - w0
     if cpu0 is not None and cpu1 is not None:
         r.server_cpu = cpu1 - cpu0
@@ -403,35 +408,50 @@ def run_method(method, args, load):
 
 
 class Sampler:
-    """migr.batch_job once a second while a batch job runs: rows done, batch size."""
+    """While a method runs: every 0.1 s what the load's active backends and
+    the method's backend wait for (pg_stat_activity; no wait event: on the
+    CPU or ready to run), and every second, for a batch job, its row in
+    migr.batch_job (rows done, batch size)."""
 
-    def __init__(self, on):
+    def __init__(self, job, pid):
         self.samples = []
+        self.waits = collections.Counter()      # load backends: event -> samples
+        self.mwaits = collections.Counter()     # the method's backend
+        self.ticks = 0
+        self.job = job
+        self.pid = pid
         self.done = threading.Event()
-        self.thread = None
-        if on:
-            self.thread = threading.Thread(target=self.loop, daemon=True)
-            self.thread.start()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
 
     def loop(self):
         c = connect(RUNDB)
         cur = c.cursor()
         t0 = time.time()
-        while not self.done.wait(1.0):
+        next_job = t0 + 1
+        while not self.done.wait(0.1):
             try:
-                cur.execute("SELECT rows_done, batches_done, batch_size, last_batch_ms"
-                            " FROM migr.batch_job ORDER BY job_id DESC LIMIT 1")
-                row = cur.fetchone()
+                cur.execute("""SELECT pid = %s, coalesce(wait_event_type || ':' || wait_event, 'CPU')
+                                 FROM pg_stat_activity
+                                WHERE state = 'active' AND (application_name = %s OR pid = %s)""",
+                            (self.pid, APP, self.pid))
+                self.ticks += 1
+                for mine, ev in cur.fetchall():
+                    (self.mwaits if mine else self.waits)[ev] += 1
+                if self.job and time.time() >= next_job:
+                    next_job += 1
+                    cur.execute("SELECT rows_done, batches_done, batch_size, last_batch_ms"
+                                " FROM migr.batch_job ORDER BY job_id DESC LIMIT 1")
+                    row = cur.fetchone()
+                    if row:
+                        self.samples.append((time.time() - t0,) + tuple(row))
             except psycopg2.Error:
-                row = None
-            if row:
-                self.samples.append((time.time() - t0,) + tuple(row))
+                pass
         c.close()
 
     def stop(self):
         self.done.set()
-        if self.thread:
-            self.thread.join()
+        self.thread.join()
 
 
 def offset_loop(c, r):
@@ -611,9 +631,9 @@ def report(res, knobs, settings, loads):
     print("### Concurrent load: latency of the transactions scheduled while the method ran\n")
     print("Medians over the rounds (min–max); the ratio is the method's p99 over the idle p99 of "
           "the same round.\n")
-    print("| method | p50 | p99 | p99 ratio to idle | max | p99 of the UPDATEs | over 1 s | "
-          "completed per s while it ran (rate %d) |" % ARGS.rate)
-    print("|---|---|---|---|---|---|---|---|")
+    print("| method | p50 | p99 | p99 ratio to idle | max | p99 of the SELECTs | p99 of the UPDATEs "
+          "| over 100 ms | over 1 s | completed per s while it ran (rate %d) |" % ARGS.rate)
+    print("|---|---|---|---|---|---|---|---|---|---|")
     idle = res.get("idle")
     for m, lab, rs in [("idle", label("idle", None), res["idle"])] + rows_out if idle else rows_out:
         ls = [x.load for x in rs]
@@ -621,11 +641,31 @@ def report(res, knobs, settings, loads):
             rat = ratio_spread([rs[0].load["p99"] / med([y.load["p99"] for y in idle])]) + " of the median" if idle else ""
         else:
             rat = ratio_spread([x.load["p99"] / y.load["p99"] for x, y in zip(rs, idle)]) if idle and m != "idle" else ""
-        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             lab, spread([l["p50"] for l in ls]), spread([l["p99"] for l in ls]), rat,
-            spread([l["max"] for l in ls]), spread([l["w99"] for l in ls]),
+            spread([l["max"] for l in ls]), spread([l["r99"] for l in ls]), spread([l["w99"] for l in ls]),
+            spread([100.0 * l["over100ms"] / l["n"] for l in ls if l["n"]], lambda v: "%.2f%%" % v),
             spread([l["over1s"] for l in ls], lambda v: "%d" % v),
             spread([l["done_rate"] for l in ls], lambda v: "%.0f" % v)))
+    print("\nWhat the load's active backends and the method's backend were doing, sampled every 0.1 s "
+          "(all rounds; CPU: no wait event, on the CPU or ready to run): share of the samples.\n")
+    print("| method | load backends active per sample | load: top wait events | method's backend |")
+    print("|---|---|---|---|")
+    for m, lab, rs in ([("idle", label("idle", None), res["idle"])] if idle else []) + rows_out:
+        ticks = sum(x.extra["waits"][0] for x in rs)
+        lw = collections.Counter()
+        mw = collections.Counter()
+        for x in rs:
+            lw.update(x.extra["waits"][1])
+            mw.update(x.extra["waits"][2])
+        if not ticks:
+            continue
+        def top(c, k):
+            tot = sum(c.values())
+            return ", ".join("%s %.0f%%" % (e, 100.0 * v / tot) for e, v in c.most_common(k)) if tot else "–"
+        print("| %s | %.2f | %s | %s |" % (lab, sum(lw.values()) / ticks, top(lw, 4),
+                                           top(mw, 4) if m != "idle" else ""))
+    print()
     failed = sum(x.load["failed"] or 0 for _, _, rs in rows_out for x in rs)
     print("\n(%d load transactions failed in all.)\n" % failed)
 
@@ -670,6 +710,10 @@ def report(res, knobs, settings, loads):
                 print("  - %d calls, %d ms in all, %.2f ms each, %d rows: `%s`" % (calls, total, mean, rows, q))
         print()
 
+    print("Load average (1 min) at the start and the end of each method, per round: " + "; ".join(
+        "%d: %s" % (i + 1, ", ".join("%s %.1f–%.1f" % ((m,) + res[m][i].extra["loadavg"])
+                                     for m in methods if i < len(res[m])))
+        for i in range(ARGS.rounds)) + ".\n")
     print("Per round, wall seconds / p99 ms: " + "; ".join(
         "%d: %s" % (i + 1, ", ".join("%s %s/%.0f" % (m, "%.1f" % res[m][i].seconds if m != "offset" else
                                                      "%.0f (extrap.)" % res[m][i].extra["extrapolated"],
