@@ -3,7 +3,7 @@
 a plain UPDATE and the migration standard's OFFSET loop, under a concurrent
 pgbench load at a fixed rate.
 
-    bench/batch.py [--rows 5000000] [--rounds 3] [--cap 90] [--idle 30]
+    bench/batch.py [--rows 5000000] [--rounds 4] [--cap 60] [--idle 30]
                    [--rate 200] [--clients 8] [--recommended ARGS]
                    [--knobs ARGS|ARGS|...] [--methods idle,update,...]
 
@@ -29,6 +29,9 @@ Methods (each round runs them all, the idle baseline first, then the others
 in this order or the reverse, in turn):
   idle     no migration: the load alone for --idle seconds
   update   UPDATE t SET v = v + 1, one statement, autocommit
+  other    a control: UPDATE t2 SET v = v + 1, where t2 is a copy of t (in a
+           second template) that the load never touches: the same write
+           volume with no row lock shared with the load
   offset   the loop of /work/shared/migration-standards.md ("Performance
            Considerations") as an Alembic migration runs it: one transaction
            around the whole loop, driven from the client through psycopg2
@@ -39,9 +42,11 @@ in this order or the reverse, in turn):
            least-squares line through the time of each iteration against
            its offset (so the total is quadratic in the rows)
   batch    CALL migr.batch_update('t', 'v = v + 1') with the default arguments
-  rec      CALL migr.batch_update('t', 'v = v + 1', <--recommended>)
+  rec      CALL migr.batch_update('t', 'v = v + 1', <--recommended>), by
+           default pause => '200ms'
 --knobs: further argument lists for migr.batch_update, each run once after
-the rounds.
+the rounds (by default target_time => '0', a fixed 1000-row batch, '50ms'
+and '1s').
 
 The load: pgbench -n -M prepared -R --rate -c --clients, two scripts of
 equal weight, a single-row SELECT and a single-row UPDATE of another column
@@ -51,7 +56,10 @@ Latencies come from pgbench --log: with -R, pgbench measures each
 transaction from its scheduled start, so waiting for a free client counts.
 Reported: p50, p99 and max of the transactions scheduled while the method
 ran, and the transactions completed while it ran, per second, against the
-idle baseline of the same round.
+idle baseline of the same round.  While a method runs, a sampler reads
+every 0.1 s what the load's backends and the method's backend wait for
+(pg_stat_activity) and the kernel's Dirty and Writeback (/proc/meminfo), and
+every second a batch job's row in migr.batch_job.
 """
 import argparse
 import collections
@@ -71,6 +79,7 @@ import psycopg2
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ARGS = None
 TEMPLATE = "bench_batch_tmpl"
+TEMPLATE2 = "bench_batch_tmpl2"    # with a second table t2, a copy of t, for "other"
 RUNDB = "bench_batch_run"
 APP = "migr_bench_load"
 PROBE = ("SELECT pg_catalog.rtrim(pg_catalog.pg_read_file('/proc/self/stat'), E'\\n'),"
@@ -173,8 +182,8 @@ def server_cpu():
 
 def build():
     n = ARGS.rows
-    admin("DROP DATABASE IF EXISTS %s" % RUNDB, "DROP DATABASE IF EXISTS %s" % TEMPLATE,
-          "CREATE DATABASE %s" % TEMPLATE)
+    admin("DROP DATABASE IF EXISTS %s" % RUNDB, "DROP DATABASE IF EXISTS %s" % TEMPLATE2,
+          "DROP DATABASE IF EXISTS %s" % TEMPLATE, "CREATE DATABASE %s" % TEMPLATE)
     c = connect(TEMPLATE)
     cur = c.cursor()
     t = time.perf_counter()
@@ -206,16 +215,26 @@ def build():
         cur.execute("EXPLAIN SELECT id FROM t ORDER BY id LIMIT 1000 OFFSET %d" % k)
         plans[k] = " / ".join(r[0].strip() for r in cur.fetchall())
     c.close()
+    if "other" in ARGS.methods:
+        admin("CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY" % (TEMPLATE2, TEMPLATE))
+        c = connect(TEMPLATE2)
+        cur = c.cursor()
+        cur.execute("CREATE TABLE t2 AS SELECT * FROM t")
+        cur.execute("ALTER TABLE t2 ADD PRIMARY KEY (id)")
+        cur.execute("VACUUM (FREEZE, ANALYZE) t2")
+        c.close()
     return {"seconds": secs, "sum": total, "heap": heap, "index": idx, "plans": plans}
 
 
-def fresh():
+def fresh(other=False):
     """A copy of the template, warm in shared buffers, after a checkpoint."""
     admin("DROP DATABASE IF EXISTS %s" % RUNDB,
-          "CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY" % (RUNDB, TEMPLATE))
+          "CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY" % (RUNDB, TEMPLATE2 if other else TEMPLATE))
     c = connect(RUNDB)
     cur = c.cursor()
     cur.execute("SELECT pg_prewarm('t'), pg_prewarm('t_pkey')")
+    if other:
+        cur.execute("SELECT pg_prewarm('t2'), pg_prewarm('t2_pkey')")
     cur.execute("SELECT pg_stat_statements_reset()")
     cur.execute("CHECKPOINT")
     c.close()
@@ -331,7 +350,7 @@ class Result:
 
 
 def run_method(method, args, load):
-    fresh()
+    fresh(method == "other")
     r = Result(method)
     c = connect(RUNDB)
     cur = c.cursor()
@@ -349,6 +368,8 @@ def run_method(method, args, load):
             time.sleep(ARGS.idle)
         elif method == "update":
             cur.execute("UPDATE t SET " + SET)
+        elif method == "other":
+            cur.execute("UPDATE t2 SET " + SET)
         elif method == "offset":
             offset_loop(c, r)
         else:
@@ -371,6 +392,7 @@ def run_method(method, args, load):
     txns, failed = load.stop()
     r.load = load_stats(txns, t0, t1, failed)
     r.extra["waits"] = (sampler.ticks, sampler.waits, sampler.mwaits)
+    r.extra["dirty"] = sampler.dirty
     r.extra["loadavg"] = (la0, os.getloadavg()[0])
     r.user, r.sys, r.wal = u1 - u0, s1 - s0, w1 - w0
     if cpu0 is not None and cpu1 is not None:
@@ -382,6 +404,10 @@ def run_method(method, args, load):
     cur.execute("SELECT sum(v)::int8 FROM t")
     (total,) = cur.fetchone()
     r.extra.update(heap=heap, index=idx, dead=dead, hot=hot, autovacuum=av)
+    if method == "other":
+        # the control updates t2: t is untouched, t2 checked instead
+        cur.execute("SELECT sum(v)::int8, pg_relation_size('t2'), pg_indexes_size('t2') FROM t2")
+        total, r.extra["heap"], r.extra["index"] = cur.fetchone()
     if method not in ("idle", "offset") and r.error is None:
         r.extra["ok"] = total == SETUP["sum"] + ARGS.rows
         if not r.extra["ok"]:
@@ -407,6 +433,22 @@ def run_method(method, args, load):
     return r
 
 
+def meminfo():
+    """Dirty and Writeback of /proc/meminfo, in kB (the kernel's page cache
+    waiting to be written, and being written)."""
+    d = w = 0
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("Dirty:"):
+                    d = int(line.split()[1])
+                elif line.startswith("Writeback:"):
+                    w = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return d, w
+
+
 class Sampler:
     """While a method runs: every 0.1 s what the load's active backends and
     the method's backend wait for (pg_stat_activity; no wait event: on the
@@ -418,6 +460,7 @@ class Sampler:
         self.waits = collections.Counter()      # load backends: event -> samples
         self.mwaits = collections.Counter()     # the method's backend
         self.ticks = 0
+        self.dirty = []     # (Dirty, Writeback) from /proc/meminfo, kB
         self.job = job
         self.pid = pid
         self.done = threading.Event()
@@ -436,6 +479,7 @@ class Sampler:
                                 WHERE state = 'active' AND (application_name = %s OR pid = %s)""",
                             (self.pid, APP, self.pid))
                 self.ticks += 1
+                self.dirty.append(meminfo())
                 for mine, ev in cur.fetchall():
                     (self.mwaits if mine else self.waits)[ev] += 1
                 if self.job and time.time() >= next_job:
@@ -575,6 +619,7 @@ def ratio_spread(xs):
 def label(method, args):
     return {"idle": "idle (load only, %d s)" % ARGS.idle,
             "update": "plain UPDATE",
+            "other": "control: plain UPDATE of t2, a copy of t the load does not touch",
             "offset": "OFFSET loop (capped at %d s)" % ARGS.cap,
             "batch": "migr.batch_update, defaults",
             "rec": "migr.batch_update, %s" % args,
@@ -648,9 +693,12 @@ def report(res, knobs, settings, loads):
             spread([l["over1s"] for l in ls], lambda v: "%d" % v),
             spread([l["done_rate"] for l in ls], lambda v: "%.0f" % v)))
     print("\nWhat the load's active backends and the method's backend were doing, sampled every 0.1 s "
-          "(all rounds; CPU: no wait event, on the CPU or ready to run): share of the samples.\n")
-    print("| method | load backends active per sample | load: top wait events | method's backend |")
-    print("|---|---|---|---|")
+          "(all rounds; CPU: no wait event, on the CPU or ready to run; Extension:Extension: "
+          "migr's pause), as a share of the samples; and the kernel's dirty page cache (the "
+          "whole machine's, from /proc/meminfo).\n")
+    print("| method | load backends active per sample | load: top wait events | method's backend "
+          "| kernel Dirty, mean / max | kernel Writeback, mean / max |")
+    print("|---|---|---|---|---|---|")
     for m, lab, rs in ([("idle", label("idle", None), res["idle"])] if idle else []) + rows_out:
         ticks = sum(x.extra["waits"][0] for x in rs)
         lw = collections.Counter()
@@ -663,8 +711,12 @@ def report(res, knobs, settings, loads):
         def top(c, k):
             tot = sum(c.values())
             return ", ".join("%s %.0f%%" % (e, 100.0 * v / tot) for e, v in c.most_common(k)) if tot else "–"
-        print("| %s | %.2f | %s | %s |" % (lab, sum(lw.values()) / ticks, top(lw, 4),
-                                           top(mw, 4) if m != "idle" else ""))
+        dirty = [d for x in rs for d in x.extra["dirty"]]
+        def mm(k):
+            v = [d[k] for d in dirty]
+            return "%.0f / %.0f MB" % (sum(v) / len(v) / 1024, max(v) / 1024) if v else "–"
+        print("| %s | %.2f | %s | %s | %s | %s |" % (lab, sum(lw.values()) / ticks, top(lw, 4),
+                                                     top(mw, 4) if m != "idle" else "", mm(0), mm(1)))
     print()
     failed = sum(x.load["failed"] or 0 for _, _, rs in rows_out for x in rs)
     print("\n(%d load transactions failed in all.)\n" % failed)
@@ -731,7 +783,7 @@ def settings_line():
     except (OSError, StopIteration):
         pass
     names = ("server_version", "fsync", "synchronous_commit", "shared_buffers", "work_mem",
-             "maintenance_work_mem", "effective_cache_size", "max_wal_size", "checkpoint_timeout",
+             "maintenance_work_mem", "effective_cache_size", "min_wal_size", "max_wal_size", "wal_buffers", "checkpoint_timeout",
              "wal_compression", "autovacuum", "autovacuum_vacuum_cost_limit", "max_connections",
              "shared_preload_libraries", "pg_stat_statements.track")
     c = connect(maintenance_db())
@@ -763,8 +815,8 @@ def main():
     env = os.environ.get
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rows", type=int, default=int(env("MIGR_BENCH_BATCH_ROWS", "5000000")))
-    p.add_argument("--rounds", type=int, default=int(env("MIGR_BENCH_BATCH_ROUNDS", "3")))
-    p.add_argument("--cap", type=float, default=float(env("MIGR_BENCH_BATCH_CAP", "90")),
+    p.add_argument("--rounds", type=int, default=int(env("MIGR_BENCH_BATCH_ROUNDS", "4")))
+    p.add_argument("--cap", type=float, default=float(env("MIGR_BENCH_BATCH_CAP", "60")),
                    help="seconds the OFFSET loop runs before it is rolled back")
     p.add_argument("--idle", type=int, default=int(env("MIGR_BENCH_BATCH_IDLE", "30")),
                    help="seconds of the idle baseline")
@@ -772,11 +824,12 @@ def main():
     p.add_argument("--clients", type=int, default=int(env("MIGR_BENCH_BATCH_CLIENTS", "8")))
     p.add_argument("--lead", type=float, default=3.0, help="seconds of load before the method")
     p.add_argument("--tail", type=float, default=2.0, help="seconds of load after the backlog drained")
-    p.add_argument("--recommended", default=env("MIGR_BENCH_BATCH_REC", ""),
+    p.add_argument("--recommended", default=env("MIGR_BENCH_BATCH_REC", "pause => '200ms'"),
                    help="named arguments of migr.batch_update for the recommended setting")
-    p.add_argument("--knobs", default=env("MIGR_BENCH_BATCH_KNOBS", ""),
+    p.add_argument("--knobs", default=env("MIGR_BENCH_BATCH_KNOBS",
+                                          "target_time => '0'|target_time => '50ms'|target_time => '1s'"),
                    help="argument lists separated by |, each run once after the rounds")
-    p.add_argument("--methods", default=env("MIGR_BENCH_BATCH_METHODS", "idle,update,offset,batch,rec"))
+    p.add_argument("--methods", default=env("MIGR_BENCH_BATCH_METHODS", "idle,update,other,offset,batch,rec"))
     p.add_argument("--keep", action="store_true", help="keep the template database")
     ARGS = p.parse_args()
     ARGS.methods = [m for m in ARGS.methods.split(",") if m]
@@ -819,7 +872,7 @@ def main():
         shutil.rmtree(d, ignore_errors=True)
         admin("DROP DATABASE IF EXISTS %s" % RUNDB)
         if not ARGS.keep:
-            admin("DROP DATABASE IF EXISTS %s" % TEMPLATE)
+            admin("DROP DATABASE IF EXISTS %s" % TEMPLATE2, "DROP DATABASE IF EXISTS %s" % TEMPLATE)
     print("End: %s (total run time %.0f s)" % (uptime(), time.monotonic() - started))
     return 0
 

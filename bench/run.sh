@@ -40,7 +40,7 @@ batch() {
     "${run[@]}" "$bin/initdb" -D "$d/data" -A trust -U postgres >/dev/null
     "${run[@]}" "$bin/pg_ctl" -D "$d/data" -w -l "$d/log" -o "-p $port -k $d -c listen_addresses= \
         -c fsync=on -c synchronous_commit=on -c shared_buffers=2GB -c work_mem=16MB \
-        -c maintenance_work_mem=512MB -c effective_cache_size=8GB -c max_wal_size=4GB \
+        -c maintenance_work_mem=512MB -c effective_cache_size=8GB -c min_wal_size=2GB -c max_wal_size=4GB \
         -c checkpoint_timeout=15min -c shared_preload_libraries=pg_stat_statements \
         -c pg_stat_statements.track=all -c log_min_messages=warning" start >/dev/null
     PATH=$bin:$PATH PGHOST=$d PGPORT=$port PGUSER=postgres PGDATABASE=postgres PGDATA=$d/data \
