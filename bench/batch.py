@@ -62,6 +62,7 @@ every 0.1 s what the load's backends and the method's backend wait for
 every second a batch job's row in migr.batch_job.
 """
 import argparse
+import bisect
 import collections
 import glob
 import os
@@ -337,6 +338,26 @@ def load_stats(txns, t0, t1, failed):
             "over1s": sum(1 for x in sched if x > 1.0)}
 
 
+WB_KB = 8192   # the kernel writes back at least this much: "writeback running"
+
+
+def writeback_split(txns, t0, t1, dirty):
+    """The load's transactions scheduled in [t0, t1] whose run overlaps a
+    sample with kernel Writeback >= WB_KB (or the 0.1 s after one), against
+    the others: (share of samples with writeback, n and p99 with, n and p99
+    without)."""
+    wb = [t for t, _, w in dirty if w >= WB_KB]
+    with_, without = [], []
+    for s, e, l, _ in txns:
+        if not t0 <= s <= t1:
+            continue
+        i = bisect.bisect_left(wb, s - 0.1)
+        (with_ if i < len(wb) and wb[i] <= e else without).append(l)
+    with_.sort()
+    without.sort()
+    return (len(wb) / len(dirty) if dirty else 0.0, len(with_), pct(with_, 99), len(without), pct(without, 99))
+
+
 # -------------------------------------------------------------- the methods
 
 class Result:
@@ -393,6 +414,7 @@ def run_method(method, args, load):
     r.load = load_stats(txns, t0, t1, failed)
     r.extra["waits"] = (sampler.ticks, sampler.waits, sampler.mwaits)
     r.extra["dirty"] = sampler.dirty
+    r.extra["wb"] = writeback_split(txns, t0, t1, sampler.dirty)
     r.extra["loadavg"] = (la0, os.getloadavg()[0])
     r.user, r.sys, r.wal = u1 - u0, s1 - s0, w1 - w0
     if cpu0 is not None and cpu1 is not None:
@@ -460,7 +482,7 @@ class Sampler:
         self.waits = collections.Counter()      # load backends: event -> samples
         self.mwaits = collections.Counter()     # the method's backend
         self.ticks = 0
-        self.dirty = []     # (Dirty, Writeback) from /proc/meminfo, kB
+        self.dirty = []     # (time, Dirty, Writeback) from /proc/meminfo, kB
         self.job = job
         self.pid = pid
         self.done = threading.Event()
@@ -479,7 +501,7 @@ class Sampler:
                                 WHERE state = 'active' AND (application_name = %s OR pid = %s)""",
                             (self.pid, APP, self.pid))
                 self.ticks += 1
-                self.dirty.append(meminfo())
+                self.dirty.append((time.time(),) + meminfo())
                 for mine, ev in cur.fetchall():
                     (self.mwaits if mine else self.waits)[ev] += 1
                 if self.job and time.time() >= next_job:
@@ -697,8 +719,9 @@ def report(res, knobs, settings, loads):
           "migr's pause), as a share of the samples; and the kernel's dirty page cache (the "
           "whole machine's, from /proc/meminfo).\n")
     print("| method | load backends active per sample | load: top wait events | method's backend "
-          "| kernel Dirty, mean / max | kernel Writeback, mean / max |")
-    print("|---|---|---|---|---|---|")
+          "| kernel Dirty, mean / max | kernel Writeback, mean / max | time with writeback ≥ 8 MB "
+          "| load p99 overlapping writeback (n) | load p99 otherwise (n) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for m, lab, rs in ([("idle", label("idle", None), res["idle"])] if idle else []) + rows_out:
         ticks = sum(x.extra["waits"][0] for x in rs)
         lw = collections.Counter()
@@ -713,10 +736,17 @@ def report(res, knobs, settings, loads):
             return ", ".join("%s %.0f%%" % (e, 100.0 * v / tot) for e, v in c.most_common(k)) if tot else "–"
         dirty = [d for x in rs for d in x.extra["dirty"]]
         def mm(k):
-            v = [d[k] for d in dirty]
+            v = [d[k + 1] for d in dirty]
             return "%.0f / %.0f MB" % (sum(v) / len(v) / 1024, max(v) / 1024) if v else "–"
-        print("| %s | %.2f | %s | %s | %s | %s |" % (lab, sum(lw.values()) / ticks, top(lw, 4),
-                                                     top(mw, 4) if m != "idle" else "", mm(0), mm(1)))
+        wbs = [x.extra["wb"] for x in rs if "wb" in x.extra]
+        wcell = ["–", "–", "–"]
+        if wbs:
+            wcell = ["%.0f%%" % (100 * med([w[0] for w in wbs])),
+                     "%s (%d)" % (fmt_s(med([w[2] for w in wbs if w[1]])), sum(w[1] for w in wbs)),
+                     "%s (%d)" % (fmt_s(med([w[4] for w in wbs if w[3]])), sum(w[3] for w in wbs))]
+        print("| %s | %.2f | %s | %s | %s | %s | %s |" % (lab, sum(lw.values()) / ticks, top(lw, 4),
+                                                          top(mw, 4) if m != "idle" else "", mm(0), mm(1),
+                                                          " | ".join(wcell)))
     print()
     failed = sum(x.load["failed"] or 0 for _, _, rs in rows_out for x in rs)
     print("\n(%d load transactions failed in all.)\n" % failed)
