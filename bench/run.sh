@@ -16,7 +16,8 @@
 # MIGR_BENCH_BATCH_METHODS (see bench/batch.py); PG_CONFIG (the PostgreSQL 15 to
 # build against, install into and run: /usr/lib/postgresql/15/bin/pg_config),
 # MIGR_BENCH_PORT (54329), MIGR_BENCH_DIR (where the cluster goes: /tmp).
-# Never run it while a test run uses pg_virtualenv: both use 15/regress.
+# Never run it while a test run uses pg_virtualenv: both use 15/regress (batch
+# excepted: it starts a cluster of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
