@@ -125,6 +125,9 @@ typedef struct BatchJob
 	Datum	   *next_last;		/* its last key, in batchcxt */
 } BatchJob;
 
+static int64 count_or_estimate(BatchJob *j);
+static void free_plans(BatchJob *j);
+
 /* ----------------------------------------------------------------
  * Arguments
  * ----------------------------------------------------------------
@@ -850,8 +853,26 @@ migr_batch_forget_revision(const char *rev)
  * The rows the job will touch, roughly: a count on a small table, else
  * pg_class.reltuples (every row) or the planner's estimate (a condition).
  */
-static int64
+static void
+estimate_fn(void *arg)
+{
+	BatchJob   *j = (BatchJob *) arg;
+
+	j->rows_total = count_or_estimate(j);
+}
+
+/* The estimate, in a subtransaction: it runs the caller's where_clause */
+static void
 estimate_rows(BatchJob *j)
+{
+	ErrorData  *err = migr_subxact_try(estimate_fn, j, true, false);
+
+	if (err)
+		ReThrowError(err);
+}
+
+static int64
+count_or_estimate(BatchJob *j)
 {
 	HeapTuple	t = SearchSysCache1(RELOID, ObjectIdGetDatum(j->relid));
 	Form_pg_class c;
@@ -964,27 +985,30 @@ batch_and_save_fn(void *arg)
 }
 
 /*
- * Non-atomic: the batch, its record and the commit.  On error, roll back
- * and return the error (copied); the job stands where the last commit
- * left it.
+ * Non-atomic: the batch and its record in a subtransaction (which also
+ * closes whatever SPI connections the caller's SQL left open when it
+ * fails), then the commit.  Returns the error, copied, or NULL; either way
+ * a transaction is open afterwards, and the job stands where the last
+ * commit left it.
  */
 static ErrorData *
 batch_commit(BatchJob *j)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	ErrorData  *volatile err = NULL;
+	ErrorData  *volatile err = migr_subxact_try(batch_and_save_fn, j, true, true);
 
+	if (err)
+		return err;
 	PG_TRY();
 	{
-		batch_and_save_fn(j);
 		SPI_commit();
 	}
 	PG_CATCH();
 	{
+		/* SPI_commit rolled back and began a new transaction */
 		MemoryContextSwitchTo(cxt);
 		err = CopyErrorData();
 		FlushErrorState();
-		SPI_rollback();
 	}
 	PG_END_TRY();
 	return err;
@@ -1059,8 +1083,22 @@ report_batch(BatchJob *j)
  * failed where the batches commit.
  */
 static void
+batch_error_callback(void *arg)
+{
+	BatchJob   *j = (BatchJob *) arg;
+
+	errcontext("batch %lld of batch job \"%s\" (%s), after key %s",
+			   (long long) j->batches_done + 1, j->name, j->fn,
+			   j->last ? key_text(j, j->last) : "(none: the first batch)");
+}
+
+static void
 run_batches(BatchJob *j)
 {
+	ErrorContextCallback cb;
+
+	cb.callback = batch_error_callback;
+	cb.arg = j;
 	for (;;)
 	{
 		TimestampTz start;
@@ -1074,8 +1112,11 @@ run_batches(BatchJob *j)
 			report_batch(j);
 			old = MemoryContextSwitchTo(j->batchcxt);
 			start = GetCurrentTimestamp();
+			cb.previous = error_context_stack;
+			error_context_stack = &cb;
 			err = j->atomic ? migr_subxact_try(batch_and_save_fn, j, true, false)
 				: batch_commit(j);
+			error_context_stack = cb.previous;
 			MemoryContextSwitchTo(old);
 			if (err == NULL)
 				break;
@@ -1096,11 +1137,6 @@ run_batches(BatchJob *j)
 				err->detail = psprintf("%s%smigr gave up after %d retries (migr.lock_retries).",
 									   err->detail ? err->detail : "",
 									   err->detail ? " " : "", attempt);
-			err->context = psprintf("%s%sbatch %lld of batch job \"%s\" (%s), after key %s",
-									err->context ? err->context : "",
-									err->context ? "\n" : "",
-									(long long) j->batches_done + 1, j->name, j->fn,
-									j->last ? key_text(j, j->last) : "(none: the first batch)");
 			if (!j->atomic)
 			{
 				job_end(j, err);
@@ -1210,7 +1246,7 @@ run_job(BatchJob *j)
 		}
 	}
 	if (j->rows_total < 0)
-		j->rows_total = estimate_rows(j);
+		estimate_rows(j);
 	job_resume(j);
 	if (!fresh && j->last)
 		ereport(NOTICE,
@@ -1243,6 +1279,15 @@ run_job(BatchJob *j)
 	ereport(NOTICE,
 			(errmsg("batch job \"%s\" finished: %lld rows in %lld batches",
 					j->name, (long long) j->rows_done, (long long) j->batches_done)));
+}
+
+/* What the call holds: the job's lock, its plans, pg_stat_activity */
+static void
+end_call(BatchJob *j)
+{
+	unlock_job(j);
+	free_plans(j);
+	migr_activity_restore();
 }
 
 static void
@@ -1324,17 +1369,25 @@ run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 		j->name = pstrdup(j->name);
 	j->batchcxt = AllocSetContextCreate(j->cxt, "migr batch", ALLOCSET_DEFAULT_SIZES);
 
+	/*
+	 * On error, close this connection before the error leaves: a caller
+	 * that goes on in this transaction's place (CALL migr.apply() records
+	 * the failure and commits) must find its own connection current.  The
+	 * caller's SQL runs in subtransactions, so nothing above this
+	 * connection is left open.
+	 */
 	PG_TRY();
 	{
 		run_job(j);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		unlock_job(j);
-		free_plans(j);
-		migr_activity_restore();
+		end_call(j);
+		SPI_finish();
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	end_call(j);
 	SPI_finish();
 }
 
