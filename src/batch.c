@@ -104,6 +104,7 @@ typedef struct BatchJob
 	int64		rows_done;
 	int64		batches_done;
 	int64		rows_total;		/* estimate; -1 when unknown */
+	int64		estimate;		/* this call's estimate */
 	Datum	   *last;			/* the last key done, or NULL */
 	TimestampTz resumed_at;
 	int64		rows_at_resume;
@@ -858,10 +859,14 @@ estimate_fn(void *arg)
 {
 	BatchJob   *j = (BatchJob *) arg;
 
-	j->rows_total = count_or_estimate(j);
+	j->estimate = count_or_estimate(j);
 }
 
-/* The estimate, in a subtransaction: it runs the caller's where_clause */
+/*
+ * The estimate, in a subtransaction: it runs the caller's where_clause,
+ * before the job's row is written, so that a clause that fails (or a table
+ * the caller cannot read) leaves the catalog untouched.
+ */
 static void
 estimate_rows(BatchJob *j)
 {
@@ -1027,6 +1032,13 @@ adapt(BatchJob *j, double ms)
 	f = Max(1.0 / ADAPT_STEP, Min(ADAPT_STEP, f));
 	next = j->size * f;
 	j->size = (int) Max((double) j->min_size, Min((double) j->max_size, next + 0.5));
+}
+
+/* "1 row", "12 rows" */
+static char *
+count_text(int64 n, const char *one, const char *many)
+{
+	return psprintf("%lld %s", (long long) n, n == 1 ? one : many);
 }
 
 /* "2 h 05 min", "3 min 07 s", "12 s" */
@@ -1234,8 +1246,9 @@ run_job(BatchJob *j)
 		{
 			ereport(NOTICE,
 					(errmsg("batch job \"%s\" finished before: nothing to do", j->name),
-					 errdetail("It processed %lld rows in %lld batches; migr.batch_job keeps its record.",
-							   (long long) j->rows_done, (long long) j->batches_done),
+					 errdetail("It processed %s in %s; migr.batch_job keeps its record.",
+							   count_text(j->rows_done, "row", "rows"),
+							   count_text(j->batches_done, "batch", "batches")),
 					 errhint("Pass restart => true to run it again from the start.")));
 			return;
 		}
@@ -1246,13 +1259,14 @@ run_job(BatchJob *j)
 		}
 	}
 	if (j->rows_total < 0)
-		estimate_rows(j);
+		j->rows_total = j->estimate;
 	job_resume(j);
 	if (!fresh && j->last)
 		ereport(NOTICE,
-				(errmsg("resuming batch job \"%s\" after key %s: %lld rows done in %lld batches",
-						j->name, key_text(j, j->last), (long long) j->rows_done,
-						(long long) j->batches_done)));
+				(errmsg("resuming batch job \"%s\" after key %s: %s done in %s",
+						j->name, key_text(j, j->last),
+						count_text(j->rows_done, "row", "rows"),
+						count_text(j->batches_done, "batch", "batches"))));
 	if (j->atomic)
 		ereport(NOTICE,
 				(errmsg("batch job \"%s\" runs in the caller's transaction: its batches are not committed one by one",
@@ -1263,12 +1277,6 @@ run_job(BatchJob *j)
 	if (!j->atomic)
 		SPI_commit();
 
-	j->first_plan = prepare_keys(j, false);
-	j->next_plan = prepare_keys(j, true);
-	j->work_plan = prepare_work(j);
-	if (SPI_keepplan(j->first_plan) || SPI_keepplan(j->next_plan) ||
-		SPI_keepplan(j->work_plan))
-		elog(ERROR, "could not keep the plans of %s", j->fn);
 	j->last_notice = GetCurrentTimestamp();
 
 	run_batches(j);
@@ -1277,8 +1285,9 @@ run_job(BatchJob *j)
 	if (!j->atomic)
 		SPI_commit();
 	ereport(NOTICE,
-			(errmsg("batch job \"%s\" finished: %lld rows in %lld batches",
-					j->name, (long long) j->rows_done, (long long) j->batches_done)));
+			(errmsg("batch job \"%s\" finished: %s in %s", j->name,
+					count_text(j->rows_done, "row", "rows"),
+					count_text(j->batches_done, "batch", "batches"))));
 }
 
 /* What the call holds: the job's lock, its plans, pg_stat_activity */
@@ -1378,6 +1387,14 @@ run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 	 */
 	PG_TRY();
 	{
+		/* what can fail on the arguments fails before the catalog is written */
+		j->first_plan = prepare_keys(j, false);
+		j->next_plan = prepare_keys(j, true);
+		j->work_plan = prepare_work(j);
+		if (SPI_keepplan(j->first_plan) || SPI_keepplan(j->next_plan) ||
+			SPI_keepplan(j->work_plan))
+			elog(ERROR, "could not keep the plans of %s", j->fn);
+		estimate_rows(j);
 		run_job(j);
 	}
 	PG_CATCH();
