@@ -7,8 +7,15 @@
  *	  must not hold locks on the whole table nor bloat it in one
  *	  transaction.  See docs/data-migrations.md.
  *
+ *	  The walk uses the unique index's own operators and collation (those
+ *	  of citext live outside pg_catalog), so that the planner walks the
+ *	  index and the order the keys come in agrees with the comparisons.
+ *	  A set_clause may not assign a key column: the row would move in the
+ *	  walk.
+ *
  *	  A job keeps its state in migr.batch_job: the last key of the last
- *	  batch done, the counts, the batch size.  Called with CALL at top level
+ *	  batch done (as text written and read in fixed settings, whatever the
+ *	  session's DateStyle or extra_float_digits), the counts, the batch size.  Called with CALL at top level
  *	  (or from a revision registered with transactional => false, run by
  *	  CALL migr.apply()), each batch commits together with that row, so a
  *	  job stopped by an error, a cancel or a crash resumes after the last
@@ -30,7 +37,9 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "activity.h"
 #include "batch.h"
@@ -38,9 +47,12 @@
 #include "catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "checksum.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "guc.h"
@@ -51,6 +63,7 @@
 #include "parser/parser.h"
 #include "sleep.h"
 #include "sqlcall.h"
+#include "stmtclass.h"
 #include "stmtguard.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
@@ -58,8 +71,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -83,11 +98,14 @@ typedef struct BatchJob
 	char	   *relation;		/* qualified and quoted */
 	char	   *sql;			/* the SET list, or the per-batch statement */
 	char	   *where;
+	List	   *set_targets;	/* set_clause's ResTargets (batch_update) */
 	int			nkeys;
 	char	  **keycols;
 	Oid		   *keytypes;
 	int16	   *keylens;
 	bool	   *keybyval;
+	char	  **keyexpr;		/* the column, with the index's COLLATE */
+	char	 *(*keyops)[BTMaxStrategyNumber + 1];	/* "OPERATOR(s.<)" ... */
 	int			size;			/* the size of the next batch */
 	int			min_size;
 	int			max_size;
@@ -134,18 +152,33 @@ static void free_plans(BatchJob *j);
  * ----------------------------------------------------------------
  */
 
-/* interval argument n in ms, refusing a negative one */
+/*
+ * interval argument n in ms, refusing a negative one and one whose length
+ * in microseconds does not fit in 64 bits (it would wrap around, and a
+ * huge pause could turn negative or a negative one positive)
+ */
 static int64
 interval_ms_arg(FunctionCallInfo fcinfo, int n, const char *what)
 {
 	Interval   *iv;
 	int64		us;
+	int64		days_us;
+	int64		months_us;
 
 	if (PG_ARGISNULL(n))
 		return 0;
 	iv = PG_GETARG_INTERVAL_P(n);
-	us = iv->time + (int64) iv->day * USECS_PER_DAY +
-		(int64) iv->month * DAYS_PER_MONTH * USECS_PER_DAY;
+	if (pg_mul_s64_overflow((int64) iv->day, USECS_PER_DAY, &days_us) ||
+		pg_mul_s64_overflow((int64) iv->month, (int64) DAYS_PER_MONTH * USECS_PER_DAY,
+							&months_us) ||
+		pg_add_s64_overflow(iv->time, days_us, &us) ||
+		pg_add_s64_overflow(us, months_us, &us))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", what),
+				 errdetail("The %s is %s.", what,
+						   DatumGetCString(DirectFunctionCall1(interval_out,
+															   IntervalPGetDatum(iv))))));
 	if (us < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -213,6 +246,32 @@ check_set_clause(BatchJob *j)
 	if (u->whereClause || u->fromClause || u->returningList)
 		bad_clause(j->fn, "set_clause", j->sql,
 				   "it holds more than a SET list (pass the condition as where_clause)");
+	j->set_targets = u->targetList;
+}
+
+/*
+ * A SET that assigns a key column moves its rows in the walk: a row moved
+ * ahead of the last key is met and updated again (SET id = id + 1000 never
+ * ends), one moved behind it is missed.  Called once the key is known.
+ */
+static void
+check_set_keeps_key(BatchJob *j)
+{
+	ListCell   *lc;
+
+	foreach(lc, j->set_targets)
+	{
+		ResTarget  *rt = lfirst_node(ResTarget, lc);
+
+		for (int k = 0; k < j->nkeys; k++)
+			if (strcmp(rt->name, j->keycols[k]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("set_clause of %s cannot assign key column \"%s\"",
+								j->fn, rt->name),
+						 errdetail("The batches walk the table in the order of its key; a row whose key changes moves in that walk, and is updated again or missed."),
+						 errhint("Pass key => naming another unique key whose columns the SET leaves alone.")));
+	}
 }
 
 /* where_clause: one boolean expression */
@@ -236,6 +295,41 @@ check_where_clause(BatchJob *j)
 		s->lockingClause || s->withClause || s->intoClause || s->distinctClause ||
 		((ResTarget *) linitial(s->targetList))->name != NULL)
 		bad_clause(j->fn, "where_clause", j->where, "it is not one expression");
+}
+
+/* "OPERATOR(schema.name)" of an operator, whatever the search_path */
+static char *
+qualified_operator(Oid op)
+{
+	HeapTuple	t = SearchSysCache1(OPEROID, ObjectIdGetDatum(op));
+	Form_pg_operator o;
+	char	   *text;
+
+	if (!HeapTupleIsValid(t))
+		elog(ERROR, "cache lookup failed for operator %u", op);
+	o = (Form_pg_operator) GETSTRUCT(t);
+	text = psprintf("OPERATOR(%s.%s)",
+					quote_identifier(get_namespace_name(o->oprnamespace)),
+					NameStr(o->oprname));
+	ReleaseSysCache(t);
+	return text;
+}
+
+/* "schema"."name" of a collation */
+static char *
+qualified_collation(Oid coll)
+{
+	HeapTuple	t = SearchSysCache1(COLLOID, ObjectIdGetDatum(coll));
+	Form_pg_collation c;
+	char	   *text;
+
+	if (!HeapTupleIsValid(t))
+		elog(ERROR, "cache lookup failed for collation %u", coll);
+	c = (Form_pg_collation) GETSTRUCT(t);
+	text = quote_qualified_identifier(get_namespace_name(c->collnamespace),
+									  NameStr(c->collname));
+	ReleaseSysCache(t);
+	return text;
 }
 
 /*
@@ -324,8 +418,17 @@ resolve_key(BatchJob *j, const char *key)
 					 errhint("Name the columns of such an index, or create one (CREATE UNIQUE INDEX CONCURRENTLY).")));
 	}
 
-	/* the index's key columns, in its order */
+	/*
+	 * The index's key columns, in its order, and the operators and
+	 * collation of its ordering: the batches walk the index itself, so
+	 * that the planner can use it, and so that the order the keys come in
+	 * and the comparisons with the last key agree.  (The operators of a
+	 * type like citext are not in pg_catalog: OPERATOR(pg_catalog.>) would
+	 * compare its values as text, in another order than the index's, and
+	 * skip rows.)
+	 */
 	{
+		Relation	irel = index_open(index, AccessShareLock);
 		HeapTuple	t = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
 		Form_pg_index ix;
 
@@ -337,10 +440,13 @@ resolve_key(BatchJob *j, const char *key)
 		j->keytypes = palloc(sizeof(Oid) * j->nkeys);
 		j->keylens = palloc(sizeof(int16) * j->nkeys);
 		j->keybyval = palloc(sizeof(bool) * j->nkeys);
+		j->keyexpr = palloc(sizeof(char *) * j->nkeys);
+		j->keyops = palloc0(sizeof(*j->keyops) * j->nkeys);
 		for (int k = 0; k < j->nkeys; k++)
 		{
 			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
 												  ix->indkey.values[k] - 1);
+			Oid			coll = irel->rd_indcollation[k];
 
 			if (!att->attnotnull)
 				ereport(ERROR,
@@ -352,8 +458,24 @@ resolve_key(BatchJob *j, const char *key)
 			j->keycols[k] = pstrdup(NameStr(att->attname));
 			j->keytypes[k] = att->atttypid;
 			get_typlenbyval(att->atttypid, &j->keylens[k], &j->keybyval[k]);
+			j->keyexpr[k] = pstrdup(quote_identifier(j->keycols[k]));
+			if (OidIsValid(coll) && coll != att->attcollation)
+				j->keyexpr[k] = psprintf("%s COLLATE %s", j->keyexpr[k],
+										 qualified_collation(coll));
+			for (int st = 1; st <= BTMaxStrategyNumber; st++)
+			{
+				Oid			op = get_opfamily_member(irel->rd_opfamily[k],
+													 irel->rd_opcintype[k],
+													 irel->rd_opcintype[k], st);
+
+				if (!OidIsValid(op))
+					elog(ERROR, "operator %d of operator family %u for type %u not found",
+						 st, irel->rd_opfamily[k], irel->rd_opcintype[k]);
+				j->keyops[k][st] = qualified_operator(op);
+			}
 		}
 		ReleaseSysCache(t);
+		index_close(irel, AccessShareLock);
 	}
 	table_close(rel, AccessShareLock);
 }
@@ -381,7 +503,7 @@ default_name(BatchJob *j)
  * ----------------------------------------------------------------
  */
 
-/* "a, b" (quoted), optionally with " DESC" on each */
+/* "a, b" (quoted): the key columns, as selected */
 static void
 append_keys(StringInfo buf, BatchJob *j)
 {
@@ -389,23 +511,61 @@ append_keys(StringInfo buf, BatchJob *j)
 		appendStringInfo(buf, "%s%s", k ? ", " : "", quote_identifier(j->keycols[k]));
 }
 
-/* "ROW(a, b)" or "a"; params from $first, or "ROW($3, $4)" */
+/* "a USING OPERATOR(pg_catalog.<), ...": the index's order */
 static void
-append_row(StringInfo buf, BatchJob *j, int first_param)
+append_order(StringInfo buf, BatchJob *j)
 {
-	if (j->nkeys > 1)
-		appendStringInfoString(buf, "ROW(");
 	for (int k = 0; k < j->nkeys; k++)
+		appendStringInfo(buf, "%s%s USING %s", k ? ", " : "", j->keyexpr[k],
+						 j->keyops[k][BTLessStrategyNumber]);
+}
+
+/*
+ * The key compared with the key in parameters $first...: "(key) OP
+ * (params)" where OP is strategy st (BTGreaterStrategyNumber,
+ * BTGreaterEqualStrategyNumber, BTLessEqualStrategyNumber) of the index's
+ * ordering.  A row comparison when every column's operator has the same
+ * name and schema (the usual case; the planner turns it into an index
+ * bound), else the same comparison spelled out column by column.
+ */
+static void
+append_compare(StringInfo buf, BatchJob *j, int st, int first)
+{
+	bool		same = true;
+	bool		greater = st == BTGreaterStrategyNumber || st == BTGreaterEqualStrategyNumber;
+	int			strict = greater ? BTGreaterStrategyNumber : BTLessStrategyNumber;
+	int			loose = greater ? BTGreaterEqualStrategyNumber : BTLessEqualStrategyNumber;
+
+	for (int k = 1; k < j->nkeys; k++)
+		same = same && strcmp(j->keyops[k][st], j->keyops[0][st]) == 0;
+	if (j->nkeys == 1)
+		appendStringInfo(buf, "%s %s $%d", j->keyexpr[0], j->keyops[0][st], first);
+	else if (same)
 	{
-		if (k)
-			appendStringInfoString(buf, ", ");
-		if (first_param > 0)
-			appendStringInfo(buf, "$%d", first_param + k);
-		else
-			appendStringInfoString(buf, quote_identifier(j->keycols[k]));
-	}
-	if (j->nkeys > 1)
+		appendStringInfoString(buf, "ROW(");
+		for (int k = 0; k < j->nkeys; k++)
+			appendStringInfo(buf, "%s%s", k ? ", " : "", j->keyexpr[k]);
+		appendStringInfo(buf, ") %s ROW(", j->keyops[0][st]);
+		for (int k = 0; k < j->nkeys; k++)
+			appendStringInfo(buf, "%s$%d", k ? ", " : "", first + k);
 		appendStringInfoChar(buf, ')');
+	}
+	else
+	{
+		/* a loose bound on the first column, then column by column */
+		appendStringInfo(buf, "%s %s $%d AND ", j->keyexpr[0], j->keyops[0][loose], first);
+		for (int k = 0; k < j->nkeys; k++)
+		{
+			if (k == j->nkeys - 1)
+				appendStringInfo(buf, "%s %s $%d", j->keyexpr[k], j->keyops[k][st], first + k);
+			else
+				appendStringInfo(buf, "(%s %s $%d OR (%s %s $%d AND ",
+								 j->keyexpr[k], j->keyops[k][strict], first + k,
+								 j->keyexpr[k], j->keyops[k][BTEqualStrategyNumber], first + k);
+		}
+		for (int k = 0; k < j->nkeys - 1; k++)
+			appendStringInfoString(buf, "))");
+	}
 }
 
 /*
@@ -428,14 +588,13 @@ prepare_keys(BatchJob *j, bool after)
 	appendStringInfo(&buf, " FROM %s WHERE ", j->relation);
 	if (after)
 	{
-		append_row(&buf, j, 0);
-		appendStringInfoString(&buf, " OPERATOR(pg_catalog.>) ");
-		append_row(&buf, j, 2);
+		append_compare(&buf, j, BTGreaterStrategyNumber, 2);
 		appendStringInfoString(&buf, " AND ");
 	}
 	appendStringInfo(&buf, "(%s\n) ORDER BY ", j->where);
-	append_keys(&buf, j);
+	append_order(&buf, j);
 	appendStringInfoString(&buf, " LIMIT $1");
+	elog(DEBUG1, "key query of batch job \"%s\": %s", j->name, buf.data);
 	plan = SPI_prepare_cursor(buf.data, after ? j->nkeys + 1 : 1, types,
 							  CURSOR_OPT_CUSTOM_PLAN);
 	if (plan == NULL)
@@ -462,17 +621,14 @@ prepare_work(BatchJob *j)
 	if (j->is_update)
 	{
 		appendStringInfo(&buf, "UPDATE %s SET %s\nWHERE ", j->relation, j->sql);
-		append_row(&buf, j, 0);
-		appendStringInfoString(&buf, " OPERATOR(pg_catalog.>=) ");
-		append_row(&buf, j, 1);
+		append_compare(&buf, j, BTGreaterEqualStrategyNumber, 1);
 		appendStringInfoString(&buf, " AND ");
-		append_row(&buf, j, 0);
-		appendStringInfoString(&buf, " OPERATOR(pg_catalog.<=) ");
-		append_row(&buf, j, j->nkeys + 1);
+		append_compare(&buf, j, BTLessEqualStrategyNumber, j->nkeys + 1);
 		appendStringInfo(&buf, " AND (%s\n)", j->where);
 	}
 	else
 		appendStringInfoString(&buf, j->sql);
+	elog(DEBUG1, "statement of batch job \"%s\": %s", j->name, buf.data);
 	plan = SPI_prepare_cursor(buf.data, j->nkeys * 2, types, CURSOR_OPT_CUSTOM_PLAN);
 	if (plan == NULL)
 		ereport(ERROR,
@@ -483,6 +639,25 @@ prepare_work(BatchJob *j)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("the sql of %s must be one statement", j->fn)));
+	if (!j->is_update)
+	{
+		CachedPlanSource *ps = linitial(SPI_plan_get_plan_sources(plan));
+		Node	   *stmt = ps->raw_parse_tree ? ps->raw_parse_tree->stmt : NULL;
+		const char *what;
+
+		/* it runs inside the batch's transaction, which migr ends */
+		if (stmt && (what = migr_stmt_transaction_control(stmt)) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+					 errmsg("the sql of %s cannot be %s", j->fn, what),
+					 errdetail("Each batch runs in a transaction that migr commits.")));
+		if (stmt && (what = migr_stmt_toplevel_only(stmt)) != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("the sql of %s cannot be %s", j->fn, what),
+					 errdetail("%s cannot run inside a transaction block, and each batch runs in one.",
+							   what)));
+	}
 	return plan;
 }
 
@@ -491,11 +666,47 @@ prepare_work(BatchJob *j)
  * ----------------------------------------------------------------
  */
 
-/* The key as text[] (NULL before the first batch) */
+/*
+ * The stored last key is read back by a later call, maybe in another
+ * session with other settings: between key_io_begin() and key_io_end(),
+ * the settings the text of a key depends on have fixed values, so that
+ * the text reads back as the value written (a date written as 05/01/2020
+ * under DateStyle DMY would read back as May 1 under MDY; a float written
+ * with extra_float_digits below 1 is rounded).  An error in between needs
+ * no cleanup: the (sub)transaction abort restores the settings.
+ */
+static int
+key_io_begin(void)
+{
+	static const char *const fixed[][2] = {
+		{"datestyle", "ISO, YMD"},
+		{"intervalstyle", "postgres"},
+		{"extra_float_digits", "3"},
+		{"timezone", "UTC"},
+		{"lc_monetary", "C"},
+		{"bytea_output", "hex"},
+		{"search_path", "pg_catalog, pg_temp"},	/* regclass and the like */
+	};
+	int			nest = NewGUCNestLevel();
+
+	for (int i = 0; i < lengthof(fixed); i++)
+		(void) set_config_option(fixed[i][0], fixed[i][1], PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+static void
+key_io_end(int nest)
+{
+	AtEOXact_GUC(false, nest);
+}
+
+/* The key as text[] (NULL before the first batch), in fixed settings */
 static Datum
 key_text_array(BatchJob *j, Datum *key)
 {
 	Datum	   *elems = palloc(sizeof(Datum) * j->nkeys);
+	int			nest = key_io_begin();
 
 	for (int k = 0; k < j->nkeys; k++)
 	{
@@ -505,6 +716,7 @@ key_text_array(BatchJob *j, Datum *key)
 		getTypeOutputInfo(j->keytypes[k], &out, &isvarlena);
 		elems[k] = CStringGetTextDatum(OidOutputFunctionCall(out, key[k]));
 	}
+	key_io_end(nest);
 	return PointerGetDatum(construct_array(elems, j->nkeys, TEXTOID, -1, false,
 										   TYPALIGN_INT));
 }
@@ -537,6 +749,7 @@ key_from_text(BatchJob *j, ArrayType *arr)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
+	int			nest;
 	Datum	   *key;
 	MemoryContext old;
 
@@ -545,6 +758,7 @@ key_from_text(BatchJob *j, ArrayType *arr)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("batch job \"%s\" has a last key of %d columns, not %d", j->name, n, j->nkeys)));
+	nest = key_io_begin();
 	old = MemoryContextSwitchTo(j->cxt);
 	key = palloc(sizeof(Datum) * n);
 	for (int k = 0; k < n; k++)
@@ -556,6 +770,7 @@ key_from_text(BatchJob *j, ArrayType *arr)
 		key[k] = OidInputFunctionCall(in, TextDatumGetCString(elems[k]), ioparam, -1);
 	}
 	MemoryContextSwitchTo(old);
+	key_io_end(nest);
 	return key;
 }
 
@@ -909,7 +1124,11 @@ count_or_estimate(BatchJob *j)
 	if (all && tuples >= 0)
 		return (int64) tuples;
 	sql = psprintf("EXPLAIN (FORMAT JSON) SELECT FROM %s WHERE (%s\n)", j->relation, j->where);
-	if (SPI_execute(sql, true, 0) != SPI_OK_UTILITY || SPI_processed != 1)
+	/*
+	 * Not read-only: SPI refuses EXPLAIN there (it could be EXPLAIN
+	 * ANALYZE).  This one only plans.
+	 */
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY || SPI_processed != 1)
 		return -1;
 	{
 		Oid			types[1] = {TEXTOID};
@@ -1369,6 +1588,8 @@ run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 		check_set_clause(j);
 	check_where_clause(j);
 	resolve_key(j, key);
+	if (is_update)
+		check_set_keeps_key(j);
 	j->relation = quote_qualified_identifier(get_namespace_name(get_rel_namespace(j->relid)),
 											 get_rel_name(j->relid));
 	j->named = j->name != NULL;
