@@ -135,6 +135,56 @@ CALL migr.batch('ba_key', 'ROLLBACK');
 CALL migr.batch('ba_key', 'VACUUM ba_key');
 \echo :LAST_ERROR_SQLSTATE
 
+-- a statement that does not use the batch's keys would run on the same
+-- rows in every batch (here: v doubled once per batch)
+CALL migr.batch('ba_key', 'UPDATE ba_key SET v = v * 2');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.batch('ba_ci2', 'DELETE FROM ba_ci2 WHERE n > 4', key => 'email, n');
+\echo :LAST_ERROR_SQLSTATE
+-- keys used in a CTE or a CALL count
+CREATE TABLE ba_key_log (first_id int, last_id int);
+CREATE PROCEDURE ba_log(a int, b int) LANGUAGE sql AS 'INSERT INTO ba_key_log VALUES (a, b)';
+CALL migr.batch('ba_key', 'WITH r AS (SELECT $1 AS a, $2 AS b) INSERT INTO ba_key_log SELECT a, b FROM r',
+                batch_size => 50, key => 'code', target_time => '0');
+CALL migr.batch('ba_key', 'CALL ba_log($1, $2)', batch_size => 50, key => 'code', target_time => '0');
+SELECT * FROM ba_key_log ORDER BY first_id, last_id;
+DROP TABLE ba_key_log;
+DROP PROCEDURE ba_log(int, int);
+
+-- a job whose own SQL calls the same job: the advisory lock does not stop
+-- the backend that holds it, so the job would run from within itself, down
+-- to the stack depth limit
+CREATE FUNCTION ba_again() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+  CALL migr.batch('ba_key', 'SELECT ba_again() WHERE $1 > 0', batch_size => 50, name => 'again');
+  RETURN 0;
+END $$;
+\set VERBOSITY terse
+CALL migr.batch('ba_key', 'SELECT ba_again() WHERE $1 > 0', batch_size => 50, name => 'again');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+SELECT state, sqlstate, error FROM migr.batch_job WHERE name = 'again';
+DROP FUNCTION ba_again();
+
+-- a batch's allocations go with the batch: the memory of a job does not
+-- grow with its number of batches
+CREATE TABLE ba_mem (id int PRIMARY KEY);
+INSERT INTO ba_mem SELECT generate_series(1, 3000);
+CREATE TABLE ba_mem_log (id int, used bigint);
+CALL migr.batch('ba_mem', 'INSERT INTO ba_mem_log SELECT $1, sum(used_bytes) FROM pg_backend_memory_contexts WHERE name = ''SPI Proc''',
+                batch_size => 1, target_time => '0');
+SELECT count(*) AS batches,
+       max(used) FILTER (WHERE id > 2900) - max(used) FILTER (WHERE id <= 100) < 50000 AS flat
+  FROM ba_mem_log;
+DROP TABLE ba_mem, ba_mem_log;
+
+-- a name that ends a comment stays inside migr's comment in
+-- pg_stat_activity.query
+CALL migr.batch('ba_key', 'INSERT INTO ba_ctl SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid() AND $1 = 1',
+                key => 'code', name => 'x */ DROP TABLE ba_key; /*');
+SELECT fail_at FROM ba_ctl;
+DELETE FROM ba_ctl;
+
 -- intervals too long for migr's arithmetic are refused, not wrapped around
 CALL migr.batch_update('ba_key', 'v = 1', pause => '100000000 years');
 \echo :LAST_ERROR_SQLSTATE

@@ -58,6 +58,7 @@
 #include "guc.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "owner.h"
 #include "parser/parser.h"
@@ -604,6 +605,30 @@ prepare_keys(BatchJob *j, bool after)
 }
 
 /*
+ * Whether an analyzed statement refers to a parameter ($n).  A utility
+ * statement other than CALL cannot be looked into: it counts as using them.
+ */
+static bool
+uses_params(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind == PARAM_EXTERN;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+
+		if (q->utilityStmt == NULL)
+			return query_tree_walker(q, uses_params, context, 0);
+		if (IsA(q->utilityStmt, CallStmt))
+			return uses_params((Node *) ((CallStmt *) q->utilityStmt)->funcexpr, context);
+		return true;
+	}
+	return expression_tree_walker(node, uses_params, context);
+}
+
+/*
  * The work of a batch: $1... its first key, $(n+1)... its last key.  For
  * batch_update, the UPDATE of the rows between them that still match
  * where_clause; for batch, the caller's statement.
@@ -657,6 +682,32 @@ prepare_work(BatchJob *j)
 					 errmsg("the sql of %s cannot be %s", j->fn, what),
 					 errdetail("%s cannot run inside a transaction block, and each batch runs in one.",
 							   what)));
+		/* UPDATE t SET v = v * 2 would run on every row in every batch */
+		if (!uses_params((Node *) ps->query_list, NULL))
+		{
+			StringInfoData ex;
+
+			initStringInfo(&ex);
+			if (j->nkeys == 1)
+				appendStringInfo(&ex, "%s BETWEEN $1 AND $2", quote_identifier(j->keycols[0]));
+			else
+			{
+				appendStringInfoChar(&ex, '(');
+				append_keys(&ex, j);
+				appendStringInfoString(&ex, ") BETWEEN (");
+				for (int k = 0; k < j->nkeys; k++)
+					appendStringInfo(&ex, "%s$%d", k ? ", " : "", k + 1);
+				appendStringInfoString(&ex, ") AND (");
+				for (int k = 0; k < j->nkeys; k++)
+					appendStringInfo(&ex, "%s$%d", k ? ", " : "", j->nkeys + k + 1);
+				appendStringInfoChar(&ex, ')');
+			}
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the sql of %s does not use the keys of the batch", j->fn),
+					 errdetail("It runs once for each batch, with the first and last key of the batch as parameters; a statement that uses none of them runs on the same rows in every batch."),
+					 errhint("Restrict it to the rows of the batch: WHERE %s.", ex.data)));
+		}
 	}
 	return plan;
 }
@@ -1173,7 +1224,14 @@ batch_fn(void *arg)
 		SPI_freetuptable(SPI_tuptable);
 		return;
 	}
-	/* first and last key, copied out of the tuple table */
+
+	/*
+	 * First and last key, copied out of the tuple table into the batch's
+	 * context: SPI leaves its procedure context current, which lives as
+	 * long as the call, and a batch's allocations there would add up over
+	 * a job's batches.
+	 */
+	MemoryContextSwitchTo(j->batchcxt);
 	j->next_last = palloc(sizeof(Datum) * j->nkeys);
 	for (int k = 0; k < j->nkeys; k++)
 	{
@@ -1203,6 +1261,7 @@ batch_and_save_fn(void *arg)
 	TimestampTz start = GetCurrentTimestamp();
 
 	migr_guard_run(batch_fn, j);
+	MemoryContextSwitchTo(j->batchcxt); /* not SPI's: see batch_fn */
 	if (j->batch_keys > 0)
 		job_save_batch(j, j->next_last, j->batch_rows,
 					   (double) (GetCurrentTimestamp() - start) / 1000.0, j->size);
@@ -1297,13 +1356,36 @@ progress_notice(BatchJob *j)
 						j->name, (long long) j->rows_done, rate)));
 }
 
+/*
+ * Text to show inside a comment: a name or a key holding the end of a
+ * comment would end migr's comment early, and what follows would read as
+ * SQL in pg_stat_activity.query; one holding the start of a comment would
+ * open a nested one, and hide the SQL after migr's.
+ */
+static const char *
+comment_safe(const char *text)
+{
+	StringInfoData buf;
+
+	if (strstr(text, "*/") == NULL && strstr(text, "/*") == NULL)
+		return text;
+	initStringInfo(&buf);
+	for (const char *p = text; *p; p++)
+	{
+		appendStringInfoChar(&buf, *p);
+		if ((p[0] == '*' && p[1] == '/') || (p[0] == '/' && p[1] == '*'))
+			appendStringInfoChar(&buf, ' ');
+	}
+	return buf.data;
+}
+
 /* pg_stat_activity.query while a batch runs */
 static void
 report_batch(BatchJob *j)
 {
 	migr_activity_report("/* migr batch job %s: batch %lld, %d rows after key %s */ %s",
-						 j->name, (long long) j->batches_done + 1, j->size,
-						 j->last ? key_text(j, j->last) : "(start)",
+						 comment_safe(j->name), (long long) j->batches_done + 1, j->size,
+						 j->last ? comment_safe(key_text(j, j->last)) : "(start)",
 						 j->is_update ? "UPDATE" : j->sql);
 }
 
@@ -1340,8 +1422,9 @@ run_batches(BatchJob *j)
 		CHECK_FOR_INTERRUPTS();
 		for (int attempt = 0;; attempt++)
 		{
-			report_batch(j);
+			/* all a batch allocates goes when batchcxt is reset */
 			old = MemoryContextSwitchTo(j->batchcxt);
+			report_batch(j);
 			start = GetCurrentTimestamp();
 			cb.previous = error_context_stack;
 			error_context_stack = &cb;
@@ -1411,6 +1494,17 @@ lock_job(BatchJob *j)
 {
 	SET_LOCKTAG_ADVISORY(j->locktag, MyDatabaseId, MIGR_BATCH_LOCK_KEY,
 						 (uint32) j->job_id, 2);
+
+	/*
+	 * A backend's locks never conflict with each other: a job whose SQL
+	 * calls the same job would get the lock again and run it from within
+	 * itself.
+	 */
+	if (LockHeldByMe(&j->locktag, ExclusiveLock))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("batch job \"%s\" is already running in this session", j->name),
+				 errdetail("%s was called from the SQL of the job itself.", j->fn)));
 	if (LockAcquire(&j->locktag, ExclusiveLock, !j->atomic, true) == LOCKACQUIRE_NOT_AVAIL)
 	{
 		int			holder = 0;
