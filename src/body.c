@@ -113,6 +113,19 @@ migr_body_refuse_reentry(const char *fn)
 }
 
 /*
+ * migr_body_mark_running
+ *		Mark revision rev's SQL as running (NULL: no longer), for SQL that
+ *		runs outside this file: the offline script (script.c) runs a
+ *		revision's statements in psql, between two calls into migr.  rev
+ *		must stay allocated until it is cleared.
+ */
+void
+migr_body_mark_running(const char *rev)
+{
+	running_revision = rev;
+}
+
+/*
  * migr_body_execute
  *		SPI_execute one statement of revision rev's SQL (a body statement or
  *		a check), with rev marked as running for migr_body_refuse_reentry,
