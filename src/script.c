@@ -974,7 +974,30 @@ migr_script_done(PG_FUNCTION_ARGS)
 	b = &s->bodies[s->current];
 	last = s->current == s->plan->nsteps - 1;
 	migr_spi_connect();
-	migr_run_verify(s->run, x, b, s->upgrade);
+	if (s->current_txn)
+		migr_run_verify(s->run, x, b, s->upgrade);
+	else
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+
+		/* its statements stay committed, whatever the error says */
+		PG_TRY();
+		{
+			migr_run_verify(s->run, x, b, s->upgrade);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *err;
+
+			MemoryContextSwitchTo(cxt);
+			err = CopyErrorData();
+			FlushErrorState();
+			err->hint = psprintf("Its statements ran and stay committed. Once the cause is fixed, CALL %s or a new script from migr.script() finishes it without running them again.",
+								 s->upgrade ? "migr.apply()" : "migr.revert()");
+			ReThrowError(err);
+		}
+		PG_END_TRY();
+	}
 	migr_run_record(s->run, x, s->upgrade, false, b->checksum, s->start, s->nstmts);
 	if (!s->current_txn)
 		migr_progress_clear(r->id);
