@@ -66,6 +66,10 @@ CALL migr.script_begin('sideways', 'head', 4, :'digest');
 \echo :LAST_ERROR_SQLSTATE
 CALL migr.script_begin('upgrade', 'head', NULL, :'digest');
 \echo :LAST_ERROR_SQLSTATE
+SET default_transaction_read_only = on;
+CALL migr.script_begin('upgrade', 'head', 4, :'digest');
+\echo :LAST_ERROR_SQLSTATE
+RESET default_transaction_read_only;
 -- nothing was locked by the refused starts
 SELECT count(*) AS migration_locks FROM pg_locks WHERE locktype = 'advisory' AND objid = 1835624306;
 
@@ -85,6 +89,24 @@ ROLLBACK;
 SELECT count(*) AS migration_locks FROM pg_locks WHERE locktype = 'advisory' AND objid = 1835624306;
 SELECT migr.script_step(1, 's1', 'upgrade', 'x');
 \echo :LAST_ERROR_SQLSTATE
+-- a step's end or a statement when no step runs; a NULL step; the end
+-- before the last step; a lock let go between steps
+CALL migr.script_begin('upgrade', 'head', 4, :'digest');
+CALL migr.script_done(1, 's1');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.script_begin('upgrade', 'head', 4, :'digest');
+SELECT migr.script_step(NULL, 's1', 'upgrade', 'x');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.script_begin('upgrade', 'head', 4, :'digest');
+CALL migr.script_end();
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.script_begin('upgrade', 'head', 4, :'digest');
+SELECT pg_advisory_unlock_all();
+BEGIN;
+SELECT migr.script_step(1, 's1', 'upgrade', 'x');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT count(*) AS migr_script_memory FROM pg_backend_memory_contexts WHERE name = 'migr script';
 -- the wrong revision, the wrong checksum, outside its transaction block
 SELECT substring(migr.script() FROM $$script_step\(1, 's1', 'upgrade', '([0-9a-f]+)'\)$$) AS sum1 \gset
 CALL migr.script_begin('upgrade', 'head', 4, :'digest');
@@ -156,6 +178,15 @@ CALL migr.script_progress(1, 's3', 2);
 \echo :LAST_ERROR_SQLSTATE
 CALL migr.script_progress(1, 's3', NULL);
 \echo :LAST_ERROR_SQLSTATE
+-- the end of another step, or of another revision
+CALL migr.script_begin('upgrade', 'head', 3, :'digest');
+SELECT migr.script_step(1, 's3', 'upgrade', :'sum3');
+CALL migr.script_done(2, 's2');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.script_begin('upgrade', 'head', 3, :'digest');
+SELECT migr.script_step(1, 's3', 'upgrade', :'sum3');
+CALL migr.script_progress(1, 's2', 1);
+\echo :LAST_ERROR_SQLSTATE
 -- a CREATE INDEX CONCURRENTLY IF NOT EXISTS that keeps an invalid index
 -- left by a failed build is not counted as run
 INSERT INTO s_data VALUES (2, '{1,2,3}');
@@ -187,6 +218,9 @@ ROLLBACK;
 SELECT migr.current();
 SELECT revision, statements_done, statements_total FROM migr.revision_progress;
 SELECT count(*) AS migration_locks FROM pg_locks WHERE locktype = 'advisory' AND objid = 1835624306;
+-- while s3 is part way, no script of a plan that does not continue it
+SELECT migr.script('s1', 'downgrade');
+\echo :LAST_ERROR_SQLSTATE
 -- a new script resumes s3 at its second statement, then stops where s2's
 -- requires does not hold (MG004)
 ALTER TABLE s_data DROP COLUMN w;
@@ -228,6 +262,14 @@ SELECT * FROM s_slice;
 \set ON_ERROR_STOP off
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS events FROM migr.event WHERE id > :first_event;
+-- the script of nothing to do has no step
+SELECT substring(migr.script('head', 'upgrade') FROM $$script_begin\('upgrade', 'head', 0, '([0-9a-f]+)'\)$$) AS digest \gset
+CALL migr.script_begin('upgrade', 'head', 0, :'digest');
+SELECT migr.script_step(1, 's2', 'upgrade', 'x');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.script_begin('upgrade', 'head', 0, :'digest');
+CALL migr.script_end();
+SELECT count(*) AS migration_locks FROM pg_locks WHERE locktype = 'advisory' AND objid = 1835624306;
 
 -- the downgrade, as a script
 \pset format unaligned

@@ -204,7 +204,7 @@ prepare_run(MemoryContext cxt, bool upgrade, const char *target, int nsteps,
  * Takes the migration lock for the session (and the share lock on the
  * extension, as CALL mode does), commits so that what follows sees what
  * ran before the wait, then checks that the plan here is the script's:
- * steps of it, with digest plan (see plan_digest).
+ * steps of it, with digest plan (see migr_script_digest).
  */
 Datum
 migr_script_begin(PG_FUNCTION_ARGS)
@@ -369,12 +369,14 @@ migr_script_step(PG_FUNCTION_ARGS)
 	step = PG_GETARG_INT32(0);
 	migr_body_refuse_reentry("migr.script_step()");
 	s = running_script("migr.script_step()");
-	if (step != s->next + 1)
+	if (step != s->next + 1 || s->next >= s->plan->nsteps)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("step %d of the migr script is out of order", step),
 				 s->next < s->plan->nsteps
 				 ? errdetail("The next step is %d, of %d.", s->next + 1, s->plan->nsteps)
+				 : s->plan->nsteps == 0
+				 ? errdetail("The script has no steps.")
 				 : errdetail("All %d steps ran.", s->plan->nsteps),
 				 errhint("Generate a new script with migr.script() and run it unchanged.")));
 	x = s->plan->steps[s->next];
