@@ -175,6 +175,12 @@ CALL migr.batch('bt', 'SELECT 1; SELECT 2');
 \echo :LAST_ERROR_SQLSTATE
 CALL migr.batch('bt', 'SELECT $3');
 \echo :LAST_ERROR_SQLSTATE
+CALL migr.batch_update('bt', 'v = 1, id = id + 1000000');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.batch_update('bt_comp', '(v, b) = (1, b || ''x'')', key => 'a, b');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.batch_update('bt', 'v = 1', key => 'a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z,aa,ab,ac,ad,ae,af,ag');
+\echo :LAST_ERROR_SQLSTATE
 CALL migr.batch_update('bt', 'nosuch = 1');
 \echo :LAST_ERROR_SQLSTATE
 -- none of these wrote the catalog

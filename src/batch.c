@@ -82,6 +82,7 @@ typedef struct BatchJob
 	Oid			relid;
 	char	   *relation;		/* qualified and quoted */
 	char	   *sql;			/* the SET list, or the per-batch statement */
+	List	   *set_columns;	/* the columns the SET list assigns */
 	char	   *where;
 	int			nkeys;
 	char	  **keycols;
@@ -202,6 +203,7 @@ check_set_clause(BatchJob *j)
 {
 	List	   *tree;
 	UpdateStmt *u;
+	ListCell   *lc;
 
 	if (strspn(j->sql, " \t\r\n") == strlen(j->sql))
 		bad_clause(j->fn, "set_clause", j->sql, "it is empty");
@@ -213,6 +215,28 @@ check_set_clause(BatchJob *j)
 	if (u->whereClause || u->fromClause || u->returningList)
 		bad_clause(j->fn, "set_clause", j->sql,
 				   "it holds more than a SET list (pass the condition as where_clause)");
+	foreach(lc, u->targetList)
+		j->set_columns = lappend(j->set_columns, lfirst_node(ResTarget, lc)->name);
+}
+
+/*
+ * A SET that changes the key would move rows behind or ahead of the
+ * batches: some rows would be updated twice, or forever.
+ */
+static void
+refuse_key_change(BatchJob *j)
+{
+	ListCell   *lc;
+
+	foreach(lc, j->set_columns)
+		for (int k = 0; k < j->nkeys; k++)
+			if (strcmp((char *) lfirst(lc), j->keycols[k]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("set_clause of %s cannot change key column \"%s\"",
+								j->fn, j->keycols[k]),
+						 errdetail("Batches walk the table in the order of the key; a row whose key changes could be updated twice, or never."),
+						 errhint("Name another unique key with key => '...', or change the key with migr.batch() into a new table.")));
 }
 
 /* where_clause: one boolean expression */
@@ -1369,6 +1393,7 @@ run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 		check_set_clause(j);
 	check_where_clause(j);
 	resolve_key(j, key);
+	refuse_key_change(j);
 	j->relation = quote_qualified_identifier(get_namespace_name(get_rel_namespace(j->relid)),
 											 get_rel_name(j->relid));
 	j->named = j->name != NULL;
