@@ -79,7 +79,7 @@ COMMENT ON TABLE migr.batch_job IS 'Batch jobs of migr.batch_update() and migr.b
 COMMENT ON COLUMN migr.batch_job.revision IS 'The revision whose SQL runs the job; NULL for a job called directly.';
 COMMENT ON COLUMN migr.batch_job.name IS 'The name given, or the table and a digest of the job''s SQL, clauses and key.';
 COMMENT ON COLUMN migr.batch_job.last_key IS 'The key of the last row of the last committed batch (text of each key column).';
-COMMENT ON COLUMN migr.batch_job.batch_size IS 'The size of the next batch, as adapted to the target time.';
+COMMENT ON COLUMN migr.batch_job.batch_size IS 'The size of the last batch (adapted to target_time); a resumed job goes on from it.';
 SELECT pg_catalog.pg_extension_config_dump('migr.batch_job', '');
 SELECT pg_catalog.pg_extension_config_dump('migr.batch_job_job_id_seq', '');
 REVOKE ALL ON migr.batch_job FROM PUBLIC;
@@ -173,6 +173,42 @@ COMMENT ON VIEW migr.progress IS 'What is running or was interrupted part way: t
 REVOKE ALL ON migr.progress FROM PUBLIC;
 GRANT SELECT ON migr.progress TO PUBLIC;
 
+--
+-- Batch jobs
+--
+CREATE PROCEDURE migr.batch_update(
+    tbl             regclass,
+    set_clause      text,
+    where_clause    text     DEFAULT 'true',
+    batch_size      int4     DEFAULT 1000,
+    key             text     DEFAULT NULL,
+    pause           interval DEFAULT '0',
+    target_time     interval DEFAULT '200ms',
+    name            text     DEFAULT NULL,
+    restart         boolean  DEFAULT false)
+AS 'MODULE_PATHNAME', 'migr_batch_update_proc'
+LANGUAGE C;
+COMMENT ON PROCEDURE migr.batch_update(regclass, text, text, int4, text, interval, interval, text, boolean)
+    IS 'Updates a table in batches in key order, each committed, resumable after a failure.';
+REVOKE EXECUTE ON PROCEDURE migr.batch_update(regclass, text, text, int4, text, interval, interval, text, boolean) FROM PUBLIC;
+
+CREATE PROCEDURE migr.batch(
+    tbl             regclass,
+    sql             text,
+    where_clause    text     DEFAULT 'true',
+    batch_size      int4     DEFAULT 1000,
+    key             text     DEFAULT NULL,
+    pause           interval DEFAULT '0',
+    target_time     interval DEFAULT '200ms',
+    name            text     DEFAULT NULL,
+    restart         boolean  DEFAULT false)
+AS 'MODULE_PATHNAME', 'migr_batch_proc'
+LANGUAGE C;
+COMMENT ON PROCEDURE migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean)
+    IS 'Runs a statement for each batch of a table''s keys ($1... first key, then last key), each committed, resumable.';
+REVOKE EXECUTE ON PROCEDURE migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean) FROM PUBLIC;
+
+--
 -- migr.script(): the offline script
 --
 -- migr.script() writes the plan of an upgrade or downgrade out as a psql

@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include "apply.h"
+#include "batch.h"
 #include "body.h"
 #include "catalog.h"
 #include "executor/spi.h"
@@ -475,6 +476,7 @@ migr_run_record(MigrRun *run, int x, bool upgrade, bool skipped, bytea *checksum
 {
 	record_step(run, x, upgrade, skipped ? "skip" : upgrade ? "upgrade" : "downgrade",
 				checksum, start, GetCurrentTimestamp(), statements);
+	migr_batch_forget_revision(run->g->revs[x].id);
 }
 
 /*

@@ -9,7 +9,9 @@
  *	  Everything runs as the calling role, through the caller's SPI
  *	  connection, in the caller's (sub)transaction, except a statement that
  *	  PostgreSQL runs only at top level (stmtclass.c), which a background
- *	  worker runs (worker.c) once CALL migr.apply() has committed.
+ *	  worker runs (worker.c) once CALL migr.apply() has committed, and a
+ *	  CALL of a batch job in a non-transactional revision, which commits as
+ *	  it goes (batch.c).  pg_stat_activity.query shows the statement.
  *
  * IDENTIFICATION
  *	  src/body.c
@@ -19,6 +21,8 @@
 
 #include <ctype.h>
 
+#include "access/xact.h"
+#include "activity.h"
 #include "body.h"
 #include "catalog/namespace.h"
 #include "guc.h"
@@ -123,6 +127,44 @@ void
 migr_body_mark_running(const char *rev)
 {
 	running_revision = rev;
+}
+
+/*
+ * migr_body_running_revision
+ *		The revision whose SQL this session is running, or NULL: a batch job
+ *		started from revision SQL belongs to that revision.
+ */
+const char *
+migr_body_running_revision(void)
+{
+	return running_revision;
+}
+
+/*
+ * A statement that commits as it goes (CALL migr.batch_update() in a
+ * non-transactional revision): executed with SPI allowing it to, outside
+ * migr_guard_run, whose GUC nest level cannot outlive a commit; the job
+ * guards each of its batches itself.
+ */
+static int
+execute_nonatomic(const char *rev, const char *sql)
+{
+	const char *save = running_revision;
+	SPIExecuteOptions opts = {0};
+	int			rc = 0;
+
+	opts.allow_nonatomic = true;
+	running_revision = rev;
+	PG_TRY();
+	{
+		rc = SPI_execute_extended(sql, &opts);
+	}
+	PG_FINALLY();
+	{
+		running_revision = save;
+	}
+	PG_END_TRY();
+	return rc;
 }
 
 /*
@@ -318,6 +360,7 @@ migr_body_split(const char *rev, const char *direction, const char *sql, int *n)
 		st->parsetree = rs->stmt;
 		st->toplevel = migr_stmt_toplevel_only(rs->stmt);
 		st->no_lock_timeout = migr_stmt_waits_block_nobody(rs->stmt);
+		st->commits = migr_stmt_commits(rs->stmt);
 	}
 	*n = k;
 	return out;
@@ -379,6 +422,8 @@ migr_body_run_statement(const char *rev, const char *direction, int stmtno,
 
 	/* registration refuses these; a catalog written by hand may not */
 	refuse_client_copy(rev, direction, stmtno, st->parsetree, st->excerpt);
+	migr_activity_report("/* migr: %s of %s, statement %d */ %s", direction, rev,
+						 stmtno, st->text);
 	if (st->toplevel)
 	{
 		if (!toplevel_ok)
@@ -392,7 +437,14 @@ migr_body_run_statement(const char *rev, const char *direction, int stmtno,
 	}
 	else
 	{
-		rc = migr_body_execute(rev, st->text, false, 0);
+		/*
+		 * CALL mode runs a statement that commits outside any subtransaction
+		 * (callrun.c); anywhere else it runs in the caller's transaction.
+		 */
+		if (st->commits && toplevel_ok && !IsSubTransaction())
+			rc = execute_nonatomic(rev, st->text);
+		else
+			rc = migr_body_execute(rev, st->text, false, 0);
 		if (rc == SPI_ERROR_TRANSACTION)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),

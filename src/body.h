@@ -20,6 +20,7 @@ typedef struct MigrStatement
 	Node	   *parsetree;		/* raw parse tree */
 	const char *toplevel;		/* non-NULL: runs only at top level */
 	bool		no_lock_timeout;	/* its lock waits block nobody */
+	bool		commits;		/* CALL migr.batch_update() or migr.batch() */
 } MigrStatement;
 
 extern MigrStatement *migr_body_split(const char *rev, const char *direction,
@@ -38,5 +39,6 @@ extern int	migr_body_execute(const char *rev, const char *sql, bool read_only,
 							  long tcount);
 extern void migr_body_refuse_reentry(const char *fn);
 extern void migr_body_mark_running(const char *rev);
+extern const char *migr_body_running_revision(void);
 
 #endif							/* MIGR_BODY_H */

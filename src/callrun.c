@@ -19,6 +19,12 @@
  *	  that leaves this backend holding no snapshot and no lock but the
  *	  migration lock, which it holds at session level from start to end.
  *
+ *	  A statement CALLing a batch job (CALL migr.batch_update(), written
+ *	  with its schema) commits after each batch: it too runs outside any
+ *	  subtransaction, in this backend.  migr.run says which revision the
+ *	  run is on, for the view migr.progress, written in the commits the run
+ *	  makes anyway (progress.c).
+ *
  *	  Everything that must survive the commits lives in the procedure
  *	  context of the non-atomic SPI connection, which is current between
  *	  steps; each step runs on an SPI connection of its own, so what it
@@ -31,6 +37,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "activity.h"
 #include "apply.h"
 #include "body.h"
 #include "catalog.h"
@@ -44,9 +51,9 @@
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "progress.h"
+#include "sleep.h"
 #include "sqlcall.h"
 #include "stmtguard.h"
-#include "storage/latch.h"
 #include "subxact.h"
 #include "summary.h"
 #include "target.h"
@@ -66,6 +73,7 @@ typedef struct CallRun
 	MigrProgress *progress;		/* the revision part way through, if any */
 	bool		upgrade;
 	const char *dir;			/* "upgrade" or "downgrade" */
+	const char *target;
 	MemoryContext cxt;			/* survives the commits */
 	MemoryContext stepcxt;		/* reset after each statement */
 	MemoryContext revcxt;		/* reset after each transactional revision */
@@ -123,6 +131,19 @@ require_lock(const char *rev)
 				 errhint("Take pg_advisory_unlock_all() or pg_advisory_unlock(1835624306) out of the revision.")));
 }
 
+/*
+ * Step i is done: migr.run names the next one, or is emptied after the
+ * last, in the commit that ends step i.
+ */
+static void
+mark_next(CallRun *cr, int i)
+{
+	if (i + 1 < cr->plan->nsteps)
+		migr_run_marker_step(i + 2, cr->g->revs[cr->plan->steps[i + 1]].id, cr->upgrade);
+	else
+		migr_run_marker_end();
+}
+
 /* The whole revision (transactional mode), in its subtransaction */
 static void
 txn_fn(void *arg)
@@ -138,6 +159,7 @@ txn_fn(void *arg)
 	migr_run_flush(cr->run, a->i == cr->plan->nsteps - 1);
 	if (a->i == cr->plan->nsteps - 1)
 		migr_summary_write(cr->g);
+	mark_next(cr, a->i);
 	migr_spi_finish();
 }
 
@@ -169,6 +191,7 @@ nontxn_fn(void *arg)
 				migr_run_flush(cr->run, last);
 				if (last)
 					migr_summary_write(cr->g);
+				mark_next(cr, a->i);
 				a->stmtno = -1;
 			}
 			break;
@@ -185,28 +208,10 @@ nontxn_fn(void *arg)
 			migr_run_flush(cr->run, last);
 			if (last)
 				migr_summary_write(cr->g);
+			mark_next(cr, a->i);
 			break;
 	}
 	migr_spi_finish();
-}
-
-/* Sleep ms, interruptibly, holding no snapshot (the caller committed). */
-static void
-back_off(int ms)
-{
-	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
-
-	for (;;)
-	{
-		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
-
-		CHECK_FOR_INTERRUPTS();
-		if (left <= 0)
-			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 left, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-	}
 }
 
 /*
@@ -239,7 +244,7 @@ try_or_roll_back(MigrSubxactFn fn, void *arg)
 static void
 back_off_fn(void *arg)
 {
-	back_off(*(int *) arg);
+	migr_sleep(*(int *) arg);
 }
 
 /*
@@ -302,6 +307,7 @@ record_failure(CallRun *cr, int i, ErrorData *err, int attempt, const char *head
 					 errdetail("migr.check() may report drift until the next run records it.")));
 		if (state_intact)
 			migr_summary_write(cr->g);
+		migr_run_marker_end();
 	}
 	SPI_commit();
 	return retry;
@@ -316,12 +322,9 @@ static void
 retry_wait(CallRun *cr, int i, ErrorData *err, int attempt, const char *heads)
 {
 	TimestampTz start = GetCurrentTimestamp();
-	int			delay = migr_lock_retry_delay;
+	int			delay = migr_retry_delay(attempt, migr_lock_retry_delay);
 	ErrorData  *cancel;
 
-	for (int k = 0; k < attempt && delay < 60000; k++)
-		delay *= 2;
-	delay = Min(delay, 60000);
 	ereport(NOTICE,
 			(errmsg("retrying the %s of %s in %d ms: %s", cr->dir,
 					cr->g->revs[cr->plan->steps[i]].id, delay, err->message),
@@ -448,6 +451,22 @@ try_toplevel(CallRun *cr, StepArg *a, MigrIndexWatch **watch)
 	return try_or_roll_back(toplevel_fn, &t);
 }
 
+/*
+ * Run a statement that commits as it goes (CALL migr.batch_update()):
+ * like a top-level one, outside any subtransaction, but in this backend,
+ * which must still hold the migration lock afterwards.
+ */
+static void
+commits_fn(void *arg)
+{
+	StepArg    *a = (StepArg *) arg;
+	CallRun    *cr = a->cr;
+	const char *rev = cr->g->revs[cr->plan->steps[a->i]].id;
+
+	migr_body_run_statement(rev, cr->dir, a->stmtno, a->stmt, true);
+	require_lock(rev);
+}
+
 /* One statement of a non-transactional revision, retried like a revision */
 static void
 run_statement(CallRun *cr, StepArg *a)
@@ -464,12 +483,16 @@ run_statement(CallRun *cr, StepArg *a)
 
 		(void) migr_body_failed_statement(&ignored);
 		a->phase = 1;
-		err = a->stmt->toplevel ? try_toplevel(cr, a, &watch)
-			: migr_subxact_try(nontxn_fn, a, true, true);
+		if (a->stmt->toplevel)
+			err = try_toplevel(cr, a, &watch);
+		else if (a->stmt->commits)
+			err = try_or_roll_back(commits_fn, a);
+		else
+			err = migr_subxact_try(nontxn_fn, a, true, true);
 		if (err == NULL)
 		{
-			/* a worker's statement committed on its own: record it now */
-			if (a->stmt->toplevel)
+			/* it committed on its own (or in batches): record it now */
+			if (a->stmt->toplevel || a->stmt->commits)
 				migr_progress_save(rev, cr->upgrade, a->stmtno, a->nstmts,
 								   cr->bodies[a->i].checksum);
 			SPI_commit();
@@ -597,6 +620,10 @@ call_body(CallRun *cr, const char *target)
 	migr_summary_hold_stale(true);
 	cr->stepcxt = AllocSetContextCreate(cr->cxt, "migr step", ALLOCSET_DEFAULT_SIZES);
 	cr->revcxt = AllocSetContextCreate(cr->cxt, "migr revision", ALLOCSET_DEFAULT_SIZES);
+	/* migr.progress shows the run from here on */
+	migr_run_marker_start(cr->upgrade, cr->target, cr->plan->nsteps);
+	migr_run_marker_step(1, cr->g->revs[cr->plan->steps[0]].id, cr->upgrade);
+	SPI_commit();
 
 	for (int i = 0; i < cr->plan->nsteps; i++)
 	{
@@ -634,6 +661,7 @@ run_call(FunctionCallInfo fcinfo, bool upgrade)
 	cr.upgrade = upgrade;
 	cr.dir = upgrade ? "upgrade" : "downgrade";
 	target = pstrdup(target);
+	cr.target = target;
 
 	ext = migr_lock_acquire_session();
 	PG_TRY();
@@ -646,6 +674,7 @@ run_call(FunctionCallInfo fcinfo, bool upgrade)
 	{
 		migr_summary_hold_stale(false);
 		migr_lock_release_session(ext);
+		migr_activity_restore();
 	}
 	PG_END_TRY();
 	SPI_finish();

@@ -30,6 +30,9 @@ int			migr_lock_retries = 5;
 /* CALL mode: the first back-off between such retries, in ms; it doubles */
 int			migr_lock_retry_delay = 1000;
 
+/* batch jobs: the interval between progress NOTICEs, in ms (0: none) */
+int			migr_progress_interval = 5000;
+
 void
 migr_define_settings(void)
 {
@@ -57,6 +60,11 @@ migr_define_settings(void)
 							"The wait before the first lock retry; each later wait doubles, up to a minute.",
 							NULL,
 							&migr_lock_retry_delay, 1000, 0, 60000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("migr.progress_interval",
+							"How often a batch job reports its progress in a NOTICE.",
+							"Rows done, the estimated total, rows per second and the time left. Zero turns the reports off; the view migr.progress shows the same at any time.",
+							&migr_progress_interval, 5000, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("migr");
 }

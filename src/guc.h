@@ -14,6 +14,7 @@ extern int	migr_lock_timeout;
 extern int	migr_statement_timeout;
 extern int	migr_lock_retries;
 extern int	migr_lock_retry_delay;
+extern int	migr_progress_interval;
 
 extern void migr_define_settings(void);
 

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  * progress.c
  *	  migr.revision_progress (migr.progress in 0.2.0): how far a
- *	  non-transactional revision has got.  CALL
+ *	  non-transactional revision has got; and migr.run, the revision a CALL
+ *	  is running, for the view migr.progress.  CALL
  *	  migr.apply() and migr.revert() run such a revision statement by
  *	  statement, each committed together with its progress row (or right
  *	  after it, for a statement a background worker runs), so a run that
@@ -23,6 +24,7 @@
 #include "progress.h"
 #include "sqlcall.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 /*
  * The table's name: 0.3.0 renamed it.  A library newer than the catalog
@@ -163,6 +165,85 @@ migr_progress_clear(const char *rev)
 	migr_owner_begin(&sw);
 	migr_run_kept(&plans[slot],
 				  psprintf("DELETE FROM %s WHERE revision OPERATOR(pg_catalog.=) $1", tbl),
+				  1, types, values, NULL, false, 0, SPI_OK_DELETE);
+	migr_owner_end(&sw);
+}
+
+/*
+ * migr.run holds the CALL running now (0.3.0 on): one row, as CALL runs
+ * under the migration lock.  It is written in the commits the CALL makes
+ * anyway: the row naming revision i + 1 commits with revision i.  A row
+ * left behind by a run that ended in an error or a crash is harmless: the
+ * view shows it only while its backend holds the migration lock, and the
+ * next CALL replaces it.
+ */
+void
+migr_run_marker_start(bool upgrade, const char *target, int steps)
+{
+	static SPIPlanPtr del = NULL;
+	static SPIPlanPtr ins = NULL;
+	Oid			types[5] = {INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID};
+	Datum		values[5];
+	MigrOwnerSwitch sw;
+
+	if (migr_catalog_version() < 3)
+		return;
+	values[0] = Int32GetDatum(MyProcPid);
+	values[1] = TimestampTzGetDatum(MyStartTimestamp);
+	values[2] = CStringGetTextDatum(upgrade ? "apply" : "revert");
+	values[3] = CStringGetTextDatum(target);
+	values[4] = Int32GetDatum(steps);
+	migr_owner_begin(&sw);
+	migr_run_kept(&del, "DELETE FROM migr.run", 0, NULL, NULL, NULL, false, 0, SPI_OK_DELETE);
+	migr_run_kept(&ins,
+				  "INSERT INTO migr.run (pid, backend_start, operation, target, started_at,"
+				  "       step, steps, revision, direction, revision_started_at)"
+				  " VALUES ($1, $2, $3, $4, pg_catalog.statement_timestamp(), 0, $5, '',"
+				  "         CASE $3 WHEN 'apply' THEN 'upgrade' ELSE 'downgrade' END,"
+				  "         pg_catalog.clock_timestamp())",
+				  5, types, values, NULL, false, 0, SPI_OK_INSERT);
+	migr_owner_end(&sw);
+}
+
+/* The CALL goes on with step (from 1), revision rev */
+void
+migr_run_marker_step(int step, const char *rev, bool upgrade)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[4] = {INT4OID, INT4OID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	MigrOwnerSwitch sw;
+
+	if (migr_catalog_version() < 3)
+		return;
+	values[0] = Int32GetDatum(MyProcPid);
+	values[1] = Int32GetDatum(step);
+	values[2] = CStringGetTextDatum(rev);
+	values[3] = CStringGetTextDatum(upgrade ? "upgrade" : "downgrade");
+	migr_owner_begin(&sw);
+	migr_run_kept(&plan,
+				  "UPDATE migr.run SET step = $2, revision = $3, direction = $4,"
+				  "       revision_started_at = pg_catalog.clock_timestamp()"
+				  " WHERE pid OPERATOR(pg_catalog.=) $1",
+				  4, types, values, NULL, false, 0, SPI_OK_UPDATE);
+	migr_owner_end(&sw);
+}
+
+/* The CALL ends (its last revision committed, or it failed) */
+void
+migr_run_marker_end(void)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
+	MigrOwnerSwitch sw;
+
+	if (migr_catalog_version() < 3)
+		return;
+	values[0] = Int32GetDatum(MyProcPid);
+	migr_owner_begin(&sw);
+	migr_run_kept(&plan,
+				  "DELETE FROM migr.run WHERE pid OPERATOR(pg_catalog.=) $1",
 				  1, types, values, NULL, false, 0, SPI_OK_DELETE);
 	migr_owner_end(&sw);
 }

@@ -1,6 +1,7 @@
 /*-------------------------------------------------------------------------
  * progress.h
- *	  Where non-transactional revisions stand (see progress.c).
+ *	  Where non-transactional revisions stand, and which revision a CALL
+ *	  runs (see progress.c).
  *
  * IDENTIFICATION
  *	  src/progress.h
@@ -12,7 +13,7 @@
 #include "graph.h"
 #include "target.h"
 
-/* A row of migr.progress */
+/* A row of migr.revision_progress */
 typedef struct MigrProgress
 {
 	char	   *revision;
@@ -28,5 +29,9 @@ extern MigrProgress *migr_refuse_unfinished(MigrGraph *g, MigrPlan *plan,
 extern void migr_progress_save(const char *rev, bool upgrade, int done,
 							   int total, bytea *checksum);
 extern void migr_progress_clear(const char *rev);
+
+extern void migr_run_marker_start(bool upgrade, const char *target, int steps);
+extern void migr_run_marker_step(int step, const char *rev, bool upgrade);
+extern void migr_run_marker_end(void);
 
 #endif							/* MIGR_PROGRESS_H */

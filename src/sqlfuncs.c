@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "activity.h"
 #include "apply.h"
 #include "body.h"
 #include "catalog.h"
@@ -156,6 +157,7 @@ run_plan(FunctionCallInfo fcinfo, bool upgrade)
 	refuse_nontransactional(g, plan);
 	migr_refuse_unfinished(g, plan, false);
 	steps = migr_apply_plan(g, max_seq, plan, &nsteps);
+	migr_activity_restore();
 	migr_summary_write(g);
 	put_steps(rsinfo, g, steps, nsteps);
 	migr_spi_finish();

@@ -148,6 +148,28 @@ migr_stmt_waits_block_nobody(Node *stmt)
 }
 
 /*
+ * migr_stmt_commits
+ *		Whether the statement is CALL migr.batch_update() or CALL
+ *		migr.batch(), written with the schema: in a non-transactional
+ *		revision run by CALL migr.apply() it commits after each batch.
+ *		(Unqualified, the name could be any procedure on the search_path.)
+ */
+bool
+migr_stmt_commits(Node *stmt)
+{
+	List	   *name;
+	const char *proc;
+
+	if (!IsA(stmt, CallStmt))
+		return false;
+	name = ((CallStmt *) stmt)->funccall->funcname;
+	if (list_length(name) != 2 || strcmp(strVal(linitial(name)), "migr") != 0)
+		return false;
+	proc = strVal(lsecond(name));
+	return strcmp(proc, "batch_update") == 0 || strcmp(proc, "batch") == 0;
+}
+
+/*
  * migr_stmt_transaction_control
  *		The statement's name when it is transaction control (BEGIN, COMMIT,
  *		SAVEPOINT, PREPARE TRANSACTION, ...), which no revision body may

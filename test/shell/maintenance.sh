@@ -94,8 +94,11 @@ if [ "$rc" != 0 ]; then echo "runbook block 4 failed:"; echo "$out"; exit 1; fi
 if ! grep -qE '\| migr worker +\| active +\|.*\| CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_slow' <<<"$out"; then
     echo "block 4 does not show the worker building the index:"; echo "$out"; exit 1
 fi
-if ! grep -qE '\| client backend +\| active +\|.*\| CALL migr.apply\(\);' <<<"$out"; then
-    echo "block 4 does not show the CALL:"; echo "$out"; exit 1
+if ! grep -qE '\| client backend +\| active +\|.*\| /\* migr: upgrade of w2, statement 1 \*/ CREATE INDEX CONCURRENTLY' <<<"$out"; then
+    echo "block 4 does not show the CALL on w2's statement:"; echo "$out"; exit 1
+fi
+if ! grep -qE '^ revision +\| running +\| w2 +\| upgrade ' <<<"$out"; then
+    echo "block 4: migr.progress does not show the CALL running w2:"; echo "$out"; exit 1
 fi
 if ! grep -qE '\| building index' <<<"$out"; then
     echo "block 4 does not show the index build's phase:"; echo "$out"; exit 1
