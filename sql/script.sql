@@ -77,6 +77,9 @@ SELECT count(*) AS migration_locks FROM pg_locks WHERE locktype = 'advisory' AND
 -- lets go of the lock
 CALL migr.script_begin('upgrade', 'head', 4, :'digest');
 SELECT count(*) AS migration_locks FROM pg_locks WHERE locktype = 'advisory' AND objid = 1835624306;
+-- migr.progress shows the script as it shows a CALL
+SELECT kind, state, pid = pg_backend_pid() AS this_session, revision, direction FROM migr.progress;
+SELECT operation, target, step, steps FROM migr.run;
 CALL migr.script_begin('upgrade', 'head', 4, :'digest');
 \echo :LAST_ERROR_SQLSTATE
 -- that error, as every error, ended the script

@@ -283,8 +283,10 @@ append_step(StringInfo buf, MigrGraph *g, MigrPlan *plan, MigrBody *b,
 			continue;
 		}
 		appendStringInfo(buf, "-- statement %d of %d%s\n", k + 1, n,
-						 st->toplevel ? ", at top level" : "");
-		if (st->toplevel)
+						 st->toplevel ? ", at top level"
+						 : st->commits ? ", at top level: it commits as it goes" : "");
+		/* a batch job commits its batches only where a CALL may commit */
+		if (st->toplevel || st->commits)
 		{
 			if (st->no_lock_timeout && lock_timeout > 0)
 				append_set_lock_timeout(buf, 0);

@@ -265,7 +265,12 @@ migr_script_begin(PG_FUNCTION_ARGS)
 			ereport(NOTICE, (errmsg("nothing to %s", upgrade ? "apply" : "revert")));
 		}
 		else
+		{
 			migr_summary_hold_stale(true);
+			/* for the view migr.progress, as CALL mode writes it */
+			migr_run_marker_start(upgrade, target, s->plan->nsteps);
+			migr_run_marker_step(1, s->g->revs[s->plan->steps[0]].id, upgrade);
+		}
 	}
 	PG_CATCH();
 	{
@@ -283,6 +288,19 @@ migr_script_begin(PG_FUNCTION_ARGS)
 	script = s;
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * Step i is done: migr.run names the next one, or is emptied after the
+ * last, in the transaction that records step i.
+ */
+static void
+mark_next(ScriptRun *s, int i)
+{
+	if (i + 1 < s->plan->nsteps)
+		migr_run_marker_step(i + 2, s->g->revs[s->plan->steps[i + 1]].id, s->upgrade);
+	else
+		migr_run_marker_end();
 }
 
 /* Refuse a call that names another step than the one running. */
@@ -420,6 +438,7 @@ migr_script_step(PG_FUNCTION_ARGS)
 		migr_run_flush(s->run, last);
 		if (last)
 			migr_summary_write(s->g);
+		mark_next(s, s->next);
 		migr_spi_finish();
 		s->next++;
 		PG_RETURN_BOOL(false);
@@ -604,6 +623,7 @@ migr_script_done(PG_FUNCTION_ARGS)
 	migr_run_flush(s->run, last);
 	if (last)
 		migr_summary_write(s->g);
+	mark_next(s, s->current);
 	migr_spi_finish();
 	migr_body_mark_running(NULL);
 	s->current = -1;

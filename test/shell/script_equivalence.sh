@@ -48,6 +48,7 @@ GRANT CREATE ON SCHEMA public TO $role;
 $grants
 CREATE TABLE legacy_items (id int);
 GRANT SELECT ON legacy_items TO $role;
+GRANT EXECUTE ON PROCEDURE migr.batch_update(regclass, text, text, int4, text, interval, interval, text, boolean) TO $role;
 SQL
     psql -Xq -o /dev/null -d "$db" -U $role -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
@@ -97,6 +98,11 @@ COMMENT ON VIEW item_codes IS 'two codes: see item_banner()' -- the last stateme
     $$DROP FUNCTION item_banner(); DROP VIEW item_codes; ALTER TABLE items DROP CONSTRAINT items_price_nonneg;$$,
     verify => $$migr.has_constraint('items', 'items_price_nonneg')$$,
     create_date => '2025-01-06 00:00:00+00');
+-- a batch job, which commits as it goes, in a non-transactional revision
+SELECT migr.revision('sb', 's6', 'prices up, in batches',
+    $$CALL migr.batch_update('items', 'price = price + 1', batch_size => 50, target_time => '0');$$,
+    $$CALL migr.batch_update('items', 'price = price - 1', batch_size => 50, target_time => '0');$$,
+    transactional => false, create_date => '2025-01-06 12:00:00+00');
 SQL
 }
 
@@ -113,12 +119,17 @@ SELECT 'snapshot', s.event_id = (SELECT max(id) FROM migr.event), s.fingerprint,
 SELECT 'fingerprint', migr.fingerprint();
 SELECT 'summary', fresh, pending, graph_heads, current_heads FROM migr.summary;
 SELECT 'progress', count(*) FROM migr.revision_progress;
+SELECT 'run', count(*) FROM migr.run;
+SELECT 'batch', revision, name, state, rows_done, batches_done, rows_total FROM migr.batch_job ORDER BY revision, name;
 SELECT 'check', severity, code, revision FROM migr.check() ORDER BY 2, 3, 4;
 SELECT 'current', string_agg(c, ',') FROM migr.current() c;
 SELECT 'index', c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
  WHERE i.indrelid = to_regclass('items') ORDER BY 2;
 SELECT 'names', CASE WHEN to_regclass('items') IS NOT NULL
-                     THEN query_to_xml('SELECT count(*) FROM items WHERE name = upper(name)', false, true, '')::text END;
+                     THEN (xpath('//count/text()', query_to_xml('SELECT count(*) FROM items WHERE name = upper(name)',
+                                                                 false, true, '')))[1]::text END;
+SELECT 'prices', CASE WHEN to_regclass('items') IS NOT NULL
+                      THEN (xpath('//sum/text()', query_to_xml('SELECT sum(price) FROM items', false, true, '')))[1]::text END;
 SQL
 }
 same_state() {
@@ -148,6 +159,8 @@ setup $dbf
 script $dbc head "$work/up_c.sql"
 script $dbf head "$work/up.sql"
 cmp -s "$work/up_c.sql" "$work/up.sql" || fail "the two databases gave different scripts: $(diff "$work/up_c.sql" "$work/up.sql")"
+grep -A1 -- '-- statement 1 of 1, at top level: it commits as it goes' "$work/up.sql" | grep -q '^CALL migr.batch_update(' ||
+    fail "the upgrade script does not run sb's batch job at top level:"$'\n'"$(cat "$work/up.sql")"
 for want in 'CREATE INDEX CONCURRENTLY IF NOT EXISTS items_name' '(ARRAY[id, id + 1, id + 2])[1: 2]' \
             "-- the last statement"$'\n'';' 'SET lock_timeout = 0;' "SELECT migr.script_step(1, 's1', 'upgrade', '"; do
     grep -qF -- "$want" "$work/up.sql" || fail "the upgrade script has no \"$want\":"$'\n'"$(cat "$work/up.sql")"
@@ -160,12 +173,15 @@ call $dbc "migr.apply()"
 run $dbf "$work/up.sql"
 [ "$rc" = 0 ] || fail "the upgrade script failed (status $rc):"$'\n'"$out"
 grep -q 'NOTICE:  skipping s3 (revises s1): its change is already in effect' <<<"$out" || fail "the script did not skip s3:"$'\n'"$out"
-grep -q 'NOTICE:  applied 6 revisions; current heads: s6' <<<"$out" || fail "the script did not end as CALL does:"$'\n'"$out"
+grep -q 'NOTICE:  applied 7 revisions; current heads: sb' <<<"$out" || fail "the script did not end as CALL does:"$'\n'"$out"
 same_state "upgrade to head"
 banner=$(psql -XAtq -d $dbf -c "SELECT item_banner()")
 [ "$banner" = $'a;b\n\\echo not a psql command\n:not_a_variable' ] || fail "item_banner() returns \"$banner\""
-grep -q '^event|6|s6|upgrade|ok|'"$role"'|{s5,s4}|{s6}|[0-9a-f]\{64\}|' "$work/file.state" ||
-    fail "the last event is not s6's with the fingerprint:"$'\n'"$(cat "$work/file.state")"
+grep -q '^event|7|sb|upgrade|ok|'"$role"'|{s6}|{sb}|[0-9a-f]\{64\}|' "$work/file.state" ||
+    fail "the last event is not sb's with the fingerprint:"$'\n'"$(cat "$work/file.state")"
+# the job ran once, and its row went with sb's record, as in CALL mode
+grep -q '^prices|20300$' "$work/file.state" || fail "sb's batch job did not raise each price once:"$'\n'"$(cat "$work/file.state")"
+grep -q '^batch' "$work/file.state" && fail "sb's batch job is still in migr.batch_job:"$'\n'"$(cat "$work/file.state")"
 grep -q '^event|4|s3|skip|skipped|' "$work/file.state" || fail "s3's skip is not the fourth event:"$'\n'"$(cat "$work/file.state")"
 echo "upgrade: CALL and the script left the same state ($(grep -c '^event' "$work/file.state") events)"
 
@@ -182,7 +198,7 @@ locks=$(psql -XAtq -d $dbf -c "SELECT count(*) FROM pg_locks WHERE locktype = 'a
 
 # Downgrade to base: CALL against the script
 script $dbf base "$work/down.sql"
-grep -q "^CALL migr.script_begin('downgrade', 'base', 6, '" "$work/down.sql" || fail "the downgrade script does not begin as one:"$'\n'"$(cat "$work/down.sql")"
+grep -q "^CALL migr.script_begin('downgrade', 'base', 7, '" "$work/down.sql" || fail "the downgrade script does not begin as one:"$'\n'"$(cat "$work/down.sql")"
 call $dbc "migr.revert('base')"
 run $dbf "$work/down.sql"
 [ "$rc" = 0 ] || fail "the downgrade script failed (status $rc):"$'\n'"$out"
@@ -240,7 +256,7 @@ echo "a failing requires: the script stopped at it as CALL does; a new script fi
 psql -Xq -o /dev/null -d $dbf -U $role -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
 INSERT INTO items VALUES (1000, 'a name far too long for the check that s7 adds to the table', 1);
-SELECT migr.revision('s7', 's6', 'short names, in steps',
+SELECT migr.revision('s7', 'sb', 'short names, in steps',
     $$CREATE TABLE item_names (id int);
       ALTER TABLE items ADD CONSTRAINT items_name_short CHECK (length(name) < 40);
       CREATE INDEX CONCURRENTLY IF NOT EXISTS items_price ON items (price);$$,
