@@ -48,6 +48,8 @@ SELECT count(*) FILTER (WHERE v = 1) AS once, count(*) FILTER (WHERE v = 0) AS n
 SELECT state, rows_done, batches_done, last_key, sqlstate, error FROM migr.batch_job WHERE name = 'injected';
 SELECT kind, state, job, relation, rows_done, rows_total, percent, last_key, error
   FROM migr.progress;
+-- migr.check() reports it
+SELECT severity, code, revision, message, detail FROM migr.check() WHERE code = 'unfinished_batch_job';
 -- the cause fixed, the same call resumes after key 5000: no row twice, none missed
 DELETE FROM bt_ctl;
 CALL migr.batch_update('bt', 'v = v + 1 + bt_fail_if(id)', batch_size => 1000,
@@ -62,6 +64,7 @@ CALL migr.batch_update('bt', 'note = ''x''', where_clause => 'id <= 10', name =>
                        restart => true);
 SELECT count(note) FROM bt;
 SELECT sql, where_clause, state, rows_done FROM migr.batch_job WHERE name = 'injected';
+SELECT count(*) AS unfinished FROM migr.check() WHERE code = 'unfinished_batch_job';
 
 -- a composite key: a unique index of two NOT NULL columns, walked in its order
 CREATE TABLE bt_comp (a int NOT NULL, b text NOT NULL, v int NOT NULL DEFAULT 0);
