@@ -274,6 +274,14 @@ BEGIN
                     CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
                          ELSE g.grantee::pg_catalog.regrole::text END,
                     CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        -- revisions that run batch jobs need them too; they run the
+        -- caller's own SQL, so this gives no right the role did not have
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE'
+                                  ' migr.batch_update(regclass, text, text, int4, text, interval, interval, text, boolean),'
+                                  ' migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean) TO %s%s',
+                    CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE g.grantee::pg_catalog.regrole::text END,
+                    CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
     END LOOP;
 END
 $$;

@@ -317,8 +317,9 @@ DELETE FROM migr.migration;
 DROP FUNCTION s_begin(text);
 DROP TABLE s_data, s_one;
 
--- ALTER EXTENSION migr UPDATE from 0.2.0 grants the script's calls to the
--- roles that may CALL migr.apply() or migr.revert(), and to no one else
+-- ALTER EXTENSION migr UPDATE from 0.2.0 grants the script's calls, and the
+-- batch jobs revisions may run, to the roles that may CALL migr.apply() or
+-- migr.revert(), and to no one else
 SET client_min_messages = warning;
 DROP EXTENSION migr;
 CREATE EXTENSION migr VERSION '0.2.0';
@@ -332,7 +333,11 @@ SELECT r.rolname,
        has_function_privilege(r.rolname, 'migr.script_step(int4, text, text, text)', 'EXECUTE') AS script_step,
        has_function_privilege(r.rolname, 'migr.script_progress(int4, text, int4)', 'EXECUTE') AS script_progress,
        has_function_privilege(r.rolname, 'migr.script_done(int4, text)', 'EXECUTE') AS script_done,
-       has_function_privilege(r.rolname, 'migr.script_end()', 'EXECUTE') AS script_end
+       has_function_privilege(r.rolname, 'migr.script_end()', 'EXECUTE') AS script_end,
+       has_function_privilege(r.rolname, 'migr.batch_update(regclass, text, text, int4, text, interval, interval, text, boolean)',
+                              'EXECUTE') AS batch_update,
+       has_function_privilege(r.rolname, 'migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean)',
+                              'EXECUTE') AS batch
   FROM pg_roles r WHERE r.rolname IN ('regress_migr_scripter', 'regress_migr_reader') ORDER BY 1;
 DROP EXTENSION migr;
 CREATE EXTENSION migr;
