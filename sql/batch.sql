@@ -48,6 +48,8 @@ SELECT count(*) FILTER (WHERE v = 1) AS once, count(*) FILTER (WHERE v = 0) AS n
 SELECT state, rows_done, batches_done, last_key, sqlstate, error FROM migr.batch_job WHERE name = 'injected';
 SELECT kind, state, job, relation, rows_done, rows_total, percent, last_key, error
   FROM migr.progress;
+-- migr.check() reports it
+SELECT severity, code, revision, message, detail FROM migr.check() WHERE code = 'unfinished_batch_job';
 -- the cause fixed, the same call resumes after key 5000: no row twice, none missed
 DELETE FROM bt_ctl;
 CALL migr.batch_update('bt', 'v = v + 1 + bt_fail_if(id)', batch_size => 1000,
@@ -62,6 +64,7 @@ CALL migr.batch_update('bt', 'note = ''x''', where_clause => 'id <= 10', name =>
                        restart => true);
 SELECT count(note) FROM bt;
 SELECT sql, where_clause, state, rows_done FROM migr.batch_job WHERE name = 'injected';
+SELECT count(*) AS unfinished FROM migr.check() WHERE code = 'unfinished_batch_job';
 
 -- a composite key: a unique index of two NOT NULL columns, walked in its order
 CREATE TABLE bt_comp (a int NOT NULL, b text NOT NULL, v int NOT NULL DEFAULT 0);
@@ -174,6 +177,12 @@ SELECT count(*) FILTER (WHERE v = 1) = 10000 AS a_comment_is_harmless FROM bt;
 CALL migr.batch('bt', 'SELECT 1; SELECT 2');
 \echo :LAST_ERROR_SQLSTATE
 CALL migr.batch('bt', 'SELECT $3');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.batch_update('bt', 'v = 1, id = id + 1000000');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.batch_update('bt_comp', '(v, b) = (1, b || ''x'')', key => 'a, b');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.batch_update('bt', 'v = 1', key => 'a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z,aa,ab,ac,ad,ae,af,ag');
 \echo :LAST_ERROR_SQLSTATE
 CALL migr.batch_update('bt', 'nosuch = 1');
 \echo :LAST_ERROR_SQLSTATE

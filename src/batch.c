@@ -98,8 +98,8 @@ typedef struct BatchJob
 	Oid			relid;
 	char	   *relation;		/* qualified and quoted */
 	char	   *sql;			/* the SET list, or the per-batch statement */
+	List	   *set_columns;	/* the columns the SET list assigns */
 	char	   *where;
-	List	   *set_targets;	/* set_clause's ResTargets (batch_update) */
 	int			nkeys;
 	char	  **keycols;
 	Oid		   *keytypes;
@@ -236,6 +236,7 @@ check_set_clause(BatchJob *j)
 {
 	List	   *tree;
 	UpdateStmt *u;
+	ListCell   *lc;
 
 	if (strspn(j->sql, " \t\r\n") == strlen(j->sql))
 		bad_clause(j->fn, "set_clause", j->sql, "it is empty");
@@ -247,32 +248,28 @@ check_set_clause(BatchJob *j)
 	if (u->whereClause || u->fromClause || u->returningList)
 		bad_clause(j->fn, "set_clause", j->sql,
 				   "it holds more than a SET list (pass the condition as where_clause)");
-	j->set_targets = u->targetList;
+	foreach(lc, u->targetList)
+		j->set_columns = lappend(j->set_columns, lfirst_node(ResTarget, lc)->name);
 }
 
 /*
- * A SET that assigns a key column moves its rows in the walk: a row moved
- * ahead of the last key is met and updated again (SET id = id + 1000 never
- * ends), one moved behind it is missed.  Called once the key is known.
+ * A SET that changes the key would move rows behind or ahead of the
+ * batches: some rows would be updated twice, or forever.
  */
 static void
-check_set_keeps_key(BatchJob *j)
+refuse_key_change(BatchJob *j)
 {
 	ListCell   *lc;
 
-	foreach(lc, j->set_targets)
-	{
-		ResTarget  *rt = lfirst_node(ResTarget, lc);
-
+	foreach(lc, j->set_columns)
 		for (int k = 0; k < j->nkeys; k++)
-			if (strcmp(rt->name, j->keycols[k]) == 0)
+			if (strcmp((char *) lfirst(lc), j->keycols[k]) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("set_clause of %s cannot assign key column \"%s\"",
-								j->fn, rt->name),
-						 errdetail("The batches walk the table in the order of its key; a row whose key changes moves in that walk, and is updated again or missed."),
-						 errhint("Pass key => naming another unique key whose columns the SET leaves alone.")));
-	}
+						 errmsg("set_clause of %s cannot change key column \"%s\"",
+								j->fn, j->keycols[k]),
+						 errdetail("Batches walk the table in the order of the key; a row whose key changes could be updated twice, or never."),
+						 errhint("Name another unique key with key => '...', or change the key with migr.batch() into a new table.")));
 }
 
 /* where_clause: one boolean expression */
@@ -1682,8 +1679,7 @@ run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 		check_set_clause(j);
 	check_where_clause(j);
 	resolve_key(j, key);
-	if (is_update)
-		check_set_keeps_key(j);
+	refuse_key_change(j);
 	j->relation = quote_qualified_identifier(get_namespace_name(get_rel_namespace(j->relid)),
 											 get_rel_name(j->relid));
 	j->named = j->name != NULL;
