@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
-# Batch jobs seen from other sessions (sql/batch_attack.sql has the rest):
-#  1. while a job runs, the same job called from a second session is
-#     refused (55P03), and a third session sees it in migr.progress and in
-#     pg_stat_activity.query;
-#  2. the job's backend is terminated mid-batch: migr.progress says
-#     interrupted, and the next call resumes after the last committed
-#     batch, so that every row is updated exactly once;
-#  3. with track_activity_query_size above 1 kB, a per-batch statement
+# Batch jobs seen from other sessions, beside test/shell/batch_progress.sh
+# (sql/batch_attack.sql has the rest):
+#  1. a role with no rights at all sees a running job in migr.progress;
+#  2. with track_activity_query_size above 1 kB, a per-batch statement
 #     longer than 1 kB with non-ASCII characters is cut at a character
 #     boundary in pg_stat_activity.query, so that migr.progress stays
 #     readable to a client whose encoding is not the server's (half a
@@ -24,7 +20,8 @@ cleanup() {
         restart_server fast || true
     fi
     rm -f "${out_file:-}"
-    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" \
+         -c "DROP ROLE IF EXISTS regress_batch_watcher"
 }
 trap cleanup EXIT
 out_file=$(mktemp)
@@ -56,56 +53,25 @@ start_job() {
 }
 job="CALL migr.batch_update('t', 'v = v + 1 + nap(id)', batch_size => 20, target_time => '0', name => 'slow')"
 
-# 1. a second caller is refused; a third session watches
+# 1. an unprivileged role watches the job in migr.progress
 start_job "$job"
-if out=$(psql -X -d $db -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "$job" 2>&1); then
-    echo "a second call of the running job succeeded:"; echo "$out"; exit 1
-fi
-if ! grep -q '^ERROR:  55P03: batch job "slow" is running in another session' <<<"$out"; then
-    echo "the second call did not fail with 55P03:"; echo "$out"; exit 1
-fi
 seen=$(q -c "SET ROLE regress_batch_watcher" \
          -c "SELECT kind || ' ' || state || ' ' || job || ' ' || (rows_done > 0) || ' ' || (batch_size = 20)
                FROM migr.progress")
 if [ "$seen" != "batch running slow true true" ]; then
     echo "migr.progress as an unprivileged role: $seen"; exit 1
 fi
-activity=$(q -c "SELECT p.query FROM migr.progress p WHERE p.job = 'slow'")
-if [[ "$activity" != "/* migr batch job slow: batch "*" */ UPDATE" ]]; then
-    echo "pg_stat_activity.query of the job: $activity"; exit 1
-fi
-echo "a second caller got 55P03; migr.progress shows the job running to an unprivileged role, with its batch"
-
-# 2. terminated mid-batch, resumed, each row once
 pid=$(q -c "SELECT pid FROM migr.progress WHERE job = 'slow'")
-q -o /dev/null -c "SELECT pg_terminate_backend($pid)"
-if wait "$job_pid"; then job_pid=; echo "the terminated job succeeded:"; cat "$out_file"; exit 1; fi
+q -o /dev/null -c "SELECT pg_cancel_backend($pid)"
+wait "$job_pid" || true
 job_pid=
-for _ in $(seq 50); do
-    if [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid")" = 0 ]; then break; fi
-    sleep 0.1
-done
-state=$(q -c "SELECT state || ' ' || (pid = $pid) FROM migr.progress WHERE job = 'slow'")
-if [ "$state" != "interrupted true" ]; then echo "migr.progress after the terminate: $state"; exit 1; fi
-done_before=$(q -c "SELECT rows_done FROM migr.batch_job WHERE name = 'slow'")
-updated=$(q -c "SELECT count(*) FROM t WHERE v = 1")
-if [ "$done_before" != "$updated" ]; then
-    echo "the job recorded $done_before rows done, and $updated rows are updated"; exit 1
-fi
-out=$(psql -X -d $db -v ON_ERROR_STOP=1 -c "SET migr.progress_interval = 0" -c "$job" 2>&1)
-if ! grep -q "resuming batch job \"slow\" after key ($done_before): $done_before rows done" <<<"$out"; then
-    echo "the call after the terminate did not resume after key $done_before:"; echo "$out"; exit 1
-fi
-counts=$(q -c "SELECT count(*) FILTER (WHERE v = 1) || ' ' || count(*) FILTER (WHERE v <> 1) FROM t")
-if [ "$counts" != "1000 0" ]; then echo "rows updated once, other: $counts"; exit 1; fi
-echo "terminated after $done_before rows: interrupted in migr.progress, resumed after key $done_before, each row once"
+echo "migr.progress shows a running job to an unprivileged role"
 
-# 3. a long per-batch statement with non-ASCII characters in pg_stat_activity
+# 2. a long per-batch statement with non-ASCII characters in pg_stat_activity
 restart_prepare $db
 set_size=1
 q -o /dev/null -c "ALTER SYSTEM SET track_activity_query_size = 4096"
 restart_server fast
-q -o /dev/null -c "UPDATE t SET v = 0"
 # the statement shown is cut after 1023 bytes: one of two paddings a byte
 # apart cuts a two-byte character in half
 for pad in 0 1; do
