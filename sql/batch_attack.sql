@@ -126,6 +126,35 @@ CALL migr.batch_update('ba_key', 'id = id + 1000', batch_size => 10, key => 'cod
                        target_time => '0');
 SELECT min(id), max(id) FROM ba_key;
 
+-- a role that may read the table but not update it (or not read what the
+-- statement reads) is refused before the job's row is written, not by its
+-- first batch; a column grant is enough for the columns the SET assigns
+CREATE ROLE regress_ba_reader;
+GRANT EXECUTE ON PROCEDURE migr.batch_update(regclass, text, text, int4, text, interval, interval, text, boolean),
+                           migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean)
+  TO regress_ba_reader;
+GRANT SELECT ON ba_key TO regress_ba_reader;
+SET ROLE regress_ba_reader;
+CALL migr.batch_update('ba_key', 'v = 0', name => 'reader');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.batch('ba_key', 'INSERT INTO ba_ctl SELECT $1 WHERE $2 > 0', name => 'reader');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+GRANT UPDATE (v) ON ba_key TO regress_ba_reader;
+SET ROLE regress_ba_reader;
+CALL migr.batch_update('ba_key', 'v = (SELECT count(*) FROM ba_ctl)', name => 'reader');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.batch_update('ba_key', 'v = 3', where_clause => 'EXISTS (SELECT FROM ba_ctl)', name => 'reader');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.batch_update('ba_key', 'v = 3', batch_size => 50, target_time => '0', name => 'reader');
+RESET ROLE;
+SELECT name, state, rows_done FROM migr.batch_job WHERE name = 'reader';
+REVOKE ALL ON ba_key FROM regress_ba_reader;
+REVOKE EXECUTE ON PROCEDURE migr.batch_update(regclass, text, text, int4, text, interval, interval, text, boolean),
+                            migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean)
+  FROM regress_ba_reader;
+DROP ROLE regress_ba_reader;
+
 -- migr.batch() runs its statement inside the batch's transaction: one that
 -- ends it, or that cannot run in a transaction, is refused before anything runs
 CALL migr.batch('ba_key', 'COMMIT');

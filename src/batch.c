@@ -53,6 +53,7 @@
 #include "catalog/pg_type.h"
 #include "checksum.h"
 #include "common/int.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "guc.h"
@@ -626,6 +627,28 @@ uses_params(Node *node, void *context)
 }
 
 /*
+ * Check the rights an analyzed statement needs on its tables, column by
+ * column, as the executor will (ERROR 42501 when one is missing), in the
+ * statement and in every subquery.  Utility statements are left to run.
+ */
+static bool
+check_rights(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+
+		if (q->commandType == CMD_UTILITY)
+			return false;
+		(void) ExecCheckRTPerms(q->rtable, true);
+		return query_tree_walker(q, check_rights, context, 0);
+	}
+	return expression_tree_walker(node, check_rights, context);
+}
+
+/*
  * The work of a batch: $1... its first key, $(n+1)... its last key.  For
  * batch_update, the UPDATE of the rows between them that still match
  * where_clause; for batch, the caller's statement.
@@ -706,6 +729,14 @@ prepare_work(BatchJob *j)
 					 errhint("Restrict it to the rows of the batch: WHERE %s.", ex.data)));
 		}
 	}
+
+	/*
+	 * The caller's rights on the tables the statement reads and writes, so
+	 * that a role that may read the table but not update it is refused
+	 * before the job's row is written rather than by its first batch.
+	 */
+	(void) check_rights((Node *) ((CachedPlanSource *) linitial(SPI_plan_get_plan_sources(plan)))->query_list,
+						NULL);
 	return plan;
 }
 
