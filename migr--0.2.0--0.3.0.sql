@@ -53,6 +53,7 @@ CREATE TABLE migr.batch_job (
     sql             text        NOT NULL,
     where_clause    text        NOT NULL,
     key_columns     text[]      NOT NULL,
+    key_types       text[]      NOT NULL,
     batch_size      int4        NOT NULL,
     state           text        NOT NULL,
     rows_done       int8        NOT NULL DEFAULT 0,
@@ -78,6 +79,7 @@ CREATE TABLE migr.batch_job (
 COMMENT ON TABLE migr.batch_job IS 'Batch jobs of migr.batch_update() and migr.batch(): the last committed key and the counts, so that a job resumes where it stopped.';
 COMMENT ON COLUMN migr.batch_job.revision IS 'The revision whose SQL runs the job; NULL for a job called directly.';
 COMMENT ON COLUMN migr.batch_job.name IS 'The name given, or the table and a digest of the job''s SQL, clauses and key.';
+COMMENT ON COLUMN migr.batch_job.key_types IS 'The key columns'' types (format_type), which last_key was written for.';
 COMMENT ON COLUMN migr.batch_job.last_key IS 'The key of the last row of the last committed batch (text of each key column).';
 COMMENT ON COLUMN migr.batch_job.batch_size IS 'The size of the last batch (adapted to target_time); a resumed job goes on from it.';
 SELECT pg_catalog.pg_extension_config_dump('migr.batch_job', '');

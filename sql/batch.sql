@@ -96,6 +96,29 @@ SELECT rows_done, batch_size <= 20 AS shrunk, batches_done > 100 AS many
   FROM migr.batch_job WHERE where_clause = 'id <= 3000';
 SELECT count(*) FILTER (WHERE v = 2) AS twice, count(*) FILTER (WHERE v = 1) AS once FROM bt_grow;
 
+-- a batch of more keys than are read at a time (10,000): its first and last
+-- keys still bound the UPDATE
+CREATE TABLE bt_big (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
+INSERT INTO bt_big (id) SELECT g FROM generate_series(1, 30000) g;
+CALL migr.batch_update('bt_big', 'v = v + 1', batch_size => 25000, target_time => '0');
+SELECT count(*) FILTER (WHERE v = 1) AS once, count(*) FILTER (WHERE v <> 1) AS other FROM bt_big;
+SELECT batches_done, last_key FROM migr.batch_job WHERE relation = 'public.bt_big';
+-- a key whose type changed since the job stopped is refused: its last key
+-- was written for the old type
+UPDATE bt_big SET v = 0;
+INSERT INTO bt_ctl VALUES (12345);
+CALL migr.batch_update('bt_big', 'v = v + 1 + bt_fail_if(id)', batch_size => 10000,
+                       target_time => '0', name => 'retyped');
+ALTER TABLE bt_big ALTER COLUMN id TYPE bigint;
+DELETE FROM bt_ctl;
+CALL migr.batch_update('bt_big', 'v = v + 1 + bt_fail_if(id)', batch_size => 10000,
+                       target_time => '0', name => 'retyped');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.batch_update('bt_big', 'v = v + 1 + bt_fail_if(id)', batch_size => 10000,
+                       target_time => '0', name => 'retyped', restart => true);
+SELECT key_types, rows_done FROM migr.batch_job WHERE name = 'retyped';
+DROP TABLE bt_big;
+
 -- pause: a sleep between batches (three batches, so two pauses of a second)
 CREATE TABLE bt_pause (id int PRIMARY KEY, v int);
 INSERT INTO bt_pause SELECT g, 0 FROM generate_series(1, 25) g;

@@ -58,6 +58,7 @@
 #include "fmgr.h"
 #include "guc.h"
 #include "lib/stringinfo.h"
+#include "lock.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
@@ -87,6 +88,9 @@ PG_FUNCTION_INFO_V1(migr_batch_proc);
 
 /* A batch job's advisory lock: pg_advisory_lock(1835624307, job_id) */
 #define MIGR_BATCH_LOCK_KEY 1835624307
+
+/* the keys of a batch are read this many at a time */
+#define KEY_CHUNK	10000
 
 /* a batch grows or shrinks by at most this factor from one to the next */
 #define ADAPT_STEP	2.0
@@ -130,6 +134,7 @@ typedef struct BatchJob
 	int64		rows_at_resume;
 	LOCKTAG		locktag;
 	bool		locked;
+	Oid			ext;			/* the extension, share-locked for the session */
 
 	/* plans kept for the job */
 	SPIPlanPtr	first_plan;		/* the first batch's keys */
@@ -866,7 +871,61 @@ key_columns_text(BatchJob *j)
 /* The columns of a job's row this file reads */
 #define JOB_COLUMNS \
 	"job_id, kind, relid, sql, where_clause, key_columns, state," \
-	" rows_done, batches_done, rows_total, last_key, batch_size"
+	" rows_done, batches_done, rows_total, last_key, batch_size, key_types"
+
+/* The key columns' types as format_type() spells them, as text[] */
+static Datum
+key_types_array(BatchJob *j)
+{
+	Datum	   *types = palloc(sizeof(Datum) * j->nkeys);
+
+	for (int k = 0; k < j->nkeys; k++)
+		types[k] = CStringGetTextDatum(format_type_be(j->keytypes[k]));
+	return PointerGetDatum(construct_array(types, j->nkeys, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* "{integer,text}", for messages */
+static char *
+key_types_text(BatchJob *j)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int k = 0; k < j->nkeys; k++)
+		appendStringInfo(&buf, "%s%s", k ? "," : "", format_type_be(j->keytypes[k]));
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* Whether a stored text[] is the list of strings want */
+static bool
+text_array_is(Datum d, int n, const char *(*item) (BatchJob *, int), BatchJob *j)
+{
+	Datum	   *e;
+	bool	   *nulls;
+	int			ne;
+
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &e, &nulls, &ne);
+	if (ne != n)
+		return false;
+	for (int k = 0; k < ne; k++)
+		if (nulls[k] || strcmp(TextDatumGetCString(e[k]), item(j, k)) != 0)
+			return false;
+	return true;
+}
+
+static const char *
+key_column_item(BatchJob *j, int k)
+{
+	return j->keycols[k];
+}
+
+static const char *
+key_type_item(BatchJob *j, int k)
+{
+	return format_type_be(j->keytypes[k]);
+}
 
 /*
  * Find or create the job's row.  Returns the state it was in ("new" when
@@ -877,10 +936,10 @@ job_open(BatchJob *j)
 {
 	static SPIPlanPtr find = NULL;
 	static SPIPlanPtr insert = NULL;
-	Oid			types[11] = {TEXTOID, TEXTOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTARRAYOID, INT4OID, INT8OID, INT4OID};
-	Datum		values[11];
-	char		nulls[11] = "           ";
+	Oid			types[12] = {TEXTOID, TEXTOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTARRAYOID, INT4OID, INT8OID, INT4OID, TEXTARRAYOID};
+	Datum		values[12];
+	char		nulls[12] = "            ";
 	MigrOwnerSwitch sw;
 	char	   *state = "new";
 	Datum	   *cols = palloc(sizeof(Datum) * j->nkeys);
@@ -899,17 +958,18 @@ job_open(BatchJob *j)
 	values[8] = Int32GetDatum(j->size);
 	values[9] = Int64GetDatum(0);
 	values[10] = Int32GetDatum(MyProcPid);
+	values[11] = key_types_array(j);
 
 	migr_owner_begin(&sw);
 	migr_run_kept(&insert,
 				  "INSERT INTO migr.batch_job (revision, name, kind, relid, relation, sql,"
 				  "       where_clause, key_columns, batch_size, state, started_at, resumed_at,"
-				  "       updated_at, pid)"
+				  "       updated_at, pid, key_types)"
 				  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', pg_catalog.now(),"
-				  "         pg_catalog.now(), pg_catalog.now(), $11)"
+				  "         pg_catalog.now(), pg_catalog.now(), $11, $12)"
 				  " ON CONFLICT ON CONSTRAINT batch_job_name_key DO NOTHING"
 				  " RETURNING job_id",
-				  11, types, values, nulls, false, 0, SPI_OK_INSERT_RETURNING);
+				  12, types, values, nulls, false, 0, SPI_OK_INSERT_RETURNING);
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -945,17 +1005,17 @@ job_open(BatchJob *j)
 			strcmp(SPI_getvalue(t, td, 4), j->sql) == 0 &&
 			strcmp(SPI_getvalue(t, td, 5), j->where) == 0;
 		if (same)
-		{
-			ArrayType  *a = DatumGetArrayTypeP(SPI_getbinval(t, td, 6, &isnull));
-			Datum	   *e;
-			bool	   *n;
-			int			ne;
-
-			deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &e, &n, &ne);
-			same = ne == j->nkeys;
-			for (int k = 0; same && k < ne; k++)
-				same = strcmp(TextDatumGetCString(e[k]), j->keycols[k]) == 0;
-		}
+			same = text_array_is(SPI_getbinval(t, td, 6, &isnull), j->nkeys,
+								 key_column_item, j);
+		/* its last key, written for the key's types, cannot be read for others */
+		if (same && !j->restart &&
+			!text_array_is(SPI_getbinval(t, td, 13, &isnull), j->nkeys, key_type_item, j))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the key of batch job \"%s\" changed type since the job started", j->name),
+					 errdetail("Its last key was written as %s; the key is now %s.",
+							   SPI_getvalue(t, td, 13), key_types_text(j)),
+					 errhint("Pass restart => true to start it over, or restore the column's type to resume it.")));
 		if (!same && !j->restart)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -993,8 +1053,9 @@ static void
 job_reset(BatchJob *j)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[8] = {INT8OID, TEXTOID, OIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID};
-	Datum		values[8];
+	Oid			types[9] = {INT8OID, TEXTOID, OIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID,
+	TEXTARRAYOID};
+	Datum		values[9];
 	Datum	   *cols = palloc(sizeof(Datum) * j->nkeys);
 	MigrOwnerSwitch sw;
 
@@ -1008,16 +1069,17 @@ job_reset(BatchJob *j)
 	values[5] = CStringGetTextDatum(j->where);
 	values[6] = PointerGetDatum(construct_array(cols, j->nkeys, TEXTOID, -1, false, TYPALIGN_INT));
 	values[7] = Int32GetDatum(j->size);
+	values[8] = key_types_array(j);
 	migr_owner_begin(&sw);
 	migr_run_kept(&plan,
 				  "UPDATE migr.batch_job SET kind = $2, relid = $3, relation = $4, sql = $5,"
-				  "       where_clause = $6, key_columns = $7, batch_size = $8,"
+				  "       where_clause = $6, key_columns = $7, batch_size = $8, key_types = $9,"
 				  "       state = 'running', rows_done = 0, batches_done = 0, rows_total = NULL,"
 				  "       last_key = NULL, started_at = pg_catalog.now(), resumed_at = pg_catalog.now(),"
 				  "       rows_at_resume = 0, updated_at = pg_catalog.now(), finished_at = NULL,"
 				  "       last_batch_ms = NULL, sqlstate = NULL, error = NULL"
 				  " WHERE job_id OPERATOR(pg_catalog.=) $1",
-				  8, types, values, NULL, false, 0, SPI_OK_UPDATE);
+				  9, types, values, NULL, false, 0, SPI_OK_UPDATE);
 	migr_owner_end(&sw);
 	j->rows_done = j->batches_done = 0;
 	j->rows_total = -1;
@@ -1237,42 +1299,60 @@ batch_fn(void *arg)
 	Datum		wv[INDEX_MAX_KEYS * 2];
 	uint64		n;
 	int			rc;
+	Portal		portal;
 
 	kv[0] = Int32GetDatum(j->size);
 	if (j->last)
 		memcpy(kv + 1, j->last, sizeof(Datum) * j->nkeys);
-	rc = SPI_execute_plan(j->last ? j->next_plan : j->first_plan, kv, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "the key query of %s failed: %s", j->fn, SPI_result_code_string(rc));
-	n = SPI_processed;
-	j->batch_keys = (int) n;
-	j->batch_rows = 0;
-	if (n == 0)
-	{
-		SPI_freetuptable(SPI_tuptable);
-		return;
-	}
 
 	/*
-	 * First and last key, copied out of the tuple table into the batch's
-	 * context: SPI leaves its procedure context current, which lives as
-	 * long as the call, and a batch's allocations there would add up over
-	 * a job's batches.
+	 * Only the first and last key matter: read the keys through a cursor,
+	 * KEY_CHUNK at a time, so that a batch of millions of keys does not
+	 * hold them all.  The keys are copied out of SPI's tuple tables into
+	 * the batch's context: SPI leaves its procedure context current, which
+	 * lives as long as the call, and a batch's allocations there would add
+	 * up over a job's batches.
 	 */
-	MemoryContextSwitchTo(j->batchcxt);
-	j->next_last = palloc(sizeof(Datum) * j->nkeys);
-	for (int k = 0; k < j->nkeys; k++)
+	portal = SPI_cursor_open(NULL, j->last ? j->next_plan : j->first_plan, kv, NULL, false);
+	j->next_last = NULL;
+	j->batch_keys = 0;
+	j->batch_rows = 0;
+	for (;;)
 	{
-		bool		isnull;
+		SPI_cursor_fetch(portal, true, KEY_CHUNK);
+		n = SPI_processed;
+		MemoryContextSwitchTo(j->batchcxt);
+		if (n > 0 && j->batch_keys == 0)
+			for (int k = 0; k < j->nkeys; k++)
+			{
+				bool		isnull;
 
-		wv[k] = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-										k + 1, &isnull), j->keybyval[k], j->keylens[k]);
-		j->next_last[k] = datumCopy(SPI_getbinval(SPI_tuptable->vals[n - 1],
-												  SPI_tuptable->tupdesc, k + 1, &isnull),
-									j->keybyval[k], j->keylens[k]);
-		wv[j->nkeys + k] = j->next_last[k];
+				wv[k] = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+												k + 1, &isnull), j->keybyval[k], j->keylens[k]);
+			}
+		if (n > 0)
+		{
+			if (j->next_last == NULL)
+				j->next_last = palloc(sizeof(Datum) * j->nkeys);
+			for (int k = 0; k < j->nkeys; k++)
+			{
+				bool		isnull;
+
+				j->next_last[k] = datumCopy(SPI_getbinval(SPI_tuptable->vals[n - 1],
+														  SPI_tuptable->tupdesc, k + 1, &isnull),
+											j->keybyval[k], j->keylens[k]);
+			}
+		}
+		j->batch_keys += (int) n;
+		SPI_freetuptable(SPI_tuptable);
+		if (n < KEY_CHUNK)
+			break;
 	}
-	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
+	if (j->batch_keys == 0)
+		return;
+	for (int k = 0; k < j->nkeys; k++)
+		wv[j->nkeys + k] = j->next_last[k];
 
 	rc = SPI_execute_plan(j->work_plan, wv, NULL, false, 0);
 	if (rc < 0)
@@ -1456,8 +1536,19 @@ run_batches(BatchJob *j)
 			start = GetCurrentTimestamp();
 			cb.previous = error_context_stack;
 			error_context_stack = &cb;
-			err = j->atomic ? migr_subxact_try(batch_and_save_fn, j, true, false)
-				: batch_commit(j);
+			if (j->atomic)
+			{
+				/*
+				 * In the caller's transaction: no subtransaction per batch
+				 * (past 64 of them every other session's snapshots slow
+				 * down), so no retry either; an error ends the job and the
+				 * transaction, as any statement of migr.upgrade() does.
+				 */
+				batch_and_save_fn(j);
+				err = NULL;
+			}
+			else
+				err = batch_commit(j);
 			error_context_stack = cb.previous;
 			MemoryContextSwitchTo(old);
 			if (err == NULL)
@@ -1573,36 +1664,33 @@ unlock_job(BatchJob *j)
 static void
 run_job(BatchJob *j)
 {
-	char	   *state = job_open(j);
-	bool		fresh = strcmp(state, "new") == 0;
+	char	   *state;
 
+	(void) job_open(j);
 	if (!j->atomic)
 		SPI_commit();			/* the row exists for every session */
 	lock_job(j);
-	if (!fresh)
+	/*
+	 * What the last runner left, read again now that it cannot change: a
+	 * runner that took the lock first may have finished the job since.
+	 */
+	state = job_open(j);
+	if (strcmp(state, "done") == 0 && !j->restart)
 	{
-		/* what the last runner left, now that it cannot change */
-		state = job_open(j);
-		if (strcmp(state, "done") == 0 && !j->restart)
-		{
-			ereport(NOTICE,
-					(errmsg("batch job \"%s\" finished before: nothing to do", j->name),
-					 errdetail("It processed %s in %s; migr.batch_job keeps its record.",
-							   count_text(j->rows_done, "row", "rows"),
-							   count_text(j->batches_done, "batch", "batches")),
-					 errhint("Pass restart => true to run it again from the start.")));
-			return;
-		}
-		if (j->restart)
-		{
-			job_reset(j);
-			fresh = true;
-		}
+		ereport(NOTICE,
+				(errmsg("batch job \"%s\" finished before: nothing to do", j->name),
+				 errdetail("It processed %s in %s; migr.batch_job keeps its record.",
+						   count_text(j->rows_done, "row", "rows"),
+						   count_text(j->batches_done, "batch", "batches")),
+				 errhint("Pass restart => true to run it again from the start.")));
+		return;
 	}
+	if (j->restart)
+		job_reset(j);
 	if (j->rows_total < 0)
 		j->rows_total = j->estimate;
 	job_resume(j);
-	if (!fresh && j->last)
+	if (j->last)
 		ereport(NOTICE,
 				(errmsg("resuming batch job \"%s\" after key %s: %s done in %s",
 						j->name, key_text(j, j->last),
@@ -1636,6 +1724,9 @@ static void
 end_call(BatchJob *j)
 {
 	unlock_job(j);
+	if (OidIsValid(j->ext))
+		migr_unlock_extension_session(j->ext);
+	j->ext = InvalidOid;
 	free_plans(j);
 	migr_activity_restore();
 }
@@ -1737,12 +1828,20 @@ run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 			SPI_keepplan(j->work_plan))
 			elog(ERROR, "could not keep the plans of %s", j->fn);
 		estimate_rows(j);
+		/* DROP EXTENSION waits until the job ends, across its commits */
+		if (!j->atomic)
+			j->ext = migr_lock_extension_session();
 		run_job(j);
 	}
 	PG_CATCH();
 	{
 		end_call(j);
-		SPI_finish();
+		/*
+		 * In the caller's transaction, its abort closes this connection and
+		 * any the caller's SQL left open above it.
+		 */
+		if (!j->atomic)
+			SPI_finish();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

@@ -14,7 +14,9 @@
 #  5. a batch that cannot get a row lock within migr.lock_timeout is
 #     retried after a wait and succeeds once the lock is gone; with no
 #     retries left the job fails with 55P03 and is recorded as failed;
-#  6. migr.progress shows the revision a CALL migr.apply() is running.
+#     in a transaction block the batch is not retried;
+#  6. migr.progress shows the revision a CALL migr.apply() is running;
+#  7. DROP EXTENSION waits while a job runs (between its commits too).
 set -euo pipefail
 . "$(dirname "$0")/lib/restart.bash"
 db=migr_batch_progress
@@ -154,6 +156,22 @@ row=$(q -F' ' -c "SELECT p.state, j.sqlstate, p.rows_done FROM migr.progress p J
 if [ "$row" != "failed 55P03 5000" ]; then fail "the failed job: $row"; fi
 if [ "$(counts)" != "5000 15000 0" ]; then fail "after the failed job: $(counts)"; fi
 
+# in a transaction block a batch is not retried: the lock timeout ends the
+# job and the transaction, as any statement of migr.upgrade() does
+psql -X -d $db -c "BEGIN" -c "SELECT FROM items WHERE id = 5500 FOR UPDATE" -c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 &
+bg_pid=$!
+wait_for "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'items' AND l.mode = 'RowShareLock' AND l.pid <> pg_backend_pid())"
+if out=$(psql -X -d $db -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "SET migr.lock_timeout = '200ms'" \
+      -c "BEGIN" -c "CALL migr.batch_update('items', 'v = v + 1', batch_size => 1000, target_time => '0', name => 'items_in_block')" 2>&1); then
+    fail "the job in a transaction block ran through a held lock: $out"
+fi
+wait "$bg_pid"
+bg_pid=
+if grep -q "retrying" <<<"$out" || ! grep -q "ERROR:  55P03: canceling statement due to lock timeout" <<<"$out"; then
+    fail "the job in a transaction block: $out"
+fi
+if [ "$(q -c "SELECT count(*) FROM migr.batch_job WHERE name = 'items_in_block'")" != 0 ]; then fail "the rolled-back job left a row"; fi
+
 # --- 6. the revision a CALL migr.apply() runs -------------------------------
 q -o /dev/null <<'SQL'
 SELECT migr.revision('p1', NULL, 'quick', 'CREATE TABLE p1 ();', 'DROP TABLE p1;');
@@ -172,4 +190,15 @@ if [ "$(q -c "SELECT count(*) FROM migr.progress WHERE kind = 'revision'")" != 0
     fail "migr.progress after the CALL: $(q -c "SELECT * FROM migr.progress")"
 fi
 if [ "$(q -c "SELECT count(*) FROM migr.run")" != 0 ]; then fail "migr.run after the CALL: $(q -c "SELECT * FROM migr.run")"; fi
+# --- 7. DROP EXTENSION waits for a running job ------------------------------
+psql -X -d $db -c "CALL migr.batch_update('items', 'v = v + 1', batch_size => 5000, target_time => '0', pause => '700ms', name => 'items_drop')" >"$out_file" 2>&1 &
+bg_pid=$!
+wait_for "SELECT EXISTS (SELECT FROM migr.progress WHERE job = 'items_drop' AND state = 'running')"
+if out=$(psql -X -d $db -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "SET lock_timeout = '1s'" -c "DROP EXTENSION migr" 2>&1); then
+    fail "DROP EXTENSION did not wait for the running job: $out"
+fi
+if ! grep -q "ERROR:  55P03: canceling statement due to lock timeout" <<<"$out"; then fail "DROP EXTENSION: $out"; fi
+if ! wait "$bg_pid"; then bg_pid=; cat "$out_file"; fail "the job failed beside DROP EXTENSION"; fi
+bg_pid=
+if ! grep -q 'batch job "items_drop" finished: 20000 rows in 4 batches' "$out_file"; then cat "$out_file"; fail "items_drop did not finish"; fi
 echo "batch_progress: ok"
