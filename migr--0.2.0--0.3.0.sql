@@ -53,6 +53,7 @@ CREATE TABLE migr.batch_job (
     sql             text        NOT NULL,
     where_clause    text        NOT NULL,
     key_columns     text[]      NOT NULL,
+    key_types       text[]      NOT NULL,
     batch_size      int4        NOT NULL,
     state           text        NOT NULL,
     rows_done       int8        NOT NULL DEFAULT 0,
@@ -78,6 +79,7 @@ CREATE TABLE migr.batch_job (
 COMMENT ON TABLE migr.batch_job IS 'Batch jobs of migr.batch_update() and migr.batch(): the last committed key and the counts, so that a job resumes where it stopped.';
 COMMENT ON COLUMN migr.batch_job.revision IS 'The revision whose SQL runs the job; NULL for a job called directly.';
 COMMENT ON COLUMN migr.batch_job.name IS 'The name given, or the table and a digest of the job''s SQL, clauses and key.';
+COMMENT ON COLUMN migr.batch_job.key_types IS 'The key columns'' types (format_type), which last_key was written for.';
 COMMENT ON COLUMN migr.batch_job.last_key IS 'The key of the last row of the last committed batch (text of each key column).';
 COMMENT ON COLUMN migr.batch_job.batch_size IS 'The size of the last batch (adapted to target_time); a resumed job goes on from it.';
 SELECT pg_catalog.pg_extension_config_dump('migr.batch_job', '');
@@ -207,3 +209,81 @@ LANGUAGE C;
 COMMENT ON PROCEDURE migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean)
     IS 'Runs a statement for each batch of a table''s keys ($1... first key, then last key), each committed, resumable.';
 REVOKE EXECUTE ON PROCEDURE migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean) FROM PUBLIC;
+
+--
+-- migr.script(): the offline script
+--
+-- migr.script() writes the plan of an upgrade or downgrade out as a psql
+-- script; the script calls the procedures and the function below around
+-- each revision's SQL.  migr.script() only reads, like migr.plan(); the
+-- calls write the history, like CALL migr.apply(), and are granted alike.
+--
+CREATE FUNCTION migr.script(target text DEFAULT 'head', direction text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migr_script'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.script(text, text) IS 'The psql script that runs the plan of an upgrade or downgrade as CALL migr.apply() or migr.revert() would, for review before it runs.';
+
+CREATE PROCEDURE migr.script_begin(direction text, target text, steps int4, plan text)
+AS 'MODULE_PATHNAME', 'migr_script_begin'
+LANGUAGE C;
+COMMENT ON PROCEDURE migr.script_begin(text, text, int4, text) IS 'Called by a script from migr.script(): takes the migration lock for the session and checks the plan is still the script''s.';
+
+CREATE FUNCTION migr.script_step(step int4, revision text, direction text, checksum text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'migr_script_step'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migr.script_step(int4, text, text, text) IS 'Called by a script from migr.script(): begins a step, evaluates requires and skip_if; false when the step was skipped.';
+
+CREATE PROCEDURE migr.script_progress(step int4, revision text, statement int4)
+AS 'MODULE_PATHNAME', 'migr_script_progress'
+LANGUAGE C;
+COMMENT ON PROCEDURE migr.script_progress(int4, text, int4) IS 'Called by a script from migr.script(): records a statement of a non-transactional revision as run.';
+
+CREATE PROCEDURE migr.script_done(step int4, revision text)
+AS 'MODULE_PATHNAME', 'migr_script_done'
+LANGUAGE C;
+COMMENT ON PROCEDURE migr.script_done(int4, text) IS 'Called by a script from migr.script(): evaluates verify or verify_down and records the step.';
+
+CREATE PROCEDURE migr.script_end()
+AS 'MODULE_PATHNAME', 'migr_script_end'
+LANGUAGE C;
+COMMENT ON PROCEDURE migr.script_end() IS 'Called by a script from migr.script(): checks every step ran and lets go of the migration lock.';
+
+REVOKE EXECUTE ON PROCEDURE migr.script_begin(text, text, int4, text), migr.script_progress(int4, text, int4),
+    migr.script_done(int4, text), migr.script_end() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migr.script_step(int4, text, text, text) FROM PUBLIC;
+
+-- whoever may CALL migr.apply() or migr.revert() may run a script
+DO $$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN SELECT DISTINCT a.grantee, a.is_grantable
+               FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+              WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['migr.apply(text)'::pg_catalog.regprocedure,
+                                                            'migr.revert(text)'::pg_catalog.regprocedure]::pg_catalog.oid[])
+                AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+                AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE migr.script_begin(text, text, int4, text),'
+                                  ' migr.script_progress(int4, text, int4), migr.script_done(int4, text),'
+                                  ' migr.script_end() TO %s%s',
+                    CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE g.grantee::pg_catalog.regrole::text END,
+                    CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION migr.script_step(int4, text, text, text) TO %s%s',
+                    CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE g.grantee::pg_catalog.regrole::text END,
+                    CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        -- revisions that run batch jobs need them too; they run the
+        -- caller's own SQL, so this gives no right the role did not have
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE'
+                                  ' migr.batch_update(regclass, text, text, int4, text, interval, interval, text, boolean),'
+                                  ' migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean) TO %s%s',
+                    CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                         ELSE g.grantee::pg_catalog.regrole::text END,
+                    CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;

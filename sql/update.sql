@@ -87,6 +87,28 @@ UPDATE migr.migration SET upgrade_sql = 'SELEC 1;' WHERE id = 'bad1';
 ALTER EXTENSION migr UPDATE;
 SELECT severity, code, revision FROM migr.check() ORDER BY code;
 DROP EXTENSION migr;
+-- from 0.2.0: a revision part way through its upgrade keeps its place
+-- through the update (0.2.0's table migr.progress becomes
+-- migr.revision_progress; migr.progress is now a view), and the new library
+-- serves the 0.2.0 catalog until the update runs
+CREATE EXTENSION migr VERSION '0.2.0';
+SELECT migr.revision('up_n1', NULL, 'three steps',
+                     'CREATE TABLE up_n1a (); INSERT INTO up_n1_gate VALUES (1); CREATE TABLE up_n1b ();',
+                     'DROP TABLE up_n1b; DROP TABLE up_n1a;', transactional => false,
+                     create_date => '2024-01-01 00:00:00+00');
+CALL migr.apply();
+\echo :LAST_ERROR_SQLSTATE
+SELECT revision, statements_done, statements_total FROM migr.progress;
+ALTER EXTENSION migr UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'migr';
+SELECT revision, statements_done, statements_total FROM migr.revision_progress;
+SELECT kind, state, revision, direction, statements_done, statements_total FROM migr.progress;
+CREATE TABLE up_n1_gate (x int);
+CALL migr.apply();
+SELECT migr.current(), (SELECT count(*) FROM up_n1_gate) AS gate_rows;
+SELECT count(*) AS in_progress FROM migr.progress;
+DROP TABLE up_n1a, up_n1b, up_n1_gate;
+DROP EXTENSION migr;
 CREATE EXTENSION migr;
 REVOKE ALL ON SCHEMA public FROM regress_migr_updater;
 DROP ROLE regress_migr_updater, "regress_migr_Updater 2";

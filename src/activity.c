@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include "activity.h"
+#include "mb/pg_wchar.h"
 #include "tcop/tcopprot.h"
 #include "utils/backend_status.h"
 
@@ -23,17 +24,23 @@ static bool reported = false;
 /*
  * migr_activity_report
  *		Show the formatted text as this backend's query (pgstat truncates
- *		it to track_activity_query_size).
+ *		it to track_activity_query_size).  Text past 1 kB is cut at a
+ *		character boundary: half a character would make pg_stat_activity
+ *		(and migr.progress) unreadable to a client whose encoding differs
+ *		from the server's.
  */
 void
 migr_activity_report(const char *fmt,...)
 {
 	char		buf[1024];
 	va_list		args;
+	int			len;
 
 	va_start(args, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, args);
 	va_end(args);
+	len = strlen(buf);
+	buf[pg_mbcliplen(buf, len, len)] = '\0';
 	pgstat_report_activity(STATE_RUNNING, buf);
 	reported = true;
 }

@@ -7,22 +7,27 @@
  *	  must not hold locks on the whole table nor bloat it in one
  *	  transaction.  See docs/data-migrations.md.
  *
- *	  A job keeps its state in migr.batch_job: the last key of the last
- *	  batch done, the counts, the batch size.  Called with CALL at top level
- *	  (or from a revision registered with transactional => false, run by
- *	  CALL migr.apply()), each batch commits together with that row, so a
- *	  job stopped by an error, a cancel or a crash resumes after the last
- *	  committed batch and never runs one twice.  Anywhere else (inside
- *	  migr.upgrade(), a transaction block, a function) the batches run in
- *	  the caller's transaction, each in a subtransaction, and a NOTICE says
- *	  so.
+ *	  This file holds the procedures' entry points and arguments, and the
+ *	  run of a job: its batches, their commits, retries and sizes, their
+ *	  progress.  The key is chosen and written as text in batchkey.c, the
+ *	  clauses are checked, the statements built and the rows estimated in
+ *	  batchsql.c, the job's row and its advisory lock are kept in
+ *	  batchjob.c (batchint.h declares what they share).
  *
- *	  Each batch runs under migr.lock_timeout (stmtguard.c) and is retried
- *	  after a growing wait when a lock is not available, as CALL
- *	  migr.apply() retries a revision.  Its size adapts so that a batch
- *	  takes about target_time.  Progress goes to a NOTICE every
- *	  migr.progress_interval, to pg_stat_activity.query, and (committed with
- *	  each batch) to the view migr.progress.
+ *	  Called with CALL at top level (or from a revision registered with
+ *	  transactional => false, run by CALL migr.apply()), each batch
+ *	  commits together with the job's row, so a job stopped by an error, a
+ *	  cancel or a crash resumes after the last committed batch and never
+ *	  runs one twice.  Anywhere else (inside migr.upgrade(), a transaction
+ *	  block, a function) the batches run in the caller's transaction, with
+ *	  no subtransaction of their own, and a NOTICE says so.
+ *
+ *	  Each batch runs under migr.lock_timeout (stmtguard.c) and, where
+ *	  batches commit, is retried after a growing wait when a lock is not
+ *	  available, as CALL migr.apply() retries a revision.  Its size adapts
+ *	  so that a batch takes about target_time.  Progress goes to a NOTICE
+ *	  every migr.progress_interval, to pg_stat_activity.query, and
+ *	  (committed with each batch) to the view migr.progress.
  *
  * IDENTIFICATION
  *	  src/batch.c
@@ -30,118 +35,70 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "access/table.h"
 #include "activity.h"
-#include "batch.h"
+#include "batchint.h"
 #include "body.h"
-#include "catalog.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_index.h"
-#include "catalog/pg_type.h"
-#include "checksum.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "guc.h"
 #include "lib/stringinfo.h"
+#include "lock.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
-#include "owner.h"
-#include "parser/parser.h"
 #include "sleep.h"
 #include "sqlcall.h"
 #include "stmtguard.h"
-#include "storage/lmgr.h"
-#include "storage/lock.h"
 #include "subxact.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
-#include "utils/varlena.h"
 
 PG_FUNCTION_INFO_V1(migr_batch_update_proc);
 PG_FUNCTION_INFO_V1(migr_batch_proc);
 
-/* A batch job's advisory lock: pg_advisory_lock(1835624307, job_id) */
-#define MIGR_BATCH_LOCK_KEY 1835624307
+/* the keys of a batch are read this many at a time */
+#define KEY_CHUNK	10000
 
 /* a batch grows or shrinks by at most this factor from one to the next */
 #define ADAPT_STEP	2.0
 
-typedef struct BatchJob
-{
-	/* what to do */
-	bool		is_update;		/* batch_update (else batch) */
-	const char *fn;				/* "migr.batch_update()", for messages */
-	Oid			relid;
-	char	   *relation;		/* qualified and quoted */
-	char	   *sql;			/* the SET list, or the per-batch statement */
-	char	   *where;
-	int			nkeys;
-	char	  **keycols;
-	Oid		   *keytypes;
-	int16	   *keylens;
-	bool	   *keybyval;
-	int			size;			/* the size of the next batch */
-	int			min_size;
-	int			max_size;
-	int64		pause_ms;
-	int64		target_ms;		/* 0: the size does not adapt */
-	char	   *name;
-	bool		named;			/* the caller gave the name */
-	char	   *revision;		/* the revision whose SQL runs the job */
-	bool		restart;
-	bool		atomic;			/* no commits between batches */
-
-	/* its row in migr.batch_job */
-	int64		job_id;
-	int64		rows_done;
-	int64		batches_done;
-	int64		rows_total;		/* estimate; -1 when unknown */
-	Datum	   *last;			/* the last key done, or NULL */
-	TimestampTz resumed_at;
-	int64		rows_at_resume;
-	LOCKTAG		locktag;
-	bool		locked;
-
-	/* plans kept for the job */
-	SPIPlanPtr	first_plan;		/* the first batch's keys */
-	SPIPlanPtr	next_plan;		/* the keys after the last one */
-	SPIPlanPtr	work_plan;		/* the UPDATE, or the caller's statement */
-
-	MemoryContext cxt;			/* the job's; survives the commits */
-	MemoryContext batchcxt;		/* reset after each batch */
-	TimestampTz last_notice;
-
-	/* the batch running */
-	int			batch_keys;		/* keys found: below size, the last batch */
-	int64		batch_rows;		/* rows the work statement processed */
-	Datum	   *next_last;		/* its last key, in batchcxt */
-} BatchJob;
+static void free_plans(BatchJob *j);
 
 /* ----------------------------------------------------------------
  * Arguments
  * ----------------------------------------------------------------
  */
 
-/* interval argument n in ms, refusing a negative one */
+/*
+ * interval argument n in ms, refusing a negative one and one whose length
+ * in microseconds does not fit in 64 bits (it would wrap around, and a
+ * huge pause could turn negative or a negative one positive)
+ */
 static int64
 interval_ms_arg(FunctionCallInfo fcinfo, int n, const char *what)
 {
 	Interval   *iv;
 	int64		us;
+	int64		days_us;
+	int64		months_us;
 
 	if (PG_ARGISNULL(n))
 		return 0;
 	iv = PG_GETARG_INTERVAL_P(n);
-	us = iv->time + (int64) iv->day * USECS_PER_DAY +
-		(int64) iv->month * DAYS_PER_MONTH * USECS_PER_DAY;
+	if (pg_mul_s64_overflow((int64) iv->day, USECS_PER_DAY, &days_us) ||
+		pg_mul_s64_overflow((int64) iv->month, (int64) DAYS_PER_MONTH * USECS_PER_DAY,
+							&months_us) ||
+		pg_add_s64_overflow(iv->time, days_us, &us) ||
+		pg_add_s64_overflow(us, months_us, &us))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", what),
+				 errdetail("The %s is %s.", what,
+						   DatumGetCString(DirectFunctionCall1(interval_out,
+															   IntervalPGetDatum(iv))))));
 	if (us < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -149,760 +106,10 @@ interval_ms_arg(FunctionCallInfo fcinfo, int n, const char *what)
 	return us / 1000;
 }
 
-/*
- * A clause is checked on its own before it is pasted into migr's
- * statement, so that it cannot reach outside its place there (a WHERE
- * clause "true) OR (true" would make every batch the whole table).  A
- * syntax error is reported against the clause, not the statement.
- */
-typedef struct ParseArg
-{
-	const char *sql;
-	List	   *tree;
-} ParseArg;
-
-static void
-parse_fn(void *arg)
-{
-	ParseArg   *p = (ParseArg *) arg;
-
-	p->tree = raw_parser(p->sql, RAW_PARSE_DEFAULT);
-}
-
-static List *
-parse_clause(const char *fn, const char *what, const char *clause, const char *sql)
-{
-	ParseArg	p = {sql, NIL};
-	ErrorData  *err = migr_subxact_try(parse_fn, &p, true, false);
-
-	if (err)
-		ereport(ERROR,
-				(errcode(err->sqlerrcode),
-				 errmsg("invalid %s of %s: %s", what, fn, err->message),
-				 errdetail("The %s is: %s", what, clause)));
-	return p.tree;
-}
-
-static void
-bad_clause(const char *fn, const char *what, const char *clause, const char *why)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_SYNTAX_ERROR),
-			 errmsg("invalid %s of %s: %s", what, fn, why),
-			 errdetail("The %s is: %s", what, clause)));
-}
-
-/* set_clause: the SET list of an UPDATE, and nothing after it */
-static void
-check_set_clause(BatchJob *j)
-{
-	List	   *tree;
-	UpdateStmt *u;
-
-	if (strspn(j->sql, " \t\r\n") == strlen(j->sql))
-		bad_clause(j->fn, "set_clause", j->sql, "it is empty");
-	tree = parse_clause(j->fn, "set_clause", j->sql,
-						psprintf("UPDATE migr_batch_table SET %s\n", j->sql));
-	if (list_length(tree) != 1)
-		bad_clause(j->fn, "set_clause", j->sql, "it holds more than one statement");
-	u = (UpdateStmt *) linitial_node(RawStmt, tree)->stmt;
-	if (u->whereClause || u->fromClause || u->returningList)
-		bad_clause(j->fn, "set_clause", j->sql,
-				   "it holds more than a SET list (pass the condition as where_clause)");
-}
-
-/* where_clause: one boolean expression */
-static void
-check_where_clause(BatchJob *j)
-{
-	List	   *tree;
-	SelectStmt *s;
-
-	if (strspn(j->where, " \t\r\n") == strlen(j->where))
-		bad_clause(j->fn, "where_clause", j->where, "it is empty");
-	tree = parse_clause(j->fn, "where_clause", j->where,
-						psprintf("SELECT %s\n", j->where));
-	if (list_length(tree) != 1 ||
-		!IsA(linitial_node(RawStmt, tree)->stmt, SelectStmt))
-		bad_clause(j->fn, "where_clause", j->where, "it is not one expression");
-	s = (SelectStmt *) linitial_node(RawStmt, tree)->stmt;
-	if (s->op != SETOP_NONE || list_length(s->targetList) != 1 ||
-		s->fromClause || s->whereClause || s->groupClause || s->havingClause ||
-		s->windowClause || s->sortClause || s->limitCount || s->limitOffset ||
-		s->lockingClause || s->withClause || s->intoClause || s->distinctClause ||
-		((ResTarget *) linitial(s->targetList))->name != NULL)
-		bad_clause(j->fn, "where_clause", j->where, "it is not one expression");
-}
-
-/*
- * The key: the primary key, or the columns named, which must be those of
- * a valid, immediate, non-partial unique index, in its order, all NOT
- * NULL (a row with a null key would be skipped).
- */
-static void
-resolve_key(BatchJob *j, const char *key)
-{
-	Relation	rel = table_open(j->relid, AccessShareLock);
-	const char *relname = RelationGetRelationName(rel);
-	AttrNumber	want[INDEX_MAX_KEYS];
-	int			nwant = 0;
-	Oid			index = InvalidOid;
-	ListCell   *lc;
-
-	if (rel->rd_rel->relkind != RELKIND_RELATION &&
-		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", relname),
-				 errdetail("%s works on the rows of a table.", j->fn)));
-
-	if (key == NULL)
-	{
-		index = RelationGetPrimaryKeyIndex(rel);
-		if (!OidIsValid(index))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-					 errmsg("table \"%s\" has no primary key", relname),
-					 errdetail("%s walks a table in the order of a unique key.", j->fn),
-					 errhint("Pass key => 'column, ...' naming the columns of a unique index whose columns are all NOT NULL, or add a primary key.")));
-	}
-	else
-	{
-		char	   *raw = pstrdup(key);
-		List	   *names = NIL;
-
-		if (!SplitIdentifierString(raw, ',', &names) || names == NIL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid key \"%s\"", key),
-					 errdetail("A key is a list of column names separated by commas.")));
-		if (list_length(names) > INDEX_MAX_KEYS)
-			ereport(ERROR,
-					(errcode(ERRCODE_TOO_MANY_COLUMNS),
-					 errmsg("key \"%s\" has more than %d columns", key, INDEX_MAX_KEYS)));
-		foreach(lc, names)
-		{
-			AttrNumber	a = get_attnum(j->relid, lfirst(lc));
-
-			if (a <= 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("column \"%s\" of relation \"%s\" does not exist",
-								(char *) lfirst(lc), relname)));
-			want[nwant++] = a;
-		}
-		foreach(lc, RelationGetIndexList(rel))
-		{
-			HeapTuple	t = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-			Form_pg_index ix;
-			bool		match;
-
-			if (!HeapTupleIsValid(t))
-				continue;
-			ix = (Form_pg_index) GETSTRUCT(t);
-			match = ix->indisunique && ix->indisvalid && ix->indimmediate &&
-				ix->indnkeyatts == nwant &&
-				heap_attisnull(t, Anum_pg_index_indpred, NULL) &&
-				heap_attisnull(t, Anum_pg_index_indexprs, NULL);
-			for (int k = 0; match && k < nwant; k++)
-				match = ix->indkey.values[k] == want[k];
-			if (match)
-				index = ix->indexrelid;
-			ReleaseSysCache(t);
-			if (match)
-				break;
-		}
-		if (!OidIsValid(index))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-					 errmsg("key (%s) of table \"%s\" is not unique", key, relname),
-					 errdetail("No valid, non-partial, non-deferrable unique index or constraint of the table has exactly these columns, in this order."),
-					 errhint("Name the columns of such an index, or create one (CREATE UNIQUE INDEX CONCURRENTLY).")));
-	}
-
-	/* the index's key columns, in its order */
-	{
-		HeapTuple	t = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
-		Form_pg_index ix;
-
-		if (!HeapTupleIsValid(t))
-			elog(ERROR, "cache lookup failed for index %u", index);
-		ix = (Form_pg_index) GETSTRUCT(t);
-		j->nkeys = ix->indnkeyatts;
-		j->keycols = palloc(sizeof(char *) * j->nkeys);
-		j->keytypes = palloc(sizeof(Oid) * j->nkeys);
-		j->keylens = palloc(sizeof(int16) * j->nkeys);
-		j->keybyval = palloc(sizeof(bool) * j->nkeys);
-		for (int k = 0; k < j->nkeys; k++)
-		{
-			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
-												  ix->indkey.values[k] - 1);
-
-			if (!att->attnotnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-						 errmsg("key column \"%s\" of table \"%s\" can be null",
-								NameStr(att->attname), relname),
-						 errdetail("A batch starts after the last key of the batch before it; a row whose key is null would never be reached."),
-						 errhint("Add NOT NULL to the column, or name another key.")));
-			j->keycols[k] = pstrdup(NameStr(att->attname));
-			j->keytypes[k] = att->atttypid;
-			get_typlenbyval(att->atttypid, &j->keylens[k], &j->keybyval[k]);
-		}
-		ReleaseSysCache(t);
-	}
-	table_close(rel, AccessShareLock);
-}
-
-/* The job's name when the caller gives none: its table and a digest */
-static char *
-default_name(BatchJob *j)
-{
-	pg_cryptohash_ctx *ctx = migr_sha256_begin();
-	uint8		digest[32];
-	char	   *rel = get_rel_name(j->relid);
-	char	   *nsp = get_namespace_name(get_rel_namespace(j->relid));
-
-	migr_sha256_add(ctx, j->is_update ? "update" : "sql", j->is_update ? 7 : 4);
-	migr_sha256_add(ctx, j->sql, strlen(j->sql) + 1);
-	migr_sha256_add(ctx, j->where, strlen(j->where) + 1);
-	for (int k = 0; k < j->nkeys; k++)
-		migr_sha256_add(ctx, j->keycols[k], strlen(j->keycols[k]) + 1);
-	migr_sha256_end(ctx, digest);
-	return psprintf("%s.%s %.12s", nsp, rel, migr_hex(digest, sizeof(digest)));
-}
-
-/* ----------------------------------------------------------------
- * SQL text
- * ----------------------------------------------------------------
- */
-
-/* "a, b" (quoted), optionally with " DESC" on each */
-static void
-append_keys(StringInfo buf, BatchJob *j)
-{
-	for (int k = 0; k < j->nkeys; k++)
-		appendStringInfo(buf, "%s%s", k ? ", " : "", quote_identifier(j->keycols[k]));
-}
-
-/* "ROW(a, b)" or "a"; params from $first, or "ROW($3, $4)" */
-static void
-append_row(StringInfo buf, BatchJob *j, int first_param)
-{
-	if (j->nkeys > 1)
-		appendStringInfoString(buf, "ROW(");
-	for (int k = 0; k < j->nkeys; k++)
-	{
-		if (k)
-			appendStringInfoString(buf, ", ");
-		if (first_param > 0)
-			appendStringInfo(buf, "$%d", first_param + k);
-		else
-			appendStringInfoString(buf, quote_identifier(j->keycols[k]));
-	}
-	if (j->nkeys > 1)
-		appendStringInfoChar(buf, ')');
-}
-
-/*
- * The keys of the next batch: $1 is its size, $2... the last key done.
- * The row comparison walks the unique index from where the last batch
- * ended.  Custom plans: the size and the bound decide the plan.
- */
-static SPIPlanPtr
-prepare_keys(BatchJob *j, bool after)
-{
-	StringInfoData buf;
-	Oid		   *types = palloc(sizeof(Oid) * (j->nkeys + 1));
-	SPIPlanPtr	plan;
-
-	types[0] = INT4OID;
-	memcpy(types + 1, j->keytypes, sizeof(Oid) * j->nkeys);
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "SELECT ");
-	append_keys(&buf, j);
-	appendStringInfo(&buf, " FROM %s WHERE ", j->relation);
-	if (after)
-	{
-		append_row(&buf, j, 0);
-		appendStringInfoString(&buf, " OPERATOR(pg_catalog.>) ");
-		append_row(&buf, j, 2);
-		appendStringInfoString(&buf, " AND ");
-	}
-	appendStringInfo(&buf, "(%s\n) ORDER BY ", j->where);
-	append_keys(&buf, j);
-	appendStringInfoString(&buf, " LIMIT $1");
-	plan = SPI_prepare_cursor(buf.data, after ? j->nkeys + 1 : 1, types,
-							  CURSOR_OPT_CUSTOM_PLAN);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare the key query of %s: %s", j->fn,
-			 SPI_result_code_string(SPI_result));
-	return plan;
-}
-
-/*
- * The work of a batch: $1... its first key, $(n+1)... its last key.  For
- * batch_update, the UPDATE of the rows between them that still match
- * where_clause; for batch, the caller's statement.
- */
-static SPIPlanPtr
-prepare_work(BatchJob *j)
-{
-	Oid		   *types = palloc(sizeof(Oid) * j->nkeys * 2);
-	StringInfoData buf;
-	SPIPlanPtr	plan;
-
-	memcpy(types, j->keytypes, sizeof(Oid) * j->nkeys);
-	memcpy(types + j->nkeys, j->keytypes, sizeof(Oid) * j->nkeys);
-	initStringInfo(&buf);
-	if (j->is_update)
-	{
-		appendStringInfo(&buf, "UPDATE %s SET %s\nWHERE ", j->relation, j->sql);
-		append_row(&buf, j, 0);
-		appendStringInfoString(&buf, " OPERATOR(pg_catalog.>=) ");
-		append_row(&buf, j, 1);
-		appendStringInfoString(&buf, " AND ");
-		append_row(&buf, j, 0);
-		appendStringInfoString(&buf, " OPERATOR(pg_catalog.<=) ");
-		append_row(&buf, j, j->nkeys + 1);
-		appendStringInfo(&buf, " AND (%s\n)", j->where);
-	}
-	else
-		appendStringInfoString(&buf, j->sql);
-	plan = SPI_prepare_cursor(buf.data, j->nkeys * 2, types, CURSOR_OPT_CUSTOM_PLAN);
-	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("could not prepare the statement of %s: %s", j->fn,
-						SPI_result_code_string(SPI_result))));
-	if (list_length(SPI_plan_get_plan_sources(plan)) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("the sql of %s must be one statement", j->fn)));
-	return plan;
-}
-
-/* ----------------------------------------------------------------
- * The job's row
- * ----------------------------------------------------------------
- */
-
-/* The key as text[] (NULL before the first batch) */
-static Datum
-key_text_array(BatchJob *j, Datum *key)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * j->nkeys);
-
-	for (int k = 0; k < j->nkeys; k++)
-	{
-		Oid			out;
-		bool		isvarlena;
-
-		getTypeOutputInfo(j->keytypes[k], &out, &isvarlena);
-		elems[k] = CStringGetTextDatum(OidOutputFunctionCall(out, key[k]));
-	}
-	return PointerGetDatum(construct_array(elems, j->nkeys, TEXTOID, -1, false,
-										   TYPALIGN_INT));
-}
-
-/* "(12, 'x')"-like text of a key, for messages */
-static char *
-key_text(BatchJob *j, Datum *key)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '(');
-	for (int k = 0; k < j->nkeys; k++)
-	{
-		Oid			out;
-		bool		isvarlena;
-
-		getTypeOutputInfo(j->keytypes[k], &out, &isvarlena);
-		appendStringInfo(&buf, "%s%s", k ? ", " : "",
-						 OidOutputFunctionCall(out, key[k]));
-	}
-	appendStringInfoChar(&buf, ')');
-	return buf.data;
-}
-
-/* Datums from the text of a stored key, in the job's context */
-static Datum *
-key_from_text(BatchJob *j, ArrayType *arr)
-{
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	Datum	   *key;
-	MemoryContext old;
-
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	if (n != j->nkeys)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("batch job \"%s\" has a last key of %d columns, not %d", j->name, n, j->nkeys)));
-	old = MemoryContextSwitchTo(j->cxt);
-	key = palloc(sizeof(Datum) * n);
-	for (int k = 0; k < n; k++)
-	{
-		Oid			in;
-		Oid			ioparam;
-
-		getTypeInputInfo(j->keytypes[k], &in, &ioparam);
-		key[k] = OidInputFunctionCall(in, TextDatumGetCString(elems[k]), ioparam, -1);
-	}
-	MemoryContextSwitchTo(old);
-	return key;
-}
-
-static char *
-key_columns_text(BatchJob *j)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	append_keys(&buf, j);
-	return buf.data;
-}
-
-/* The columns of a job's row this file reads */
-#define JOB_COLUMNS \
-	"job_id, kind, relid, sql, where_clause, key_columns, state," \
-	" rows_done, batches_done, rows_total, last_key, batch_size"
-
-/*
- * Find or create the job's row.  Returns the state it was in ("new" when
- * created) and fills in what it holds.
- */
-static char *
-job_open(BatchJob *j)
-{
-	static SPIPlanPtr find = NULL;
-	static SPIPlanPtr insert = NULL;
-	Oid			types[11] = {TEXTOID, TEXTOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTARRAYOID, INT4OID, INT8OID, INT4OID};
-	Datum		values[11];
-	char		nulls[11] = "           ";
-	MigrOwnerSwitch sw;
-	char	   *state = "new";
-	Datum	   *cols = palloc(sizeof(Datum) * j->nkeys);
-
-	for (int k = 0; k < j->nkeys; k++)
-		cols[k] = CStringGetTextDatum(j->keycols[k]);
-	values[0] = j->revision ? CStringGetTextDatum(j->revision) : (Datum) 0;
-	nulls[0] = j->revision ? ' ' : 'n';
-	values[1] = CStringGetTextDatum(j->name);
-	values[2] = CStringGetTextDatum(j->is_update ? "update" : "sql");
-	values[3] = ObjectIdGetDatum(j->relid);
-	values[4] = CStringGetTextDatum(j->relation);
-	values[5] = CStringGetTextDatum(j->sql);
-	values[6] = CStringGetTextDatum(j->where);
-	values[7] = PointerGetDatum(construct_array(cols, j->nkeys, TEXTOID, -1, false, TYPALIGN_INT));
-	values[8] = Int32GetDatum(j->size);
-	values[9] = Int64GetDatum(0);
-	values[10] = Int32GetDatum(MyProcPid);
-
-	migr_owner_begin(&sw);
-	migr_run_kept(&insert,
-				  "INSERT INTO migr.batch_job (revision, name, kind, relid, relation, sql,"
-				  "       where_clause, key_columns, batch_size, state, started_at, resumed_at,"
-				  "       updated_at, pid)"
-				  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', pg_catalog.now(),"
-				  "         pg_catalog.now(), pg_catalog.now(), $11)"
-				  " ON CONFLICT ON CONSTRAINT batch_job_name_key DO NOTHING"
-				  " RETURNING job_id",
-				  11, types, values, nulls, false, 0, SPI_OK_INSERT_RETURNING);
-	if (SPI_processed == 1)
-	{
-		bool		isnull;
-
-		j->job_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												SPI_tuptable->tupdesc, 1, &isnull));
-		j->rows_total = -1;
-		SPI_freetuptable(SPI_tuptable);
-		migr_owner_end(&sw);
-		return state;
-	}
-	SPI_freetuptable(SPI_tuptable);
-	migr_run_kept(&find,
-				  "SELECT " JOB_COLUMNS " FROM migr.batch_job"
-				  " WHERE revision IS NOT DISTINCT FROM $1 AND name OPERATOR(pg_catalog.=) $2",
-				  2, types, values, nulls, false, 0, SPI_OK_SELECT);
-	migr_owner_end(&sw);
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("batch job \"%s\" disappeared while it was being opened", j->name),
-				 errhint("Call %s again.", j->fn)));
-	{
-		HeapTuple	t = SPI_tuptable->vals[0];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		bool		isnull;
-		bool		same;
-		Datum		d;
-
-		/* the same work?  An unnamed job's name says so already */
-		same = strcmp(SPI_getvalue(t, td, 2), j->is_update ? "update" : "sql") == 0 &&
-			DatumGetObjectId(SPI_getbinval(t, td, 3, &isnull)) == j->relid &&
-			strcmp(SPI_getvalue(t, td, 4), j->sql) == 0 &&
-			strcmp(SPI_getvalue(t, td, 5), j->where) == 0;
-		if (same)
-		{
-			ArrayType  *a = DatumGetArrayTypeP(SPI_getbinval(t, td, 6, &isnull));
-			Datum	   *e;
-			bool	   *n;
-			int			ne;
-
-			deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &e, &n, &ne);
-			same = ne == j->nkeys;
-			for (int k = 0; same && k < ne; k++)
-				same = strcmp(TextDatumGetCString(e[k]), j->keycols[k]) == 0;
-		}
-		if (!same && !j->restart)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_OBJECT),
-					 errmsg("batch job \"%s\" exists with other arguments", j->name),
-					 errdetail("It was started on another table, or with another %s, where_clause or key (%s now).",
-							   j->is_update ? "set_clause" : "sql", key_columns_text(j)),
-					 errhint("Give this job another name, or pass restart => true to start it over with these arguments.")));
-		j->job_id = DatumGetInt64(SPI_getbinval(t, td, 1, &isnull));
-		state = pstrdup(SPI_getvalue(t, td, 7));
-		j->rows_done = DatumGetInt64(SPI_getbinval(t, td, 8, &isnull));
-		j->batches_done = DatumGetInt64(SPI_getbinval(t, td, 9, &isnull));
-		d = SPI_getbinval(t, td, 10, &isnull);
-		j->rows_total = isnull ? -1 : DatumGetInt64(d);
-		if (same)
-		{
-			d = SPI_getbinval(t, td, 11, &isnull);
-			if (!isnull)
-				j->last = key_from_text(j, DatumGetArrayTypeP(d));
-		}
-		/* a resumed job goes on at the size it had adapted to */
-		if (!j->restart)
-		{
-			int			size = DatumGetInt32(SPI_getbinval(t, td, 12, &isnull));
-
-			if (j->target_ms > 0)
-				j->size = Max(j->min_size, Min(j->max_size, size));
-		}
-	}
-	SPI_freetuptable(SPI_tuptable);
-	return state;
-}
-
-/* Write the job's row: the arguments again (restart) and where it stands */
-static void
-job_reset(BatchJob *j)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[8] = {INT8OID, TEXTOID, OIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID};
-	Datum		values[8];
-	Datum	   *cols = palloc(sizeof(Datum) * j->nkeys);
-	MigrOwnerSwitch sw;
-
-	for (int k = 0; k < j->nkeys; k++)
-		cols[k] = CStringGetTextDatum(j->keycols[k]);
-	values[0] = Int64GetDatum(j->job_id);
-	values[1] = CStringGetTextDatum(j->is_update ? "update" : "sql");
-	values[2] = ObjectIdGetDatum(j->relid);
-	values[3] = CStringGetTextDatum(j->relation);
-	values[4] = CStringGetTextDatum(j->sql);
-	values[5] = CStringGetTextDatum(j->where);
-	values[6] = PointerGetDatum(construct_array(cols, j->nkeys, TEXTOID, -1, false, TYPALIGN_INT));
-	values[7] = Int32GetDatum(j->size);
-	migr_owner_begin(&sw);
-	migr_run_kept(&plan,
-				  "UPDATE migr.batch_job SET kind = $2, relid = $3, relation = $4, sql = $5,"
-				  "       where_clause = $6, key_columns = $7, batch_size = $8,"
-				  "       state = 'running', rows_done = 0, batches_done = 0, rows_total = NULL,"
-				  "       last_key = NULL, started_at = pg_catalog.now(), resumed_at = pg_catalog.now(),"
-				  "       rows_at_resume = 0, updated_at = pg_catalog.now(), finished_at = NULL,"
-				  "       last_batch_ms = NULL, sqlstate = NULL, error = NULL"
-				  " WHERE job_id OPERATOR(pg_catalog.=) $1",
-				  8, types, values, NULL, false, 0, SPI_OK_UPDATE);
-	migr_owner_end(&sw);
-	j->rows_done = j->batches_done = 0;
-	j->rows_total = -1;
-	j->last = NULL;
-}
-
-/* The job (re)starts running in this backend */
-static void
-job_resume(BatchJob *j)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[4] = {INT8OID, INT4OID, INT8OID, INT4OID};
-	Datum		values[4];
-	char		nulls[4] = "    ";
-	MigrOwnerSwitch sw;
-
-	values[0] = Int64GetDatum(j->job_id);
-	values[1] = Int32GetDatum(MyProcPid);
-	values[2] = Int64GetDatum(j->rows_total);
-	nulls[2] = j->rows_total < 0 ? 'n' : ' ';
-	values[3] = Int32GetDatum(j->size);
-	migr_owner_begin(&sw);
-	migr_run_kept(&plan,
-				  "UPDATE migr.batch_job SET state = 'running', pid = $2,"
-				  "       rows_total = $3, batch_size = $4,"
-				  "       resumed_at = pg_catalog.clock_timestamp(), rows_at_resume = rows_done,"
-				  "       sqlstate = NULL, error = NULL"
-				  " WHERE job_id OPERATOR(pg_catalog.=) $1"
-				  " RETURNING resumed_at",
-				  4, types, values, nulls, false, 0, SPI_OK_UPDATE_RETURNING);
-	if (SPI_processed == 1)
-	{
-		bool		isnull;
-
-		j->resumed_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
-														  SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	SPI_freetuptable(SPI_tuptable);
-	migr_owner_end(&sw);
-	j->rows_at_resume = j->rows_done;
-}
-
-/* After a batch, in its transaction: where the job stands now */
-static void
-job_save_batch(BatchJob *j, Datum *last, int64 rows, double ms, int next_size)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[5] = {INT8OID, INT8OID, TEXTARRAYOID, FLOAT8OID, INT4OID};
-	Datum		values[5];
-	MigrOwnerSwitch sw;
-
-	values[0] = Int64GetDatum(j->job_id);
-	values[1] = Int64GetDatum(rows);
-	values[2] = key_text_array(j, last);
-	values[3] = Float8GetDatum(ms);
-	values[4] = Int32GetDatum(next_size);
-	migr_owner_begin(&sw);
-	migr_run_kept(&plan,
-				  "UPDATE migr.batch_job SET rows_done = rows_done OPERATOR(pg_catalog.+) $2,"
-				  "       batches_done = batches_done OPERATOR(pg_catalog.+) 1,"
-				  "       last_key = $3, last_batch_ms = $4, batch_size = $5,"
-				  "       updated_at = pg_catalog.clock_timestamp()"
-				  " WHERE job_id OPERATOR(pg_catalog.=) $1",
-				  5, types, values, NULL, false, 0, SPI_OK_UPDATE);
-	migr_owner_end(&sw);
-}
-
-/* The job ended: done, or failed with err */
-static void
-job_end(BatchJob *j, ErrorData *err)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[4];
-	char		nulls[4] = "    ";
-	MigrOwnerSwitch sw;
-
-	values[0] = Int64GetDatum(j->job_id);
-	values[1] = CStringGetTextDatum(err ? "failed" : "done");
-	if (err)
-	{
-		values[2] = CStringGetTextDatum(unpack_sql_state(err->sqlerrcode));
-		values[3] = CStringGetTextDatum(err->message ? err->message : "");
-	}
-	else
-		nulls[2] = nulls[3] = 'n';
-	migr_owner_begin(&sw);
-	migr_run_kept(&plan,
-				  "UPDATE migr.batch_job SET state = $2, sqlstate = $3, error = $4,"
-				  "       updated_at = pg_catalog.clock_timestamp(),"
-				  "       finished_at = CASE WHEN $2 OPERATOR(pg_catalog.=) 'done'"
-				  "                          THEN pg_catalog.clock_timestamp() END"
-				  " WHERE job_id OPERATOR(pg_catalog.=) $1",
-				  4, types, values, nulls, false, 0, SPI_OK_UPDATE);
-	migr_owner_end(&sw);
-}
-
-/*
- * migr_batch_forget_revision
- *		A revision's step was recorded: its batch jobs are over, and the
- *		next run of that revision starts them afresh.  The step's event is
- *		their record.
- */
-void
-migr_batch_forget_revision(const char *rev)
-{
-	static SPIPlanPtr plan = NULL;
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	MigrOwnerSwitch sw;
-
-	if (migr_catalog_version() < 3)
-		return;
-	values[0] = CStringGetTextDatum(rev);
-	migr_owner_begin(&sw);
-	migr_run_kept(&plan,
-				  "DELETE FROM migr.batch_job WHERE revision OPERATOR(pg_catalog.=) $1",
-				  1, types, values, NULL, false, 0, SPI_OK_DELETE);
-	migr_owner_end(&sw);
-}
-
 /* ----------------------------------------------------------------
  * Running
  * ----------------------------------------------------------------
  */
-
-/*
- * The rows the job will touch, roughly: a count on a small table, else
- * pg_class.reltuples (every row) or the planner's estimate (a condition).
- */
-static int64
-estimate_rows(BatchJob *j)
-{
-	HeapTuple	t = SearchSysCache1(RELOID, ObjectIdGetDatum(j->relid));
-	Form_pg_class c;
-	int32		pages;
-	float4		tuples;
-	char		relkind;
-	bool		all = strcmp(j->where, "true") == 0;
-	bool		isnull;
-	char	   *sql;
-	int64		n;
-
-	if (!HeapTupleIsValid(t))
-		return -1;
-	c = (Form_pg_class) GETSTRUCT(t);
-	pages = c->relpages;
-	tuples = c->reltuples;
-	relkind = c->relkind;
-	ReleaseSysCache(t);
-
-	if (relkind == RELKIND_RELATION && pages < 1280)
-	{
-		sql = psprintf("SELECT pg_catalog.count(*) FROM %s WHERE (%s\n)", j->relation, j->where);
-		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-			return -1;
-		n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		SPI_freetuptable(SPI_tuptable);
-		return n;
-	}
-	if (all && tuples >= 0)
-		return (int64) tuples;
-	sql = psprintf("EXPLAIN (FORMAT JSON) SELECT FROM %s WHERE (%s\n)", j->relation, j->where);
-	if (SPI_execute(sql, true, 0) != SPI_OK_UTILITY || SPI_processed != 1)
-		return -1;
-	{
-		Oid			types[1] = {TEXTOID};
-		Datum		values[1] = {CStringGetTextDatum(SPI_getvalue(SPI_tuptable->vals[0],
-																  SPI_tuptable->tupdesc, 1))};
-		Datum		d;
-
-		SPI_freetuptable(SPI_tuptable);
-		if (SPI_execute_with_args("SELECT (((($1::pg_catalog.json) OPERATOR(pg_catalog.->) 0)"
-								  " OPERATOR(pg_catalog.->) 'Plan') OPERATOR(pg_catalog.->>) 'Plan Rows')"
-								  "::pg_catalog.float8::pg_catalog.int8",
-								  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
-			return -1;
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		n = isnull ? -1 : DatumGetInt64(d);
-		SPI_freetuptable(SPI_tuptable);
-		return n;
-	}
-}
 
 /* One batch: its keys, then its work (under migr_guard_run) */
 static void
@@ -913,35 +120,60 @@ batch_fn(void *arg)
 	Datum		wv[INDEX_MAX_KEYS * 2];
 	uint64		n;
 	int			rc;
+	Portal		portal;
 
 	kv[0] = Int32GetDatum(j->size);
 	if (j->last)
 		memcpy(kv + 1, j->last, sizeof(Datum) * j->nkeys);
-	rc = SPI_execute_plan(j->last ? j->next_plan : j->first_plan, kv, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "the key query of %s failed: %s", j->fn, SPI_result_code_string(rc));
-	n = SPI_processed;
-	j->batch_keys = (int) n;
-	j->batch_rows = 0;
-	if (n == 0)
-	{
-		SPI_freetuptable(SPI_tuptable);
-		return;
-	}
-	/* first and last key, copied out of the tuple table */
-	j->next_last = palloc(sizeof(Datum) * j->nkeys);
-	for (int k = 0; k < j->nkeys; k++)
-	{
-		bool		isnull;
 
-		wv[k] = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-										k + 1, &isnull), j->keybyval[k], j->keylens[k]);
-		j->next_last[k] = datumCopy(SPI_getbinval(SPI_tuptable->vals[n - 1],
-												  SPI_tuptable->tupdesc, k + 1, &isnull),
-									j->keybyval[k], j->keylens[k]);
-		wv[j->nkeys + k] = j->next_last[k];
+	/*
+	 * Only the first and last key matter: read the keys through a cursor,
+	 * KEY_CHUNK at a time, so that a batch of millions of keys does not
+	 * hold them all.  The keys are copied out of SPI's tuple tables into
+	 * the batch's context: SPI leaves its procedure context current, which
+	 * lives as long as the call, and a batch's allocations there would add
+	 * up over a job's batches.
+	 */
+	portal = SPI_cursor_open(NULL, j->last ? j->next_plan : j->first_plan, kv, NULL, false);
+	j->next_last = NULL;
+	j->batch_keys = 0;
+	j->batch_rows = 0;
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, KEY_CHUNK);
+		n = SPI_processed;
+		MemoryContextSwitchTo(j->batchcxt);
+		if (n > 0 && j->batch_keys == 0)
+			for (int k = 0; k < j->nkeys; k++)
+			{
+				bool		isnull;
+
+				wv[k] = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+												k + 1, &isnull), j->keybyval[k], j->keylens[k]);
+			}
+		if (n > 0)
+		{
+			if (j->next_last == NULL)
+				j->next_last = palloc(sizeof(Datum) * j->nkeys);
+			for (int k = 0; k < j->nkeys; k++)
+			{
+				bool		isnull;
+
+				j->next_last[k] = datumCopy(SPI_getbinval(SPI_tuptable->vals[n - 1],
+														  SPI_tuptable->tupdesc, k + 1, &isnull),
+											j->keybyval[k], j->keylens[k]);
+			}
+		}
+		j->batch_keys += (int) n;
+		SPI_freetuptable(SPI_tuptable);
+		if (n < KEY_CHUNK)
+			break;
 	}
-	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
+	if (j->batch_keys == 0)
+		return;
+	for (int k = 0; k < j->nkeys; k++)
+		wv[j->nkeys + k] = j->next_last[k];
 
 	rc = SPI_execute_plan(j->work_plan, wv, NULL, false, 0);
 	if (rc < 0)
@@ -958,33 +190,38 @@ batch_and_save_fn(void *arg)
 	TimestampTz start = GetCurrentTimestamp();
 
 	migr_guard_run(batch_fn, j);
+	MemoryContextSwitchTo(j->batchcxt); /* not SPI's: see batch_fn */
 	if (j->batch_keys > 0)
-		job_save_batch(j, j->next_last, j->batch_rows,
-					   (double) (GetCurrentTimestamp() - start) / 1000.0, j->size);
+		migr_batch_job_save_batch(j, j->next_last, j->batch_rows,
+								  (double) (GetCurrentTimestamp() - start) / 1000.0,
+								  j->size);
 }
 
 /*
- * Non-atomic: the batch, its record and the commit.  On error, roll back
- * and return the error (copied); the job stands where the last commit
- * left it.
+ * Non-atomic: the batch and its record in a subtransaction (which also
+ * closes whatever SPI connections the caller's SQL left open when it
+ * fails), then the commit.  Returns the error, copied, or NULL; either way
+ * a transaction is open afterwards, and the job stands where the last
+ * commit left it.
  */
 static ErrorData *
 batch_commit(BatchJob *j)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	ErrorData  *volatile err = NULL;
+	ErrorData  *volatile err = migr_subxact_try(batch_and_save_fn, j, true, true);
 
+	if (err)
+		return err;
 	PG_TRY();
 	{
-		batch_and_save_fn(j);
 		SPI_commit();
 	}
 	PG_CATCH();
 	{
+		/* SPI_commit rolled back and began a new transaction */
 		MemoryContextSwitchTo(cxt);
 		err = CopyErrorData();
 		FlushErrorState();
-		SPI_rollback();
 	}
 	PG_END_TRY();
 	return err;
@@ -1003,6 +240,13 @@ adapt(BatchJob *j, double ms)
 	f = Max(1.0 / ADAPT_STEP, Min(ADAPT_STEP, f));
 	next = j->size * f;
 	j->size = (int) Max((double) j->min_size, Min((double) j->max_size, next + 0.5));
+}
+
+/* "1 row", "12 rows" */
+static char *
+count_text(int64 n, const char *one, const char *many)
+{
+	return psprintf("%lld %s", (long long) n, n == 1 ? one : many);
 }
 
 /* "2 h 05 min", "3 min 07 s", "12 s" */
@@ -1042,13 +286,37 @@ progress_notice(BatchJob *j)
 						j->name, (long long) j->rows_done, rate)));
 }
 
+/*
+ * Text to show inside a comment: a name or a key holding the end of a
+ * comment would end migr's comment early, and what follows would read as
+ * SQL in pg_stat_activity.query; one holding the start of a comment would
+ * open a nested one, and hide the SQL after migr's.
+ */
+static const char *
+comment_safe(const char *text)
+{
+	StringInfoData buf;
+
+	if (strstr(text, "*/") == NULL && strstr(text, "/*") == NULL)
+		return text;
+	initStringInfo(&buf);
+	for (const char *p = text; *p; p++)
+	{
+		appendStringInfoChar(&buf, *p);
+		if ((p[0] == '*' && p[1] == '/') || (p[0] == '/' && p[1] == '*'))
+			appendStringInfoChar(&buf, ' ');
+	}
+	return buf.data;
+}
+
 /* pg_stat_activity.query while a batch runs */
 static void
 report_batch(BatchJob *j)
 {
 	migr_activity_report("/* migr batch job %s: batch %lld, %d rows after key %s */ %s",
-						 j->name, (long long) j->batches_done + 1, j->size,
-						 j->last ? key_text(j, j->last) : "(start)",
+						 comment_safe(j->name), (long long) j->batches_done + 1, j->size,
+						 j->last ? comment_safe(migr_batch_key_text(j, j->last))
+						 : "(start)",
 						 j->is_update ? "UPDATE" : j->sql);
 }
 
@@ -1059,8 +327,22 @@ report_batch(BatchJob *j)
  * failed where the batches commit.
  */
 static void
+batch_error_callback(void *arg)
+{
+	BatchJob   *j = (BatchJob *) arg;
+
+	errcontext("batch %lld of batch job \"%s\" (%s), after key %s",
+			   (long long) j->batches_done + 1, j->name, j->fn,
+			   j->last ? migr_batch_key_text(j, j->last) : "(none: the first batch)");
+}
+
+static void
 run_batches(BatchJob *j)
 {
+	ErrorContextCallback cb;
+
+	cb.callback = batch_error_callback;
+	cb.arg = j;
 	for (;;)
 	{
 		TimestampTz start;
@@ -1071,11 +353,26 @@ run_batches(BatchJob *j)
 		CHECK_FOR_INTERRUPTS();
 		for (int attempt = 0;; attempt++)
 		{
-			report_batch(j);
+			/* all a batch allocates goes when batchcxt is reset */
 			old = MemoryContextSwitchTo(j->batchcxt);
+			report_batch(j);
 			start = GetCurrentTimestamp();
-			err = j->atomic ? migr_subxact_try(batch_and_save_fn, j, true, false)
-				: batch_commit(j);
+			cb.previous = error_context_stack;
+			error_context_stack = &cb;
+			if (j->atomic)
+			{
+				/*
+				 * In the caller's transaction: no subtransaction per batch
+				 * (past 64 of them every other session's snapshots slow
+				 * down), so no retry either; an error ends the job and the
+				 * transaction, as any statement of migr.upgrade() does.
+				 */
+				batch_and_save_fn(j);
+				err = NULL;
+			}
+			else
+				err = batch_commit(j);
+			error_context_stack = cb.previous;
 			MemoryContextSwitchTo(old);
 			if (err == NULL)
 				break;
@@ -1096,14 +393,9 @@ run_batches(BatchJob *j)
 				err->detail = psprintf("%s%smigr gave up after %d retries (migr.lock_retries).",
 									   err->detail ? err->detail : "",
 									   err->detail ? " " : "", attempt);
-			err->context = psprintf("%s%sbatch %lld of batch job \"%s\" (%s), after key %s",
-									err->context ? err->context : "",
-									err->context ? "\n" : "",
-									(long long) j->batches_done + 1, j->name, j->fn,
-									j->last ? key_text(j, j->last) : "(none: the first batch)");
 			if (!j->atomic)
 			{
-				job_end(j, err);
+				migr_batch_job_end(j, err);
 				SPI_commit();
 			}
 			ReThrowError(err);
@@ -1135,88 +427,42 @@ run_batches(BatchJob *j)
 	}
 }
 
-/*
- * Take the job's advisory lock, so that one backend at a time runs it:
- * for the session when batches commit, else for the transaction.
- */
-static void
-lock_job(BatchJob *j)
-{
-	SET_LOCKTAG_ADVISORY(j->locktag, MyDatabaseId, MIGR_BATCH_LOCK_KEY,
-						 (uint32) j->job_id, 2);
-	if (LockAcquire(&j->locktag, ExclusiveLock, !j->atomic, true) == LOCKACQUIRE_NOT_AVAIL)
-	{
-		int			holder = 0;
-		char	   *sql = psprintf("SELECT l.pid FROM pg_catalog.pg_locks l"
-								   " WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'"
-								   "   AND l.classid OPERATOR(pg_catalog.=) %u::pg_catalog.oid"
-								   "   AND l.objid OPERATOR(pg_catalog.=) %u::pg_catalog.oid"
-								   "   AND l.objsubid OPERATOR(pg_catalog.=) 2 AND l.granted"
-								   "   AND l.database OPERATOR(pg_catalog.=) %u::pg_catalog.oid",
-								   (uint32) MIGR_BATCH_LOCK_KEY, (uint32) j->job_id, MyDatabaseId);
-
-		if (SPI_execute(sql, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
-		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-			holder = isnull ? 0 : DatumGetInt32(d);
-		}
-		ereport(ERROR,
-				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("batch job \"%s\" is running in another session", j->name),
-				 holder ? errdetail("Process %d is running it.", holder)
-				 : errdetail("Another process is running it."),
-				 errhint("Wait for it to finish, or stop it with pg_cancel_backend(); a new call then goes on from its last batch.")));
-	}
-	j->locked = true;
-}
-
-static void
-unlock_job(BatchJob *j)
-{
-	if (j->locked && !j->atomic)
-		LockRelease(&j->locktag, ExclusiveLock, true);
-	j->locked = false;
-}
-
 /* Open the job, decide what to do, and run it */
 static void
 run_job(BatchJob *j)
 {
-	char	   *state = job_open(j);
-	bool		fresh = strcmp(state, "new") == 0;
+	char	   *state;
 
+	(void) migr_batch_job_open(j);
 	if (!j->atomic)
 		SPI_commit();			/* the row exists for every session */
-	lock_job(j);
-	if (!fresh)
+	migr_batch_lock_job(j);
+	/*
+	 * What the last runner left, read again now that it cannot change: a
+	 * runner that took the lock first may have finished the job since.
+	 */
+	state = migr_batch_job_open(j);
+	if (strcmp(state, "done") == 0 && !j->restart)
 	{
-		/* what the last runner left, now that it cannot change */
-		state = job_open(j);
-		if (strcmp(state, "done") == 0 && !j->restart)
-		{
-			ereport(NOTICE,
-					(errmsg("batch job \"%s\" finished before: nothing to do", j->name),
-					 errdetail("It processed %lld rows in %lld batches; migr.batch_job keeps its record.",
-							   (long long) j->rows_done, (long long) j->batches_done),
-					 errhint("Pass restart => true to run it again from the start.")));
-			return;
-		}
-		if (j->restart)
-		{
-			job_reset(j);
-			fresh = true;
-		}
-	}
-	if (j->rows_total < 0)
-		j->rows_total = estimate_rows(j);
-	job_resume(j);
-	if (!fresh && j->last)
 		ereport(NOTICE,
-				(errmsg("resuming batch job \"%s\" after key %s: %lld rows done in %lld batches",
-						j->name, key_text(j, j->last), (long long) j->rows_done,
-						(long long) j->batches_done)));
+				(errmsg("batch job \"%s\" finished before: nothing to do", j->name),
+				 errdetail("It processed %s in %s; migr.batch_job keeps its record.",
+						   count_text(j->rows_done, "row", "rows"),
+						   count_text(j->batches_done, "batch", "batches")),
+				 errhint("Pass restart => true to run it again from the start.")));
+		return;
+	}
+	if (j->restart)
+		migr_batch_job_reset(j);
+	if (j->rows_total < 0)
+		j->rows_total = j->estimate;
+	migr_batch_job_resume(j);
+	if (j->last)
+		ereport(NOTICE,
+				(errmsg("resuming batch job \"%s\" after key %s: %s done in %s",
+						j->name, migr_batch_key_text(j, j->last),
+						count_text(j->rows_done, "row", "rows"),
+						count_text(j->batches_done, "batch", "batches"))));
 	if (j->atomic)
 		ereport(NOTICE,
 				(errmsg("batch job \"%s\" runs in the caller's transaction: its batches are not committed one by one",
@@ -1227,22 +473,29 @@ run_job(BatchJob *j)
 	if (!j->atomic)
 		SPI_commit();
 
-	j->first_plan = prepare_keys(j, false);
-	j->next_plan = prepare_keys(j, true);
-	j->work_plan = prepare_work(j);
-	if (SPI_keepplan(j->first_plan) || SPI_keepplan(j->next_plan) ||
-		SPI_keepplan(j->work_plan))
-		elog(ERROR, "could not keep the plans of %s", j->fn);
 	j->last_notice = GetCurrentTimestamp();
 
 	run_batches(j);
 
-	job_end(j, NULL);
+	migr_batch_job_end(j, NULL);
 	if (!j->atomic)
 		SPI_commit();
 	ereport(NOTICE,
-			(errmsg("batch job \"%s\" finished: %lld rows in %lld batches",
-					j->name, (long long) j->rows_done, (long long) j->batches_done)));
+			(errmsg("batch job \"%s\" finished: %s in %s", j->name,
+					count_text(j->rows_done, "row", "rows"),
+					count_text(j->batches_done, "batch", "batches"))));
+}
+
+/* What the call holds: the job's lock, its plans, pg_stat_activity */
+static void
+end_call(BatchJob *j)
+{
+	migr_batch_unlock_job(j);
+	if (OidIsValid(j->ext))
+		migr_unlock_extension_session(j->ext);
+	j->ext = InvalidOid;
+	free_plans(j);
+	migr_activity_restore();
 }
 
 static void
@@ -1312,29 +565,54 @@ run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("name cannot be empty")));
 	if (is_update)
-		check_set_clause(j);
-	check_where_clause(j);
-	resolve_key(j, key);
+		migr_batch_check_set_clause(j);
+	migr_batch_check_where_clause(j);
+	migr_batch_resolve_key(j, key);
+	migr_batch_refuse_key_change(j);
 	j->relation = quote_qualified_identifier(get_namespace_name(get_rel_namespace(j->relid)),
 											 get_rel_name(j->relid));
 	j->named = j->name != NULL;
 	if (!j->named)
-		j->name = default_name(j);
+		j->name = migr_batch_default_name(j);
 	else
 		j->name = pstrdup(j->name);
 	j->batchcxt = AllocSetContextCreate(j->cxt, "migr batch", ALLOCSET_DEFAULT_SIZES);
 
+	/*
+	 * On error, close this connection before the error leaves: a caller
+	 * that goes on in this transaction's place (CALL migr.apply() records
+	 * the failure and commits) must find its own connection current.  The
+	 * caller's SQL runs in subtransactions, so nothing above this
+	 * connection is left open.
+	 */
 	PG_TRY();
 	{
+		/* what can fail on the arguments fails before the catalog is written */
+		j->first_plan = migr_batch_prepare_keys(j, false);
+		j->next_plan = migr_batch_prepare_keys(j, true);
+		j->work_plan = migr_batch_prepare_work(j);
+		if (SPI_keepplan(j->first_plan) || SPI_keepplan(j->next_plan) ||
+			SPI_keepplan(j->work_plan))
+			elog(ERROR, "could not keep the plans of %s", j->fn);
+		migr_batch_estimate_rows(j);
+		/* DROP EXTENSION waits until the job ends, across its commits */
+		if (!j->atomic)
+			j->ext = migr_lock_extension_session();
 		run_job(j);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		unlock_job(j);
-		free_plans(j);
-		migr_activity_restore();
+		end_call(j);
+		/*
+		 * In the caller's transaction, its abort closes this connection and
+		 * any the caller's SQL left open above it.
+		 */
+		if (!j->atomic)
+			SPI_finish();
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	end_call(j);
 	SPI_finish();
 }
 

@@ -117,6 +117,19 @@ migr_body_refuse_reentry(const char *fn)
 }
 
 /*
+ * migr_body_mark_running
+ *		Mark revision rev's SQL as running (NULL: no longer), for SQL that
+ *		runs outside this file: the offline script (script.c) runs a
+ *		revision's statements in psql, between two calls into migr.  rev
+ *		must stay allocated until it is cleared.
+ */
+void
+migr_body_mark_running(const char *rev)
+{
+	running_revision = rev;
+}
+
+/*
  * migr_body_running_revision
  *		The revision whose SQL this session is running, or NULL: a batch job
  *		started from revision SQL belongs to that revision.

@@ -38,6 +38,7 @@ extern char *migr_body_check(const char *rev, const char *which,
 extern int	migr_body_execute(const char *rev, const char *sql, bool read_only,
 							  long tcount);
 extern void migr_body_refuse_reentry(const char *fn);
+extern void migr_body_mark_running(const char *rev);
 extern const char *migr_body_running_revision(void);
 
 #endif							/* MIGR_BODY_H */

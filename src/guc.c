@@ -24,7 +24,7 @@ int			migr_lock_timeout = 5000;
 /* migr's own limit on each statement it runs, in ms (0: none) */
 int			migr_statement_timeout = 0;
 
-/* CALL mode: retries of a revision that failed with lock_not_available */
+/* CALL mode and committing batch jobs: retries after lock_not_available */
 int			migr_lock_retries = 5;
 
 /* CALL mode: the first back-off between such retries, in ms; it doubles */
@@ -52,7 +52,7 @@ migr_define_settings(void)
 							&migr_statement_timeout, 0, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("migr.lock_retries",
-							"How often CALL migr.apply() and migr.revert() retry a revision that could not get a lock.",
+							"How often CALL migr.apply() and migr.revert() retry a revision, and a batch job a batch, that could not get a lock.",
 							"Each retry rolls the revision back, waits, and runs it again; zero means no retries.",
 							&migr_lock_retries, 5, 0, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);

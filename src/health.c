@@ -362,6 +362,34 @@ gather_findings(void)
 	}
 
 	/*
+	 * Batch jobs that stopped before the end (failed or interrupted; one
+	 * running now is work in progress, not a finding): work still to do.
+	 */
+	if (migr_catalog_version() >= 3)
+	{
+		catalog_query("SELECT p.job, p.revision, p.state, p.rows_done, p.rows_total,"
+					  "       p.last_key::pg_catalog.text, p.error, p.relation"
+					  "  FROM migr.progress p"
+					  " WHERE p.kind OPERATOR(pg_catalog.=) 'batch'"
+					  "   AND p.state OPERATOR(pg_catalog.<>) 'running'"
+					  " ORDER BY p.started_at, p.job");
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			char	   *job = value(r, 1);
+			char	   *error = value(r, 7);
+
+			add(&findings, 1, "unfinished_batch_job", value(r, 2),
+				psprintf("batch job \"%s\" on %s %s before the end", job, value(r, 8),
+						 strcmp(value(r, 3), "failed") == 0 ? "failed" : "stopped"),
+				psprintf("%s of about %s rows are done, up to key %s.%s%s%s Calling it again with the same arguments goes on from there.",
+						 value(r, 4), value(r, 5) ? value(r, 5) : "?",
+						 value(r, 6) ? value(r, 6) : "(none)",
+						 error ? " It failed with: " : "", error ? error : "",
+						 error ? "." : ""));
+		}
+	}
+
+	/*
 	 * The summary no-op upgrades and current() trust: a fresh row that
 	 * disagrees with the graph (only a hand edit of migr.summary itself
 	 * can do that) would make a pending upgrade look done.

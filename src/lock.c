@@ -136,6 +136,33 @@ migr_lock_acquire_session(void)
 }
 
 /*
+ * migr_lock_extension_session
+ *		A share lock on the extension for the session, which DROP EXTENSION
+ *		waits for: a batch job that commits as it goes keeps its catalog
+ *		table from being dropped between two batches.  Returns the
+ *		extension's OID, for migr_unlock_extension_session().
+ */
+Oid
+migr_lock_extension_session(void)
+{
+	LOCKTAG		tag;
+	Oid			ext = get_extension_oid("migr", false);
+
+	set_extension_tag(&tag, ext);
+	(void) LockAcquire(&tag, AccessShareLock, true, false);
+	return ext;
+}
+
+void
+migr_unlock_extension_session(Oid ext)
+{
+	LOCKTAG		tag;
+
+	set_extension_tag(&tag, ext);
+	LockRelease(&tag, AccessShareLock, true);
+}
+
+/*
  * migr_lock_held_session
  *		Whether this session still holds the migration lock: revision SQL
  *		can let go of it (pg_advisory_unlock_all()).

@@ -16,5 +16,7 @@ extern void migr_lock_acquire(void);
 extern Oid	migr_lock_acquire_session(void);
 extern bool migr_lock_held_session(void);
 extern void migr_lock_release_session(Oid ext);
+extern Oid	migr_lock_extension_session(void);
+extern void migr_unlock_extension_session(Oid ext);
 
 #endif							/* MIGR_LOCK_H */

@@ -226,9 +226,13 @@ checks_array(MigrRev *r)
 	return migr_text_array(names, n);
 }
 
-/* Whether a target reads as a downgrade: base, or -N from the current heads. */
-static bool
-looks_like_downgrade(const char *t)
+/*
+ * migr_target_looks_like_downgrade
+ *		Whether a target reads as a downgrade: base, or -N from the current
+ *		heads (migr.plan() and migr.script() guess the direction so).
+ */
+bool
+migr_target_looks_like_downgrade(const char *t)
 {
 	const char *p = strrchr(t, '@');
 
@@ -271,7 +275,7 @@ migr_plan(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	migr_spi_connect();
 	g = migr_catalog_load_graph(outer, false, &max_seq);
-	if (direction ? strcmp(direction, "downgrade") == 0 : looks_like_downgrade(target))
+	if (direction ? strcmp(direction, "downgrade") == 0 : migr_target_looks_like_downgrade(target))
 		plan = migr_plan_downgrade(g, target);
 	else
 	{

@@ -75,4 +75,7 @@ extern MigrPlan *migr_plan_downgrade(MigrGraph *g, const char *target);
 extern MigrStampPlan *migr_plan_stamp(MigrGraph *g, const char *target);
 extern void migr_check_target_syntax(const char *target);
 
+/* sqlfuncs.c: the direction migr.plan() guesses */
+extern bool migr_target_looks_like_downgrade(const char *target);
+
 #endif							/* MIGR_TARGET_H */

@@ -239,7 +239,8 @@ for _ in $(seq 100); do
     fi
     sleep 0.1
 done
-caller=$(q -c "SELECT pid FROM pg_stat_activity WHERE query = 'CALL migr.apply(''s3'')' AND backend_type = 'client backend'")
+# (while it runs, the CALL's pg_stat_activity.query is the statement it is on)
+caller=$(q -c "SELECT pid FROM migr.progress WHERE kind = 'revision' AND state = 'running'")
 t0=$(date +%s%N)
 q -o /dev/null -c "SELECT pg_cancel_backend($caller)"
 if wait "$caller_pid"; then caller_pid=; echo "the CALL was not cancelled:"; cat "$out_file"; exit 1; fi

@@ -5,7 +5,9 @@
 # way (bad data in a non-transactional revision), the recovery queries show
 # the failure, and after the fix the apply block, run again, resumes and
 # finishes.  The watch block runs from another session while the apply
-# block's background worker builds an index, and shows the worker.
+# block's background worker builds an index, and shows the worker.  Then
+# the commands of "## Offline script" generate and run the script of a
+# further revision as written, and a second run of it is refused.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 doc=${MIGR_MAINTENANCE_DOC:-docs/maintenance.md}
@@ -92,8 +94,11 @@ if [ "$rc" != 0 ]; then echo "runbook block 4 failed:"; echo "$out"; exit 1; fi
 if ! grep -qE '\| migr worker +\| active +\|.*\| CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_slow' <<<"$out"; then
     echo "block 4 does not show the worker building the index:"; echo "$out"; exit 1
 fi
-if ! grep -qE '\| client backend +\| active +\|.*\| CALL migr.apply\(\);' <<<"$out"; then
-    echo "block 4 does not show the CALL:"; echo "$out"; exit 1
+if ! grep -qE '\| client backend +\| active +\|.*\| /\* migr: upgrade of w2, statement 1 \*/ CREATE INDEX CONCURRENTLY' <<<"$out"; then
+    echo "block 4 does not show the CALL on w2's statement:"; echo "$out"; exit 1
+fi
+if ! grep -qE '^ revision +\| running +\| w2 +\| upgrade ' <<<"$out"; then
+    echo "block 4: migr.progress does not show the CALL running w2:"; echo "$out"; exit 1
 fi
 if ! grep -qE '\| building index' <<<"$out"; then
     echo "block 4 does not show the index build's phase:"; echo "$out"; exit 1
@@ -135,3 +140,40 @@ if [ "$rc" != 0 ] || ! grep -q '^(0 rows)$' <<<"$out"; then
     echo "block 1 after the window:"; echo "$out"; exit 1
 fi
 echo "the runbook's $nblocks sql blocks ran as written: a failure half way, recovered and resumed"
+
+# "## Offline script": its ```sh block, run as written against the database
+# (PGDATABASE), generates the script of a new revision and runs it
+mkdir "$work/offline"
+awk '/^## Offline script/ { s = 1; next }
+     s && /^## / { exit }
+     s && /^```sh$/ { n++; b = 1; next }
+     b && /^```$/ { b = 0; next }
+     b { print > (dir "/offline" n ".sh") }' dir="$work/offline" "$doc"
+if [ "$(find "$work/offline" -name 'offline*.sh' | wc -l)" != 1 ]; then
+    echo "expected 1 \`\`\`sh block under \"## Offline script\" in $doc"; exit 1
+fi
+grep -q 'SELECT migr.script()' "$work/offline/offline1.sh" || { echo "the offline block does not call migr.script()"; exit 1; }
+psql -Xq -o /dev/null -d $db -v ON_ERROR_STOP=1 <<'SQL'
+SET client_min_messages = warning;
+SELECT migr.revision('w4', 'w3', 'index the customers, once checked',
+                     'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer ON orders (customer);',
+                     'DROP INDEX CONCURRENTLY IF EXISTS orders_customer;',
+                     requires => $$migr.has_constraint('orders', 'orders_customer_positive')$$,
+                     verify => $$migr.has_index('orders', 'orders_customer')$$,
+                     create_date => '2025-01-04 00:00:00+00');
+SQL
+if ! out=$(cd "$work/offline" && PGDATABASE=$db bash -e offline1.sh 2>&1); then
+    echo "the offline script's commands failed:"; echo "$out"; exit 1
+fi
+if ! grep -q "^SELECT migr.script_step(1, 'w4', 'upgrade', '" "$work/offline/upgrade.sql"; then
+    echo "upgrade.sql does not run w4:"; cat "$work/offline/upgrade.sql"; exit 1
+fi
+state=$(psql -XAtq -d $db -c "SELECT (SELECT string_agg(c, ',') FROM migr.current() c)
+                                || ' ' || (SELECT outcome FROM migr.event ORDER BY id DESC LIMIT 1)
+                                || ' ' || migr.has_index('orders', 'orders_customer')")
+if [ "$state" != "w4 ok true" ]; then echo "after the offline script: current, last outcome, index = $state"; exit 1; fi
+if out=$(cd "$work/offline" && PGDATABASE=$db psql -X -v ON_ERROR_STOP=1 -f upgrade.sql 2>&1) ||
+    ! grep -q 'is not the plan this migr script runs' <<<"$out"; then
+    echo "a second run of upgrade.sql was not refused:"; echo "$out"; exit 1
+fi
+echo "the offline script's commands ran as written; a second run was refused"
