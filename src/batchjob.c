@@ -21,6 +21,7 @@
 #include "catalog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "lock.h"
 #include "miscadmin.h"
 #include "owner.h"
 #include "sqlcall.h"
@@ -369,22 +370,9 @@ migr_batch_lock_job(BatchJob *j)
 				 errdetail("%s was called from the SQL of the job itself.", j->fn)));
 	if (LockAcquire(&j->locktag, ExclusiveLock, !j->atomic, true) == LOCKACQUIRE_NOT_AVAIL)
 	{
-		int			holder = 0;
-		char	   *sql = psprintf("SELECT l.pid FROM pg_catalog.pg_locks l"
-								   " WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'"
-								   "   AND l.classid OPERATOR(pg_catalog.=) %u::pg_catalog.oid"
-								   "   AND l.objid OPERATOR(pg_catalog.=) %u::pg_catalog.oid"
-								   "   AND l.objsubid OPERATOR(pg_catalog.=) 2 AND l.granted"
-								   "   AND l.database OPERATOR(pg_catalog.=) %u::pg_catalog.oid",
-								   (uint32) MIGR_BATCH_LOCK_KEY, (uint32) j->job_id, MyDatabaseId);
+		int			holder = migr_lock_advisory_holder(MIGR_BATCH_LOCK_KEY,
+													   (uint32) j->job_id, 2);
 
-		if (SPI_execute(sql, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
-		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-			holder = isnull ? 0 : DatumGetInt32(d);
-		}
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("batch job \"%s\" is running in another session", j->name),

@@ -37,32 +37,44 @@ set_tag(LOCKTAG *tag)
 }
 
 /*
- * The process holding the migration lock, as pg_locks shows it (0 if it
- * was let go meanwhile).  The caller holds an SPI connection.
+ * migr_lock_advisory_holder
+ *		The process holding the advisory lock (key1, key2, objsubid) of this
+ *		database, as pg_locks shows it: objsubid 1 for a lock taken with one
+ *		bigint key (key1 its high half), 2 for one taken with two int4 keys.
+ *		0 if it was let go meanwhile.  The caller holds an SPI connection.
  */
-static int
-holder_pid(void)
+int
+migr_lock_advisory_holder(uint32 key1, uint32 key2, int objsubid)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[3] = {OIDOID, OIDOID, OIDOID};
-	Datum		values[3];
+	Oid			types[4] = {OIDOID, OIDOID, OIDOID, INT2OID};
+	Datum		values[4];
 	bool		isnull;
 
 	values[0] = ObjectIdGetDatum(MyDatabaseId);
-	values[1] = ObjectIdGetDatum((Oid) (MIGR_LOCK_KEY >> 32));
-	values[2] = ObjectIdGetDatum((Oid) (uint32) MIGR_LOCK_KEY);
+	values[1] = ObjectIdGetDatum((Oid) key1);
+	values[2] = ObjectIdGetDatum((Oid) key2);
+	values[3] = Int16GetDatum((int16) objsubid);
 	migr_run_kept(&plan,
 				  "SELECT l.pid FROM pg_catalog.pg_locks l"
 				  " WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'"
 				  "   AND l.database OPERATOR(pg_catalog.=) $1"
 				  "   AND l.classid OPERATOR(pg_catalog.=) $2"
 				  "   AND l.objid OPERATOR(pg_catalog.=) $3"
-				  "   AND l.objsubid OPERATOR(pg_catalog.=) 1 AND l.granted",
-				  3, types, values, NULL, true, 1, SPI_OK_SELECT);
+				  "   AND l.objsubid OPERATOR(pg_catalog.=) $4 AND l.granted",
+				  4, types, values, NULL, true, 1, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return 0;
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* The process holding the migration lock (0 if it was let go meanwhile) */
+static int
+holder_pid(void)
+{
+	return migr_lock_advisory_holder((uint32) (MIGR_LOCK_KEY >> 32),
+									 (uint32) MIGR_LOCK_KEY, 1);
 }
 
 static void
