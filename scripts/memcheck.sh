@@ -161,6 +161,13 @@ EOF
     esac
     printf '%s\n%s\n' "postgresql-15 $got" "$config" >"$stamp"
 fi
+# contrib modules the suites use (batch_attack: citext), also into a build
+# cached before a suite needed them
+if [ ! -f "$("$prefix/bin/pg_config" --sharedir)/extension/citext.control" ]; then
+    tree=$(find "$cache/src" -maxdepth 1 -mindepth 1 -type d -name 'postgresql-15-*' | head -1)
+    [ -n "$tree" ] || die "no PostgreSQL source tree in $cache/src to build contrib/citext from"
+    make -s -C "$tree/contrib/citext" install >>"$cache/src/make.log" 2>&1 || die "contrib/citext: make install failed"
+fi
 "$prefix/bin/pg_config" --configure | grep -q -- "--enable-cassert" || die "$prefix is not assert-enabled"
 grep -q -- "-DUSE_VALGRIND" "$("$prefix/bin/pg_config" --pkglibdir)/pgxs/src/Makefile.global" ||
     die "$prefix is not built with USE_VALGRIND"

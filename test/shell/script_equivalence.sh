@@ -28,7 +28,8 @@ trap cleanup EXIT
 fail() { echo "$@"; exit 1; }
 cleanup
 mkdir -p "$work"
-psql -Xq -d postgres -v ON_ERROR_STOP=1 -c "CREATE ROLE $role LOGIN"
+# a password: pg_virtualenv's clusters ask for one over TCP
+psql -Xq -d postgres -v ON_ERROR_STOP=1 -c "CREATE ROLE $role LOGIN PASSWORD 'migr'"
 
 # The grant block of docs/privileges.md, as written, gives the deploy role
 # what it needs: it must include the script's calls
@@ -50,7 +51,7 @@ CREATE TABLE legacy_items (id int);
 GRANT SELECT ON legacy_items TO $role;
 GRANT EXECUTE ON PROCEDURE migr.batch_update(regclass, text, text, int4, text, interval, interval, text, boolean) TO $role;
 SQL
-    psql -Xq -o /dev/null -d "$db" -U $role -v ON_ERROR_STOP=1 <<'SQL'
+    PGPASSWORD=migr psql -Xq -o /dev/null -d "$db" -U $role -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
 SELECT migr.revision('s1', NULL, 'items',
     $$CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric NOT NULL);
@@ -125,11 +126,12 @@ SELECT 'check', severity, code, revision FROM migr.check() ORDER BY 2, 3, 4;
 SELECT 'current', string_agg(c, ',') FROM migr.current() c;
 SELECT 'index', c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
  WHERE i.indrelid = to_regclass('items') ORDER BY 2;
+CREATE FUNCTION pg_temp.value_of(q text) RETURNS text LANGUAGE plpgsql AS
+  'DECLARE r text; BEGIN EXECUTE q INTO r; RETURN r; END';
 SELECT 'names', CASE WHEN to_regclass('items') IS NOT NULL
-                     THEN (xpath('//count/text()', query_to_xml('SELECT count(*) FROM items WHERE name = upper(name)',
-                                                                 false, true, '')))[1]::text END;
+                     THEN pg_temp.value_of('SELECT count(*)::text FROM items WHERE name = upper(name)') END;
 SELECT 'prices', CASE WHEN to_regclass('items') IS NOT NULL
-                      THEN (xpath('//sum/text()', query_to_xml('SELECT sum(price) FROM items', false, true, '')))[1]::text END;
+                      THEN pg_temp.value_of('SELECT sum(price)::text FROM items') END;
 SQL
 }
 same_state() {
@@ -141,14 +143,14 @@ same_state() {
 }
 # script DB TARGET FILE: generate the script for TARGET
 script() {
-    psql -XAtq -d "$1" -U $role -v ON_ERROR_STOP=1 -c "SELECT migr.script('$2')" >"$3"
+    PGPASSWORD=migr psql -XAtq -d "$1" -U $role -v ON_ERROR_STOP=1 -c "SELECT migr.script('$2')" >"$3"
 }
 # run DB FILE: run a script as the DBA would; output in out, status in rc
 run() {
-    if out=$(psql -X -d "$1" -U $role -v ON_ERROR_STOP=1 -f "$2" 2>&1); then rc=0; else rc=$?; fi
+    if out=$(PGPASSWORD=migr psql -X -d "$1" -U $role -v ON_ERROR_STOP=1 -f "$2" 2>&1); then rc=0; else rc=$?; fi
 }
 call() {
-    psql -Xq -d "$1" -U $role -v ON_ERROR_STOP=1 -c "CALL $2" >"$work/call.out" 2>&1 ||
+    PGPASSWORD=migr psql -Xq -d "$1" -U $role -v ON_ERROR_STOP=1 -c "CALL $2" >"$work/call.out" 2>&1 ||
         { echo "CALL $2 in $1 failed:"; cat "$work/call.out"; exit 1; }
 }
 
@@ -207,7 +209,7 @@ echo "downgrade: CALL and the script left the same state"
 
 # A script whose revision changed after it was generated refuses to start
 script $dbf head "$work/up2.sql"
-psql -Xq -o /dev/null -d $dbf -U $role -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "SELECT migr.revision('s3', 's1',
+PGPASSWORD=migr psql -Xq -o /dev/null -d $dbf -U $role -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "SELECT migr.revision('s3', 's1',
     'legacy table, which an older tool made already', 'CREATE TABLE IF NOT EXISTS legacy_items (id int);', 'SELECT 1;',
     skip_if => \$\$migr.has_table('legacy_items')\$\$, create_date => '2025-01-03 00:00:00+00')"
 before=$(state $dbf)
@@ -218,19 +220,19 @@ grep -q 'DETAIL:  The plan here has the script.s number of steps, but other revi
 after=$(state $dbf)
 [ "$after" = "$before" ] || fail "the refused script changed the state:"$'\n'"$(diff <(echo "$before") <(echo "$after"))"
 # the same change in the other database, so that they stay alike
-psql -Xq -o /dev/null -d $dbc -U $role -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "SELECT migr.revision('s3', 's1',
+PGPASSWORD=migr psql -Xq -o /dev/null -d $dbc -U $role -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "SELECT migr.revision('s3', 's1',
     'legacy table, which an older tool made already', 'CREATE TABLE IF NOT EXISTS legacy_items (id int);', 'SELECT 1;',
     skip_if => \$\$migr.has_table('legacy_items')\$\$, create_date => '2025-01-03 00:00:00+00')"
 echo "a changed revision: the script refused to start, nothing changed"
 
 # Where requires fails, the script stops there: the steps before it stay,
 # s4 runs nothing; CALL stops at the same place
-for db in $dbc $dbf; do psql -Xq -d $db -U $role -c "CREATE TABLE upgrade_blocker ()"; done
+for db in $dbc $dbf; do PGPASSWORD=migr psql -Xq -d $db -U $role -c "CREATE TABLE upgrade_blocker ()"; done
 script $dbf head "$work/up3.sql"
 run $dbf "$work/up3.sql"
 [ "$rc" != 0 ] || fail "the script ran where s4's requires fails:"$'\n'"$out"
 grep -q 'ERROR:  precondition of revision "s4" is not met' <<<"$out" || fail "the script did not stop at s4's requires:"$'\n'"$out"
-if psql -X -d $dbc -U $role -v ON_ERROR_STOP=1 -c "CALL migr.apply()" >"$work/call.out" 2>&1; then
+if PGPASSWORD=migr psql -X -d $dbc -U $role -v ON_ERROR_STOP=1 -c "CALL migr.apply()" >"$work/call.out" 2>&1; then
     fail "CALL migr.apply() ran where s4's requires fails"
 fi
 applied_c=$(psql -XAtq -d $dbc -c "SELECT string_agg(revision, ',' ORDER BY revision) FROM migr.applied")
@@ -242,7 +244,7 @@ log=$(psql -XAtq -d $dbf -c "SELECT to_regclass('item_log') IS NULL AND (SELECT 
 [ "$(psql -XAtq -d $dbf -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 1835624306")" = 0 ] ||
     fail "the migration lock is still held after the failed script"
 # ... and a new script continues from there
-for db in $dbc $dbf; do psql -Xq -d $db -U $role -c "DROP TABLE upgrade_blocker"; done
+for db in $dbc $dbf; do PGPASSWORD=migr psql -Xq -d $db -U $role -c "DROP TABLE upgrade_blocker"; done
 script $dbf head "$work/up4.sql"
 run $dbf "$work/up4.sql"
 [ "$rc" = 0 ] || fail "the script after the fix failed (status $rc):"$'\n'"$out"
@@ -253,7 +255,7 @@ echo "a failing requires: the script stopped at it as CALL does; a new script fi
 
 # A non-transactional revision that fails part way under a script: a new
 # script resumes it at the failed statement (statement 1 is not idempotent)
-psql -Xq -o /dev/null -d $dbf -U $role -v ON_ERROR_STOP=1 <<'SQL'
+PGPASSWORD=migr psql -Xq -o /dev/null -d $dbf -U $role -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
 INSERT INTO items VALUES (1000, 'a name far too long for the check that s7 adds to the table', 1);
 SELECT migr.revision('s7', 'sb', 'short names, in steps',
