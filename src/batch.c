@@ -520,6 +520,7 @@ static void
 run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 {
 	CallContext *cc = (CallContext *) fcinfo->context;
+	MemoryContext outer;
 	BatchJob   *j;
 	int			rc;
 	char	   *key;
@@ -535,6 +536,7 @@ run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("batch_size must be at least 1")));
 
+	outer = CurrentMemoryContext;
 	if ((rc = SPI_connect_ext(cc && IsA(cc, CallContext) && !cc->atomic
 							  ? SPI_OPT_NONATOMIC : 0)) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect_ext failed: %s", SPI_result_code_string(rc));
@@ -602,6 +604,16 @@ run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 	}
 	PG_CATCH();
 	{
+		/*
+		 * The error may be one re-thrown from a copy in this connection's
+		 * memory (ReThrowError copies the strings but the file and function
+		 * names): copy it out first, into the caller's context.
+		 */
+		ErrorData  *err;
+
+		MemoryContextSwitchTo(outer);
+		err = CopyErrorData();
+		FlushErrorState();
 		end_call(j);
 		/*
 		 * In the caller's transaction, its abort closes this connection and
@@ -609,7 +621,8 @@ run_batch_call(FunctionCallInfo fcinfo, bool is_update)
 		 */
 		if (!j->atomic)
 			SPI_finish();
-		PG_RE_THROW();
+		MemoryContextSwitchTo(outer);
+		ReThrowError(err);
 	}
 	PG_END_TRY();
 	end_call(j);
