@@ -195,7 +195,7 @@ CALL migr.batch_update('bt', 'v = 1', where_clause => 'true, false');
 \echo :LAST_ERROR_SQLSTATE
 CALL migr.batch_update('bt', 'v = 1', where_clause => 'true FROM pg_class');
 \echo :LAST_ERROR_SQLSTATE
-CALL migr.batch_update('bt', 'v = 1', where_clause => 'true --');
+CALL migr.batch_update('bt', 'v = 1', where_clause => 'true --', target_time => '0');
 SELECT count(*) FILTER (WHERE v = 1) = 10000 AS a_comment_is_harmless FROM bt;
 CALL migr.batch('bt', 'SELECT 1; SELECT 2');
 \echo :LAST_ERROR_SQLSTATE
