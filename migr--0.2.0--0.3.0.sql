@@ -254,7 +254,9 @@ REVOKE EXECUTE ON PROCEDURE migr.script_begin(text, text, int4, text), migr.scri
     migr.script_done(int4, text), migr.script_end() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION migr.script_step(int4, text, text, text) FROM PUBLIC;
 
--- whoever may CALL migr.apply() or migr.revert() may run a script
+-- whoever may CALL migr.apply() or migr.revert() may run a script, and the
+-- batch jobs revisions may hold (they run the caller's own SQL, so this gives
+-- no right the role did not have)
 DO $$
 DECLARE
     g record;
@@ -266,21 +268,12 @@ BEGIN
                 AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
                 AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
     LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE migr.script_begin(text, text, int4, text),'
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE migr.script_begin(text, text, int4, text),'
                                   ' migr.script_progress(int4, text, int4), migr.script_done(int4, text),'
-                                  ' migr.script_end() TO %s%s',
-                    CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
-                         ELSE g.grantee::pg_catalog.regrole::text END,
-                    CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION migr.script_step(int4, text, text, text) TO %s%s',
-                    CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
-                         ELSE g.grantee::pg_catalog.regrole::text END,
-                    CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-        -- revisions that run batch jobs need them too; they run the
-        -- caller's own SQL, so this gives no right the role did not have
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE'
+                                  ' migr.script_end(), migr.script_step(int4, text, text, text),'
                                   ' migr.batch_update(regclass, text, text, int4, text, interval, interval, text, boolean),'
-                                  ' migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean) TO %s%s',
+                                  ' migr.batch(regclass, text, text, int4, text, interval, interval, text, boolean)'
+                                  ' TO %s%s',
                     CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
                          ELSE g.grantee::pg_catalog.regrole::text END,
                     CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
