@@ -5,6 +5,15 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION migr UPDATE TO '0.4.0'" to load this file. \quit
 
+-- An update from 0.1.0 runs 0.2.0's UPDATE of migr.migration in the same
+-- transaction, which queues the deferred checks of its rows, and ALTER
+-- TABLE refuses a table with pending trigger events: run them now (the
+-- rows are as they were, so they pass), then defer them again.
+SET CONSTRAINTS migr.migration_edges_resolved, migr.migration_edge_revision_fkey,
+    migr.migration_edge_target_fkey, migr.branch_label_revision_fkey IMMEDIATE;
+SET CONSTRAINTS migr.migration_edges_resolved, migr.migration_edge_revision_fkey,
+    migr.migration_edge_target_fkey, migr.branch_label_revision_fkey DEFERRED;
+
 ALTER TABLE migr.migration
     ADD COLUMN source_file text,
     ADD COLUMN source_sha256 bytea;

@@ -505,13 +505,14 @@ check_references(LoadFile *files, int n, LoadState *st)
 	if (m == 0)
 		return;
 	values[0] = migr_text_array(ids, m);
+	/* not read-only: that would read with the statement's snapshot */
 	rc = SPI_execute_with_args("SELECT u.o, x.kind OPERATOR(pg_catalog.=) 'p', x.target"
 							   "  FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(id, o)"
 							   "  JOIN migr.migration_edge x ON x.revision OPERATOR(pg_catalog.=) u.id"
 							   " WHERE NOT EXISTS (SELECT 1 FROM migr.migration m"
 							   "                    WHERE m.id OPERATOR(pg_catalog.=) x.target)"
 							   " ORDER BY u.o, x.kind DESC, x.ord LIMIT 1",
-							   1, types, values, NULL, true, 1);
+							   1, types, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "migr could not check the references of loaded files: %s",
 			 SPI_result_code_string(rc));

@@ -287,7 +287,7 @@ parse_create_date(Parser *p)
 			return fail(p, MIGR_FILE_BAD_DATE, span->line,
 						"Alembic writes it so: \"2023-12-31 12:10:00.000000\".",
 						"Create Date is written YYYY-MM-DD HH:MM:SS, with an optional fraction of 1 to 6 digits, in UTC.",
-						"invalid Create Date \"%s\"", value);
+						"invalid value \"%s\" for header field \"Create Date\"", value);
 	}
 	d->year = digits(s, 4);
 	d->month = digits(s + 5, 2);
@@ -315,7 +315,7 @@ parse_create_date(Parser *p)
 		snprintf(detail, sizeof(detail), "The second must be between 00 and 59.");
 	if (detail[0])
 		return fail(p, MIGR_FILE_BAD_DATE, span->line, NULL, detail,
-					"Create Date \"%s\" is not a valid date and time", value);
+					"value \"%s\" of header field \"Create Date\" is not a valid date and time", value);
 	return true;
 }
 
