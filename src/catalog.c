@@ -55,20 +55,24 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 
 /*
  * migr_catalog_version
- *		The minor version of the catalog: 1, 2 or 3 (for 0.1.0, 0.2.0,
- *		0.3.0).  A library newer than the extension's SQL objects
- *		(installed, ALTER EXTENSION UPDATE not run yet) still serves an older
- *		catalog: readers and writers leave out what it does not have.  Each
- *		version is told by a relation it added: migr.progress (a table in
- *		0.2.0, a view since) and migr.batch_job.
+ *		The minor version of the catalog: 1 to 4 (for 0.1.0 to 0.4.0).  A
+ *		library newer than the extension's SQL objects (installed, ALTER
+ *		EXTENSION UPDATE not run yet) still serves an older catalog: readers
+ *		and writers leave out what it does not have.  Each version is told by
+ *		a relation or column it added: migr.progress (a table in 0.2.0, a
+ *		view since), migr.batch_job and migr.migration.source_file.
  */
 int
 migr_catalog_version(void)
 {
 	Oid			nsp = get_namespace_oid("migr", true);
+	Oid			migration;
 
 	if (!OidIsValid(nsp))
 		return 1;
+	migration = get_relname_relid("migration", nsp);
+	if (OidIsValid(migration) && get_attnum(migration, "source_file") != InvalidAttrNumber)
+		return 4;
 	if (OidIsValid(get_relname_relid("batch_job", nsp)))
 		return 3;
 	if (OidIsValid(get_relname_relid("progress", nsp)))
@@ -458,6 +462,8 @@ insert_checked_edges(Oid *types, Datum *values, const char *nulls)
  * migr_catalog_store_revision
  *		Insert a revision (or, with replace, overwrite an unapplied one) with
  *		its edges and labels, recording the current user as registered_by.
+ *		A replaced revision forgets the file it was loaded from (0.4.0):
+ *		migr.load() records it again afterwards, migr.revision() does not.
  *		The caller has validated everything.  Runs as the extension owner.
  */
 void
@@ -516,6 +522,16 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 				 "       registered_at = pg_catalog.now(), registered_by = $14"
 				 " WHERE id OPERATOR(pg_catalog.=) $1",
 				 14, types, values, nulls, false, 0, SPI_OK_UPDATE);
+		if (migr_catalog_version() >= 4)
+		{
+			static SPIPlanPtr clear_source = NULL;
+
+			migr_run_kept(&clear_source,
+						  "UPDATE migr.migration SET source_file = NULL, source_sha256 = NULL"
+						  " WHERE id OPERATOR(pg_catalog.=) $1"
+						  "   AND (source_file IS NOT NULL OR source_sha256 IS NOT NULL)",
+						  1, types, values, nulls, false, 0, SPI_OK_UPDATE);
+		}
 	}
 	else
 		migr_run_kept(&ins_rev,
