@@ -286,8 +286,13 @@ SELECT migr.load(NULL);
 SELECT migr.load(E'-- msg\n-- Revision ID: e1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:00\n\n-- migr:upgrade\n\nSELECT 1;\nSELEC 2;\n-- migr:downgrade\nSELECT 1;\n',
                  '2024_01_01_000000_e1.sql');
 \echo :LAST_ERROR_SQLSTATE
--- in a check: its line
+-- in a check or another section: its line (counted in characters, not
+-- bytes, up to the error)
 SELECT migr.load(E'-- msg\n-- Revision ID: e1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:00\n\n-- migr:upgrade\nSELECT 1;\n-- migr:requires\nmigr.has_table(''ld_users'')\n  AND AND true\n');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.load(E'-- msg\n-- Revision ID: e1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:00\n\n-- migr:upgrade\nSELECT 1;\n-- migr:verify\nmigr.has_table(''ld_users'')\n  AND ''x'' + 1 = 2\n');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.load(E'-- msg\n-- Revision ID: e1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:00\n\n-- migr:downgrade\nSELECT 1;\n\nSELECT ''ünïcødéünïcødé'';\n3;\n-- migr:upgrade\nSELECT 1;\n');
 \echo :LAST_ERROR_SQLSTATE
 SELECT migr.load(E'-- msg\n-- Revision ID: e1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:00\n\n-- migr:upgrade\nSELECT 1;\n-- migr:verify_down\n1 + 1\n');
 \echo :LAST_ERROR_SQLSTATE

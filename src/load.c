@@ -207,7 +207,8 @@ section_str(const LoadState *st, MigrFileSection k)
 static void
 parse_file(LoadState *st, const char *bytes, size_t len)
 {
-	char	   *buf = palloc(len + 1);
+	/* a text value can be 1 GB, one byte more than palloc allows */
+	char	   *buf = MemoryContextAllocHuge(CurrentMemoryContext, len + 1);
 	size_t		n = migr_file_normalize_newlines(bytes, len, buf);
 	MigrFileError err;
 
