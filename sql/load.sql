@@ -339,6 +339,10 @@ SELECT xmin AS la1_xmin FROM migr.migration WHERE id = 'la1' \gset
 SELECT * FROM migr.load_all((SELECT array_agg(src ORDER BY name) FROM ld_files),
                             (SELECT array_agg(name ORDER BY name) FROM ld_files));
 SELECT xmin = :'la1_xmin' AS la1_untouched FROM migr.migration WHERE id = 'la1';
+-- migr.load() parses the file, finds the content and the file recorded,
+-- and writes nothing either
+SELECT migr.load(src, name) FROM ld_files WHERE name LIKE '%la1.sql';
+SELECT xmin = :'la1_xmin' AS la1_untouched FROM migr.migration WHERE id = 'la1';
 -- the same content in other bytes (CRLF) is unchanged too, and recorded
 SELECT migr.load(replace(src, E'\n', E'\r\n'), name) FROM ld_files WHERE name LIKE '%la1.sql';
 SELECT source_sha256 = sha256(convert_to(replace(f.src, E'\n', E'\r\n'), getdatabaseencoding())) AS crlf_recorded
