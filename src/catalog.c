@@ -26,6 +26,7 @@
 #include "catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/sha2.h"
 #include "cycle.h"
 #include "lib/stringinfo.h"
 #include "executor/spi.h"
@@ -932,16 +933,27 @@ migr_catalog_record_failure(MigrGraph *g, const MigrFailure *f)
 	migr_owner_end(&sw);
 }
 
+/* migr.snapshot has the column catalog_signature from 0.4.0 on */
+static bool
+snapshot_has_signature(void)
+{
+	return migr_catalog_version() >= 4;
+}
+
 /*
  * migr_catalog_save_snapshot
  *		Replace the recorded schema description with this one, tied to the
- *		latest event.  Runs as the extension owner.
+ *		latest event, with the catalog signature taken before the
+ *		description was read (see catsig.c; NULL for none).  Runs as the
+ *		extension owner.
  */
 void
-migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerprint)
+migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerprint,
+						   const uint8 *signature)
 {
-	Oid			types[4] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-	Datum		values[4];
+	Oid			types[5] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BYTEAOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', signature ? ' ' : 'n'};
 	char	  **k = palloc(sizeof(char *) * (n + 1));
 	char	  **o = palloc(sizeof(char *) * (n + 1));
 	char	  **d = palloc(sizeof(char *) * (n + 1));
@@ -957,12 +969,68 @@ migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerpri
 	values[1] = migr_text_array(k, n);
 	values[2] = migr_text_array(o, n);
 	values[3] = migr_text_array(d, n);
+	if (signature)
+	{
+		bytea	   *b = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+
+		SET_VARSIZE(b, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+		memcpy(VARDATA(b), signature, PG_SHA256_DIGEST_LENGTH);
+		values[4] = PointerGetDatum(b);
+	}
+	else
+		values[4] = (Datum) 0;
 	migr_owner_begin(&sw);
 	run("DELETE FROM migr.snapshot", 0, NULL, NULL, NULL, false, SPI_OK_DELETE);
-	run("INSERT INTO migr.snapshot (event_id, taken_at, fingerprint, kinds, objects, definitions)"
-		" SELECT pg_catalog.max(e.id), pg_catalog.now(), $1, $2, $3, $4 FROM migr.event e",
-		4, types, values, NULL, false, SPI_OK_INSERT);
+	if (snapshot_has_signature())
+		run("INSERT INTO migr.snapshot (event_id, taken_at, fingerprint, kinds, objects,"
+			"       definitions, catalog_signature)"
+			" SELECT pg_catalog.max(e.id), pg_catalog.now(), $1, $2, $3, $4, $5 FROM migr.event e",
+			5, types, values, nulls, false, SPI_OK_INSERT);
+	else
+		run("INSERT INTO migr.snapshot (event_id, taken_at, fingerprint, kinds, objects, definitions)"
+			" SELECT pg_catalog.max(e.id), pg_catalog.now(), $1, $2, $3, $4 FROM migr.event e",
+			4, types, values, NULL, false, SPI_OK_INSERT);
 	migr_owner_end(&sw);
+}
+
+/*
+ * migr_catalog_snapshot_signature
+ *		Whether a description is recorded, and if so the catalog signature
+ *		recorded with it, palloc'd in into (NULL when it has none), without
+ *		reading the description itself.
+ */
+bool
+migr_catalog_snapshot_signature(MemoryContext into, uint8 **signature)
+{
+	HeapTuple	tup;
+	bool		isnull;
+	Datum		d;
+
+	*signature = NULL;
+	if (!snapshot_has_signature())
+	{
+		run("SELECT 1 FROM migr.snapshot s LIMIT 1", 0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+		return SPI_processed > 0;
+	}
+	run("SELECT s.catalog_signature FROM migr.snapshot s ORDER BY s.event_id DESC LIMIT 1",
+		0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return false;
+	tup = SPI_tuptable->vals[0];
+	d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+	{
+		bytea	   *b = DatumGetByteaPP(d);
+
+		/* a wrong length (a hand edit) is no signature: the slow path decides */
+		if (VARSIZE_ANY_EXHDR(b) == PG_SHA256_DIGEST_LENGTH)
+		{
+			*signature = MemoryContextAlloc(into, PG_SHA256_DIGEST_LENGTH);
+			memcpy(*signature, VARDATA_ANY(b), PG_SHA256_DIGEST_LENGTH);
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return true;
 }
 
 /*
