@@ -53,3 +53,9 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- The catalog signature recorded with the schema description: while it is
+-- unchanged, migr.check() need not describe the schema again (src/catsig.c).
+-- A snapshot recorded before the update has none, and is compared in full.
+ALTER TABLE migr.snapshot ADD COLUMN catalog_signature bytea;
+COMMENT ON COLUMN migr.snapshot.catalog_signature IS 'sha256 over the xmin and ctid of every visible row of the catalogs the description reads, taken just before it: while it is unchanged, so is the description.';

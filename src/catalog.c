@@ -933,17 +933,11 @@ migr_catalog_record_failure(MigrGraph *g, const MigrFailure *f)
 	migr_owner_end(&sw);
 }
 
-/*
- * Whether migr.snapshot has the column catalog_signature (0.4.0): a library
- * newer than the catalog neither writes nor reads it.
- */
+/* migr.snapshot has the column catalog_signature from 0.4.0 on */
 static bool
 snapshot_has_signature(void)
 {
-	Oid			nsp = get_namespace_oid("migr", true);
-	Oid			rel = OidIsValid(nsp) ? get_relname_relid("snapshot", nsp) : InvalidOid;
-
-	return OidIsValid(rel) && get_attnum(rel, "catalog_signature") != InvalidAttrNumber;
+	return migr_catalog_version() >= 4;
 }
 
 /*
