@@ -138,7 +138,7 @@ mapfile -t lines <<<"$out"
     fail "step 1: ${lines[0]}"
 [ "${lines[1]}" = "[2/5] initialise: migr $control (installed now); directory $tmp/ma (created now)" ] ||
     fail "step 2: ${lines[1]}"
-[ "${lines[2]}" = "[3/5] status: 0 files loaded (0 unchanged); current base; 0 pending to head" ] ||
+[ "${lines[2]}" = "[3/5] status: no migration files in $tmp/ma; current base; 0 pending to head" ] ||
     fail "step 3: ${lines[2]}"
 [ "${lines[3]}" = "[4/5] apply: nothing to apply" ] || fail "step 4: ${lines[3]}"
 [ "${lines[4]}" = "[5/5] verify: ok (migr.check: no errors, 0 warnings, 0 info)" ] || fail "step 5: ${lines[4]}"
