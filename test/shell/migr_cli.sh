@@ -52,7 +52,7 @@ for d in "${dbs[@]}"; do
 done
 [ "$(sql postgres "SELECT count(*) FROM pg_roles WHERE rolname = '$role'")" = 0 ] ||
     fail "a role named $role already exists in this cluster"
-sql postgres "CREATE ROLE $role LOGIN"
+sql postgres "CREATE ROLE $role LOGIN PASSWORD 'migr'"
 sql postgres "GRANT CREATE ON DATABASE migr_cli_noext TO $role"
 
 # ---------------------------------------------------------------------------
@@ -112,7 +112,7 @@ has "$err" "could not connect to the database"
 # [2/5] initialise: exit 4 when the role may not create the extension, or
 # migr is too old to load files; the commands that need migr say so
 mkdir "$tmp/m0"
-run 4 migr_cli_noext --dir "$tmp/m0" -d "dbname=migr_cli_noext user=$role" upgrade
+run 4 migr_cli_noext --dir "$tmp/m0" -d "dbname=migr_cli_noext user=$role password=migr" upgrade
 has "$out" "[1/5] connection: ok ($role@"
 has "$err" "permission denied to create extension \"migr\""
 has "$err" "migr upgrade: step 2/5 (initialise) failed"
