@@ -102,7 +102,7 @@ has "$err" "psql: error: connection to server on socket"
 has "$err" "migr upgrade: step 1/5 (connection) failed"
 [ -z "$out" ] || fail "a step line without a connection: $out"
 rc=0
-DATABASE_URL="postgresql://localhost:1/x" PGHOST= "$root/scripts/db_upgrade.sh" >"$tmp/out" 2>"$tmp/err" || rc=$?
+DATABASE_URL="postgresql://localhost:1/x" PGHOST='' "$root/scripts/db_upgrade.sh" >"$tmp/out" 2>"$tmp/err" || rc=$?
 [ "$rc" = 3 ] || fail "db_upgrade.sh with a bad DATABASE_URL exited $rc"
 has "$(<"$tmp/err")" 'port 1 failed'
 run 3 postgres -d "host=$tmp/nowhere" current

@@ -63,7 +63,6 @@ has "$err" "option --revises needs a value"
 
 # the first file: a base revision; path on stdout; name and Create Date agree
 run 0 "add users"
-first=${out#migrations/}
 [[ $out =~ ^migrations/([0-9]{4})_([0-9]{2})_([0-9]{2})_([0-9]{2})([0-9]{2})([0-9]{2})_add_users\.sql$ ]] ||
     fail "unexpected path: $out"
 want_date="${BASH_REMATCH[1]}-${BASH_REMATCH[2]}-${BASH_REMATCH[3]} ${BASH_REMATCH[4]}:${BASH_REMATCH[5]}:${BASH_REMATCH[6]}"
