@@ -5,20 +5,23 @@
 # file, several heads, a failing migration, schema drift), the files sent byte
 # for byte, --atomic, --dry-run changing nothing, and current, heads,
 # history, plan, check, stamp, downgrade, script with their error exits,
-# --help and usage errors.  See docs/cli.md.
+# --help and usage errors; a deploy role that is no superuser.  See
+# docs/cli.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 tmp=$(mktemp -d)
-dbs=(migr_cli_a migr_cli_b migr_cli_c migr_cli_old migr_cli_noext migr_cli_dry)
+dbs=(migr_cli_a migr_cli_b migr_cli_c migr_cli_old migr_cli_noext migr_cli_dry migr_cli_dep)
 role=migr_cli_plain
+deployer=migr_cli_deployer
 cleanup() {
     rm -rf "$tmp"
     local d
     for d in "${dbs[@]}"; do
         psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true
     done
-    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS $role" >/dev/null 2>&1 || true
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS $role" \
+        -c "DROP ROLE IF EXISTS $deployer" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -50,9 +53,10 @@ rev() {
 for d in "${dbs[@]}"; do
     psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"
 done
-[ "$(sql postgres "SELECT count(*) FROM pg_roles WHERE rolname = '$role'")" = 0 ] ||
-    fail "a role named $role already exists in this cluster"
+[ "$(sql postgres "SELECT count(*) FROM pg_roles WHERE rolname IN ('$role', '$deployer')")" = 0 ] ||
+    fail "a role named $role or $deployer already exists in this cluster"
 sql postgres "CREATE ROLE $role LOGIN PASSWORD 'migr'"
+sql postgres "CREATE ROLE $deployer LOGIN PASSWORD 'migr'"
 sql postgres "GRANT CREATE ON DATABASE migr_cli_noext TO $role"
 
 # ---------------------------------------------------------------------------
@@ -352,4 +356,28 @@ has "$err" "(no revision applied: base)"
 run 0 migr_cli_c -q current
 [ -z "$out$err" ] || fail "current -q at base: $out $err"
 run 6 migr_cli_c downgrade nope
-echo "migr upgrade: the five steps and their exits, byte-exact files, --atomic, --dry-run; the other commands"
+
+# ---------------------------------------------------------------------------
+# a deploy role that is no superuser, with EXECUTE on the writers only
+# (docs/privileges.md) and migr installed by the DBA: upgrade, check, downgrade
+sql migr_cli_dep "CREATE EXTENSION migr"
+sql migr_cli_dep "GRANT EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[]),
+                        migr.upgrade(text), migr.downgrade(text), migr.stamp(text) TO $deployer;
+                  GRANT EXECUTE ON PROCEDURE migr.apply(text), migr.revert(text) TO $deployer;
+                  GRANT CREATE ON SCHEMA public TO $deployer"
+mdep=$tmp/mdep
+mkdir "$mdep"
+rev "$mdep" f1 "" "CREATE TABLE public.f1 (id int PRIMARY KEY);" "DROP TABLE public.f1;"
+rev "$mdep" f2 f1 "CREATE INDEX f1_id ON public.f1 (id);" "DROP INDEX public.f1_id;"
+as_deployer="dbname=migr_cli_dep user=$deployer password=migr"
+run 0 migr_cli_dep --dir "$mdep" -d "$as_deployer" upgrade
+has "$out" "[1/5] connection: ok ($deployer@"
+has "$out" "[2/5] initialise: migr $control; directory $mdep (exists)"
+has "$out" "[4/5] apply: 2 revisions applied (CALL migr.apply('head')); current f2"
+run 0 migr_cli_dep --dir "$mdep" -d "$as_deployer" upgrade
+has "$out" "[4/5] apply: nothing to apply"
+run 0 migr_cli_dep -d "$as_deployer" downgrade
+has "$out" "current: f1"
+[ "$(sql migr_cli_dep "SELECT string_agg(DISTINCT role, ',') FROM migr.event")" = "$deployer" ] ||
+    fail "events not recorded as the deploy role"
+echo "migr upgrade: the five steps and their exits, byte-exact files, --atomic, --dry-run; the other commands; a deploy role"
