@@ -174,6 +174,9 @@ has "$out" "[4/5] apply: nothing to apply"
 [ -z "$err" ] || fail "stderr of a no-op: $err"
 MIGR_DIR=$ma run 0 migr_cli_a -q upgrade
 [ -z "$out$err" ] || fail "upgrade -q printed: $out $err"
+# the same bytes whatever the session's standard_conforming_strings
+PGOPTIONS="-c standard_conforming_strings=off" run 0 migr_cli_a --dir "$ma" upgrade
+has "$out" "(3 unchanged)"
 
 # a file that is gone: a warning, and it stays registered
 mv "$bytes" "$tmp/a3.sql.away"
