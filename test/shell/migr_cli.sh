@@ -335,6 +335,10 @@ has "$out" "error: pending: revision \"e2\" is not applied"
 run 0 migr_cli_c --dir "$mc" upgrade
 run 0 migr_cli_c current
 [ "$out" = "e2 (head)" ] || fail "current after upgrade: $out"
+run 0 migr_cli_c script
+has "$out" "the upgrade to 'head', 0 steps"
+run 6 migr_cli_c script e1
+has "$err" 'cannot downgrade through irreversible revision "e2"'
 run 0 migr_cli_c check
 has "$out" "info: irreversible"
 has "$out" "0 errors, 0 warnings, 1 info"
