@@ -24,4 +24,7 @@ fi
 # -Werror for the tests and CI only (see the Makefile)
 make -s COPT=-Werror PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 make -s install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+# the migr command: PGXS installs it into the server's bindir, which is not
+# on PATH on Debian (docs/cli.md)
+ln -sf /usr/lib/postgresql/15/bin/migr /usr/local/bin/migr
 echo "setup: migr built and installed"
