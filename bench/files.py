@@ -56,8 +56,10 @@ pg_stat_statements, its statements (top level and nested, over
 --steps-rounds runs); and each step timed alone from psycopg2, in a new
 session (--steps-rounds sessions), then again in the same session: the
 connection, SELECT 1, CREATE EXTENSION IF NOT EXISTS migr, migr.load_all()
-of the N files, CALL migr.apply(), migr.check(strict => true); and the
-start-up of psql (--version) and bash alone.
+of the N files, migr.current() and migr.summary, migr.check(strict =>
+true), and for reference CALL migr.apply() and migr.fingerprint(), which
+the script does not run on a no-op; and the start-up of psql (--version)
+and bash alone.
 """
 import argparse
 import datetime
@@ -504,16 +506,21 @@ def breakdown(sides, db):
         with open(os.path.join(sides.mig, f)) as fh:
             sources.append(fh.read())
         filenames.append(f)
+    # what db_upgrade.sh runs on a no-op, in its order; then, for reference
+    # (rows marked "not run"), what it skips
     steps = [("SELECT 1", "SELECT 1", None),
              ("CREATE EXTENSION IF NOT EXISTS migr", "CREATE EXTENSION IF NOT EXISTS migr", None),
              ("SELECT * FROM migr.load_all(sources, filenames), %d files" % sides.n,
               "SELECT * FROM migr.load_all(%s::text[], %s::text[])", (sources, filenames)),
-             ("CALL migr.apply()", "CALL migr.apply()", None),
-             ("SELECT * FROM migr.check(strict => true)", "SELECT * FROM migr.check(strict => true)", None)]
-    # for reference, not a step of the script: check() takes the schema's
-    # fingerprint to compare it with the one recorded
-    ref = ("SELECT migr.fingerprint() (inside check())", "SELECT migr.fingerprint()", None)
-    steps.append(ref)
+             ("migr.current() and migr.summary (the status line)",
+              "SELECT (SELECT pg_catalog.string_agg(c, ' ') FROM migr.current() c),"
+              " (SELECT graph_heads FROM migr.summary WHERE fresh),"
+              " (SELECT pending FROM migr.summary WHERE fresh)", None),
+             ("SELECT * FROM migr.check(strict => true)", "SELECT * FROM migr.check(strict => true)", None),
+             ("CALL migr.apply() (not run: the script skips it when nothing is pending)",
+              "CALL migr.apply()", None),
+             ("SELECT migr.fingerprint() (not run: check() computes it when the catalog signature changed)",
+              "SELECT migr.fingerprint()", None)]
     cold = {label: [] for label, _, _ in steps}
     warm = {label: [] for label, _, _ in steps}
     connect = []
@@ -574,7 +581,8 @@ def report_noop(n, res, loads, bd):
     print("\nServer CPU is the whole server's (all processes, from /proc, in ticks of %d ms), "
           "averaged over the rounds.\n" % (1000 // CLK_TCK))
     print("#### Where db_upgrade.sh's no-op time goes (%s files)\n" % "{:,}".format(n))
-    print("One run of the script opened %d sessions (pg_stat_database.sessions).\n" % bd["sessions"])
+    print("One run of the script opened %d session%s (pg_stat_database.sessions).\n"
+          % (bd["sessions"], "" if bd["sessions"] == 1 else "s"))
     if bd["pgss"] is not None:
         print("The script's statements as pg_stat_statements saw them over %d runs (median wall "
               "time of those runs %s); execution time only, per call:\n"
@@ -604,7 +612,7 @@ def report_noop(n, res, loads, bd):
     for label, xs, ws in bd["steps"]:
         row = "| `%s` | %s | %s–%s | %s |" % (label, fmt_s(statistics.median(xs)), fmt_s(min(xs)),
                                             fmt_s(max(xs)), fmt_s(statistics.median(ws)))
-        if "inside" in label:
+        if "not run" in label:
             refs.append(row)
             continue
         total += statistics.median(xs)
