@@ -3,7 +3,7 @@
 psql running the same SQL (first deploy) and against dbmate (no-op deploy).
 
     bench/files.py [--sizes 1000,100] [--rounds 7] [--noop-rounds 31]
-                   [--steps-rounds 15] [--parts deploy,noop]
+                   [--steps-rounds 15] [--deploy-steps 3] [--parts deploy,noop]
                    [--script scripts/db_upgrade.sh] [--dbmate PATH]
                    [--dbmate-npm PATH] [--keep]
 
@@ -39,7 +39,12 @@ template1, so without the migr extension, after a CHECKPOINT):
 in this order or the reverse, in turn.  Measured: wall time of the process,
 the CPU time of the whole server (user and system, from /proc), the client
 processes' CPU time (getrusage of the reaped children), the WAL written.
-Ratios are medians of the per-round ratios to psql.
+Ratios are medians of the per-round ratios to psql.  After each of the
+first --deploy-steps rounds, the script's steps run once more on a fresh
+database, each timed alone from psycopg2 in one new session, with the
+backend's CPU time and the WAL of each: the connection, CREATE EXTENSION
+migr, migr.load_all() of the N files, CALL migr.apply(),
+migr.check(strict => true).
 
 No-op deploy (--noop-rounds rounds, after two untimed runs of each side):
 the same files, all applied (each side's database deployed once by that
@@ -58,8 +63,9 @@ session (--steps-rounds sessions), then again in the same session: the
 connection, SELECT 1, CREATE EXTENSION IF NOT EXISTS migr, migr.load_all()
 of the N files, migr.current() and migr.summary, migr.check(strict =>
 true), and for reference CALL migr.apply() and migr.fingerprint(), which
-the script does not run on a no-op; and the start-up of psql (--version)
-and bash alone.
+the script does not run on a no-op; the start-up of psql (--version), bash
+and the script (--help) alone; and a psql process of its own sending the
+script's load_all() statement (the files as E'' literals, one line each).
 """
 import argparse
 import datetime
@@ -360,6 +366,7 @@ def deploy(sides):
     res = {s: [] for s in DEPLOY_SIDES}
     loads = []
     ext = []
+    steps = []
     for r in range(rounds):
         order = DEPLOY_SIDES if r % 2 == 0 else tuple(reversed(DEPLOY_SIDES))
         for s in order:
@@ -377,13 +384,72 @@ def deploy(sides):
         c.cursor().execute("CREATE EXTENSION migr")
         ext.append(time.perf_counter() - t)
         c.close()
+        # the script's steps timed alone on a fresh database, in a new session
+        if r < ARGS.deploy_steps:
+            db = "bench_files_%d_steps_%d" % (n, r + 1)
+            create(db)
+            admin("CHECKPOINT")
+            steps.append(deploy_steps(sides, db))
         loads.append(os.getloadavg()[0])
         log("deploy %d files, round %d/%d: %s" % (n, r + 1, rounds, ", ".join(
             "%s %.2f s" % (s, res[s][-1].seconds) for s in DEPLOY_SIDES)))
-    return res, loads, ext
+    return res, loads, ext, steps
 
 
-def report_deploy(n, res, loads, ext):
+def read_migrations(sides):
+    sources, filenames = [], []
+    for f in sorted(os.listdir(sides.mig)):
+        with open(os.path.join(sides.mig, f)) as fh:
+            sources.append(fh.read())
+        filenames.append(f)
+    return sources, filenames
+
+
+DEPLOY_STEPS = ("connect", "CREATE EXTENSION migr", "load_all()", "CALL migr.apply()",
+                "migr.check(strict => true)")
+
+
+def deploy_steps(sides, db):
+    """The first deploy's steps, each timed alone from psycopg2 in one new
+    session, with the backend's CPU time and the WAL of each."""
+    sources, filenames = read_migrations(sides)
+    sqls = (None, "CREATE EXTENSION migr",
+            ("SELECT status, count(*) FROM migr.load_all(%s::text[], %s::text[]) GROUP BY status",
+             (sources, filenames)),
+            "CALL migr.apply()", "SELECT count(*) FROM migr.check(strict => true)")
+    out = {}
+    t = time.perf_counter()
+    c = psycopg2.connect(dbname=db)
+    out["connect"] = (time.perf_counter() - t, None, None)
+    c.autocommit = True
+    cur = c.cursor()
+    cur.execute("SET client_min_messages = warning")
+
+    def probe():
+        cur.execute("SELECT pg_catalog.pg_read_file('/proc/self/stat'), pg_catalog.pg_current_wal_lsn()")
+        stat, pos = cur.fetchone()
+        f = stat.rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / CLK_TCK, lsn(pos)
+
+    for name, sql in zip(DEPLOY_STEPS[1:], sqls[1:]):
+        cpu0, w0 = probe()
+        t = time.perf_counter()
+        if isinstance(sql, tuple):
+            cur.execute(*sql)
+        else:
+            cur.execute(sql)
+        wall = time.perf_counter() - t
+        if name == "load_all()":
+            rows = dict(cur.fetchall())
+            assert rows == {"registered": sides.n}, rows
+        cpu1, w1 = probe()
+        out[name] = (wall, cpu1 - cpu0, w1 - w0)
+    c.close()
+    sides.verify("migr", db)
+    return out
+
+
+def report_deploy(n, res, loads, ext, steps):
     rounds = ARGS.rounds
     base = res["psql"]
     print("### First deploy: %s files, each CREATE TABLE + CREATE INDEX\n" % "{:,}".format(n))
@@ -410,6 +476,22 @@ def report_deploy(n, res, loads, ext):
             statistics.median(x.wal for x in res[s]) / n / 1024))
     print("\n`CREATE EXTENSION migr` alone on a fresh database (part of db_upgrade.sh's figure): "
           "median %s (%s–%s).\n" % (fmt_s(statistics.median(ext)), fmt_s(min(ext)), fmt_s(max(ext))))
+    if steps:
+        print("db_upgrade.sh's steps, each timed alone from psycopg2 in one new session on a fresh "
+              "database (%d times, one after each of the first rounds), with the backend's CPU time "
+              "(user + system) and the WAL; median (min–max):\n" % len(steps))
+        print("| step | wall | backend CPU | WAL |")
+        print("|---|---|---|---|")
+        for name in DEPLOY_STEPS:
+            w = [x[name][0] for x in steps]
+            cpu = [x[name][1] for x in steps if x[name][1] is not None]
+            wal = [x[name][2] for x in steps if x[name][2] is not None]
+            print("| %s | %s (%s–%s) | %s | %s |" % (
+                "`%s`" % name if name != "connect" else name, fmt_s(statistics.median(w)), fmt_s(min(w)),
+                fmt_s(max(w)), fmt_s(statistics.median(cpu)) if cpu else "",
+                "%.1f MB" % (statistics.median(wal) / 1048576) if wal else ""))
+        tot = [sum(x[name][0] for name in DEPLOY_STEPS) for x in steps]
+        print("| all of them | %s (%s–%s) | | |\n" % (fmt_s(statistics.median(tot)), fmt_s(min(tot)), fmt_s(max(tot))))
     print("Per round, wall seconds: " + "; ".join(
         "%d: %s" % (i + 1, ", ".join("%s %.2f" % (s, res[s][i].seconds) for s in DEPLOY_SIDES))
         for i in range(rounds)))
@@ -501,11 +583,7 @@ def breakdown(sides, db):
         finally:
             admin("ALTER DATABASE %s RESET pg_stat_statements.track" % db)
     # each step alone, from one open connection
-    sources, filenames = [], []
-    for f in sorted(os.listdir(sides.mig)):
-        with open(os.path.join(sides.mig, f)) as fh:
-            sources.append(fh.read())
-        filenames.append(f)
+    sources, filenames = read_migrations(sides)
     # what db_upgrade.sh runs on a no-op, in its order; then, for reference
     # (rows marked "not run"), what it skips
     steps = [("SELECT 1", "SELECT 1", None),
@@ -548,6 +626,19 @@ def breakdown(sides, db):
     out["connect"] = connect[1:]
     out["steps"] = [(label, cold[label][1:], warm[label][1:]) for label, _, _ in steps]
     out["statuses"] = statuses
+    # the load statement as the script sends it (E'' literals, one line per
+    # file), sent by a psql process of its own: start-up, connection, psql
+    # reading the statement, the server's load_all()
+    def lit(x):
+        return "E'" + x.replace("\\", "\\\\").replace("'", "''").replace("\n", "\\n").replace("\r", "\\r") + "'"
+    load_sql = os.path.join(sides.d, "load.sql")
+    with open(load_sql, "w") as f:
+        f.write("SELECT count(*) FROM migr.load_all(ARRAY[%s]::pg_catalog.text[],\nARRAY[%s]::pg_catalog.text[]);\n"
+                % (",\n".join(lit(x) for x in sources), ",".join(lit(x) for x in filenames)))
+    out["load_bytes"] = os.path.getsize(load_sql)
+    out["psql_load"] = [Run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "dbname=" + db, "-f", load_sql],
+                            wal=False).check("psql -f load.sql").seconds for _ in range(k)]
+    out["script_help"] = [Run([ARGS.script, "--help"], wal=False).seconds for _ in range(k)]
     out["psql_start"] = [Run(["psql", "--version"], wal=False).seconds for _ in range(k)]
     out["bash_start"] = [Run(["bash", "-c", ":"], wal=False).seconds for _ in range(k)]
     return out
@@ -626,7 +717,10 @@ def report_noop(n, res, loads, bd):
     print("|---|---|---|")
     for label, xs in (("`psql --version` (process start-up alone)", bd["psql_start"]),
                       ("`bash -c :`", bd["bash_start"]),
-                      ("`psql -c 'SELECT 1'` (the floor side above)", [x.seconds for x in res["floor"]])):
+                      ("`%s --help` (the script's start-up)" % os.path.basename(ARGS.script), bd["script_help"]),
+                      ("`psql -c 'SELECT 1'` (the floor side above)", [x.seconds for x in res["floor"]]),
+                      ("`psql -f load.sql`: the script's load_all() statement (%s kB, one line per file) "
+                       "from a psql of its own" % "{:,}".format(bd["load_bytes"] // 1024), bd["psql_load"])):
         print("| %s | %s | %s–%s |" % (label, fmt_s(statistics.median(xs)), fmt_s(min(xs)), fmt_s(max(xs))))
     print()
 
@@ -669,6 +763,8 @@ def main():
     p.add_argument("--noop-rounds", type=int, default=int(env("MIGR_BENCH_FILES_NOOP_ROUNDS", "31")))
     p.add_argument("--steps-rounds", type=int, default=15,
                    help="runs for the no-op breakdown")
+    p.add_argument("--deploy-steps", type=int, default=3,
+                   help="first deploys with each step timed alone (one after each of the first rounds)")
     p.add_argument("--nested", type=int, default=12, help="nested statements listed in the breakdown")
     p.add_argument("--parts", default="deploy,noop")
     p.add_argument("--script", default=env("MIGR_BENCH_FILES_SCRIPT", os.path.join(ROOT, "scripts", "db_upgrade.sh")))
