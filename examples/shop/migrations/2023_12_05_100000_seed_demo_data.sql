@@ -24,7 +24,8 @@ SELECT 'user' || g, 'user' || g || '@shop.example',
 
 INSERT INTO public.orders (user_id, status, total, created_at)
 SELECT u.id,
-       (ARRAY['new', 'paid', 'shipped', 'cancelled'])[1 + (u.id + n) % 4],
+       (ARRAY['shipped', 'shipped', 'shipped', 'shipped', 'shipped', 'shipped',
+              'paid', 'paid', 'new', 'cancelled'])[1 + (u.id * 7 + n * 13) % 10],
        (u.id * 37 + n * 101) % 50000 / 100.0 + 1,
        u.created_at + n * interval '1 day'
   FROM public.users AS u
