@@ -6,7 +6,7 @@ OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA       = $(wildcard migr--*.sql)
 PGFILEDESC = "migr - schema migrations inside PostgreSQL"
 
-REGRESS    = install revision graph target upgrade downgrade stamp history summary checks check_functions operations naming patterns fingerprint check reversibility privileges errors error_paths call call_edges batch batch_attack script update lock_safety uninstall
+REGRESS    = install revision graph target upgrade downgrade stamp history summary checks check_functions operations naming patterns fingerprint check reversibility privileges errors error_paths call call_edges batch batch_attack script load update lock_safety uninstall
 REGRESS_OPTS = --inputdir=.
 ISOLATION  = concurrent_upgrade call_runners lock_timeout
 ISOLATION_OPTS = --inputdir=test --outputdir=output_iso

@@ -69,6 +69,12 @@ SELECT has_function_privilege('regress_migr_updater',
        has_function_privilege('regress_migr_Updater 2',
          'migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text, boolean)',
          'EXECUTE WITH GRANT OPTION') AS quoted_role_grant_option;
+-- and migr.load() and migr.load_all() of 0.4.0, which register through it
+SELECT has_function_privilege('regress_migr_updater', 'migr.load(text, text)', 'EXECUTE') AS load,
+       has_function_privilege('regress_migr_updater', 'migr.load_all(text[], text[])', 'EXECUTE') AS load_all,
+       has_function_privilege('regress_migr_Updater 2', 'migr.load_all(text[], text[])',
+                              'EXECUTE WITH GRANT OPTION') AS quoted_role_load_all,
+       has_function_privilege('public', 'migr.load(text, text)', 'EXECUTE') AS public_load;
 -- the new procedures work on the old history: the index revision, then back
 CALL migr.apply();
 SELECT migr.current();
@@ -109,6 +115,62 @@ SELECT migr.current(), (SELECT count(*) FROM up_n1_gate) AS gate_rows;
 SELECT count(*) AS in_progress FROM migr.progress;
 DROP TABLE up_n1a, up_n1b, up_n1_gate;
 DROP EXTENSION migr;
+-- from 0.3.0: the new library serves the 0.3.0 catalog (migr.revision()
+-- registers and replaces), and the entry points of migr.load() refuse it
+-- until the update, which adds the source columns and the two functions,
+-- granted to whoever may call migr.revision()
+CREATE EXTENSION migr VERSION '0.3.0';
+GRANT EXECUTE ON FUNCTION
+    migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text, boolean)
+  TO regress_migr_updater;
+GRANT EXECUTE ON FUNCTION
+    migr.revision(text, text, text, text, text, text, text, timestamptz, text, text, text, text, boolean)
+  TO "regress_migr_Updater 2" WITH GRANT OPTION;
+SELECT migr.revision('up_l1', NULL, 'one', 'SELECT 1;', create_date => '2024-01-01 00:00:00+00');
+SELECT migr.revision('up_l1', NULL, 'one', 'SELECT 11;', create_date => '2024-01-01 00:00:00+00');
+SELECT upgrade_sql FROM migr.migration WHERE id = 'up_l1';
+CREATE FUNCTION up_load(text, text DEFAULT NULL) RETURNS text
+    AS '$libdir/migr', 'migr_load' LANGUAGE C;
+CREATE FUNCTION up_load_all(text[], text[]) RETURNS TABLE (filename text, revision text, status text)
+    AS '$libdir/migr', 'migr_load_all' LANGUAGE C;
+SELECT up_load(E'-- two\n-- Revision ID: up_l2\n-- Revises: up_l1\n-- Create Date: 2024-01-02 00:00:00\n\n-- migr:upgrade\nSELECT 2;\n');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM up_load_all('{}', '{}');
+\echo :LAST_ERROR_SQLSTATE
+DROP FUNCTION up_load(text, text), up_load_all(text[], text[]);
+ALTER EXTENSION migr UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'migr';
+SELECT attname, format_type(atttypid, atttypmod), col_description(attrelid, attnum) IS NOT NULL AS commented
+  FROM pg_attribute WHERE attrelid = 'migr.migration'::regclass AND attname LIKE 'source%' ORDER BY attnum;
+SELECT has_function_privilege('regress_migr_updater', 'migr.load(text, text)', 'EXECUTE') AS load,
+       has_function_privilege('regress_migr_updater', 'migr.load_all(text[], text[])', 'EXECUTE') AS load_all,
+       has_function_privilege('regress_migr_Updater 2', 'migr.load(text, text)',
+                              'EXECUTE WITH GRANT OPTION') AS quoted_role_load,
+       has_function_privilege('public', 'migr.load(text, text)', 'EXECUTE') AS public_load,
+       has_function_privilege('public', 'migr.load_all(text[], text[])', 'EXECUTE') AS public_load_all;
+SET ROLE regress_migr_updater;
+SELECT * FROM migr.load_all(ARRAY[E'-- two\n-- Revision ID: up_l2\n-- Revises: up_l1\n-- Create Date: 2024-01-02 00:00:00\n\n-- migr:upgrade\nSELECT 2;\n'],
+                            ARRAY['2024_01_02_000000_up_l2.sql']);
+RESET ROLE;
+SELECT id, source_file, registered_by FROM migr.migration ORDER BY id;
+-- the updated objects are those of a fresh install
+CREATE TEMPORARY TABLE up_objects AS
+SELECT 'column' AS kind, attname::text AS name, format_type(atttypid, atttypmod) AS def,
+       col_description(attrelid, attnum) AS comment
+  FROM pg_attribute WHERE attrelid = 'migr.migration'::regclass AND attnum > 0 AND NOT attisdropped
+UNION ALL
+SELECT 'function', p.oid::regprocedure::text, pg_get_function_result(p.oid), obj_description(p.oid, 'pg_proc')
+  FROM pg_proc p WHERE p.pronamespace = 'migr'::regnamespace;
+DROP EXTENSION migr;
 CREATE EXTENSION migr;
+SELECT count(*) AS objects,
+       count(*) FILTER (WHERE (o.kind, o.name, o.def, o.comment) IS DISTINCT FROM (f.kind, f.name, f.def, f.comment)) AS differ
+  FROM up_objects o FULL JOIN (
+SELECT 'column' AS kind, attname::text AS name, format_type(atttypid, atttypmod) AS def,
+       col_description(attrelid, attnum) AS comment
+  FROM pg_attribute WHERE attrelid = 'migr.migration'::regclass AND attnum > 0 AND NOT attisdropped
+UNION ALL
+SELECT 'function', p.oid::regprocedure::text, pg_get_function_result(p.oid), obj_description(p.oid, 'pg_proc')
+  FROM pg_proc p WHERE p.pronamespace = 'migr'::regnamespace) f USING (kind, name);
 REVOKE ALL ON SCHEMA public FROM regress_migr_updater;
 DROP ROLE regress_migr_updater, "regress_migr_Updater 2";

@@ -17,6 +17,7 @@
 #include "batch.h"
 #include "body.h"
 #include "catalog.h"
+#include "catsig.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -231,6 +232,7 @@ flush(RunState *st, bool fingerprint)
 	char	   *fp = NULL;
 	int			nrows = 0;
 	MigrDescRow *rows = NULL;
+	uint8	   *sig = NULL;
 
 	if (st->nrec == st->flushed)
 		return;
@@ -251,13 +253,15 @@ flush(RunState *st, bool fingerprint)
 	st->ntouched = 0;
 	if (fingerprint)
 	{
+		/* the signature first: a change in between then only costs time */
+		sig = migr_catalog_signature();
 		rows = migr_describe((Datum) 0, true, &nrows);
 		fp = migr_fingerprint_of(rows, nrows);
 	}
 	migr_catalog_record_steps(st->g, st->rec + st->flushed, st->nrec - st->flushed,
 							  nseq, seq_revs, seqs, fp);
 	if (fingerprint)
-		migr_catalog_save_snapshot(rows, nrows, fp);
+		migr_catalog_save_snapshot(rows, nrows, fp, sig);
 	st->flushed = st->nrec;
 }
 
@@ -372,9 +376,10 @@ void
 migr_run_snapshot(MigrRun *run)
 {
 	int			nrows;
+	uint8	   *sig = migr_catalog_signature();
 	MigrDescRow *rows = migr_describe((Datum) 0, true, &nrows);
 
-	migr_catalog_save_snapshot(rows, nrows, migr_fingerprint_of(rows, nrows));
+	migr_catalog_save_snapshot(rows, nrows, migr_fingerprint_of(rows, nrows), sig);
 }
 
 /* migr_run_flush: write the records not written yet (see flush). */

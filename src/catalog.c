@@ -26,6 +26,7 @@
 #include "catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/sha2.h"
 #include "cycle.h"
 #include "lib/stringinfo.h"
 #include "executor/spi.h"
@@ -54,20 +55,24 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 
 /*
  * migr_catalog_version
- *		The minor version of the catalog: 1, 2 or 3 (for 0.1.0, 0.2.0,
- *		0.3.0).  A library newer than the extension's SQL objects
- *		(installed, ALTER EXTENSION UPDATE not run yet) still serves an older
- *		catalog: readers and writers leave out what it does not have.  Each
- *		version is told by a relation it added: migr.progress (a table in
- *		0.2.0, a view since) and migr.batch_job.
+ *		The minor version of the catalog: 1 to 4 (for 0.1.0 to 0.4.0).  A
+ *		library newer than the extension's SQL objects (installed, ALTER
+ *		EXTENSION UPDATE not run yet) still serves an older catalog: readers
+ *		and writers leave out what it does not have.  Each version is told by
+ *		a relation or column it added: migr.progress (a table in 0.2.0, a
+ *		view since), migr.batch_job and migr.migration.source_file.
  */
 int
 migr_catalog_version(void)
 {
 	Oid			nsp = get_namespace_oid("migr", true);
+	Oid			migration;
 
 	if (!OidIsValid(nsp))
 		return 1;
+	migration = get_relname_relid("migration", nsp);
+	if (OidIsValid(migration) && get_attnum(migration, "source_file") != InvalidAttrNumber)
+		return 4;
 	if (OidIsValid(get_relname_relid("batch_job", nsp)))
 		return 3;
 	if (OidIsValid(get_relname_relid("progress", nsp)))
@@ -457,6 +462,8 @@ insert_checked_edges(Oid *types, Datum *values, const char *nulls)
  * migr_catalog_store_revision
  *		Insert a revision (or, with replace, overwrite an unapplied one) with
  *		its edges and labels, recording the current user as registered_by.
+ *		A replaced revision forgets the file it was loaded from (0.4.0):
+ *		migr.load() records it again afterwards, migr.revision() does not.
  *		The caller has validated everything.  Runs as the extension owner.
  */
 void
@@ -515,6 +522,16 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 				 "       registered_at = pg_catalog.now(), registered_by = $14"
 				 " WHERE id OPERATOR(pg_catalog.=) $1",
 				 14, types, values, nulls, false, 0, SPI_OK_UPDATE);
+		if (migr_catalog_version() >= 4)
+		{
+			static SPIPlanPtr clear_source = NULL;
+
+			migr_run_kept(&clear_source,
+						  "UPDATE migr.migration SET source_file = NULL, source_sha256 = NULL"
+						  " WHERE id OPERATOR(pg_catalog.=) $1"
+						  "   AND (source_file IS NOT NULL OR source_sha256 IS NOT NULL)",
+						  1, types, values, nulls, false, 0, SPI_OK_UPDATE);
+		}
 	}
 	else
 		migr_run_kept(&ins_rev,
@@ -916,16 +933,27 @@ migr_catalog_record_failure(MigrGraph *g, const MigrFailure *f)
 	migr_owner_end(&sw);
 }
 
+/* migr.snapshot has the column catalog_signature from 0.4.0 on */
+static bool
+snapshot_has_signature(void)
+{
+	return migr_catalog_version() >= 4;
+}
+
 /*
  * migr_catalog_save_snapshot
  *		Replace the recorded schema description with this one, tied to the
- *		latest event.  Runs as the extension owner.
+ *		latest event, with the catalog signature taken before the
+ *		description was read (see catsig.c; NULL for none).  Runs as the
+ *		extension owner.
  */
 void
-migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerprint)
+migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerprint,
+						   const uint8 *signature)
 {
-	Oid			types[4] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-	Datum		values[4];
+	Oid			types[5] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, BYTEAOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', signature ? ' ' : 'n'};
 	char	  **k = palloc(sizeof(char *) * (n + 1));
 	char	  **o = palloc(sizeof(char *) * (n + 1));
 	char	  **d = palloc(sizeof(char *) * (n + 1));
@@ -941,12 +969,68 @@ migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerpri
 	values[1] = migr_text_array(k, n);
 	values[2] = migr_text_array(o, n);
 	values[3] = migr_text_array(d, n);
+	if (signature)
+	{
+		bytea	   *b = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+
+		SET_VARSIZE(b, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+		memcpy(VARDATA(b), signature, PG_SHA256_DIGEST_LENGTH);
+		values[4] = PointerGetDatum(b);
+	}
+	else
+		values[4] = (Datum) 0;
 	migr_owner_begin(&sw);
 	run("DELETE FROM migr.snapshot", 0, NULL, NULL, NULL, false, SPI_OK_DELETE);
-	run("INSERT INTO migr.snapshot (event_id, taken_at, fingerprint, kinds, objects, definitions)"
-		" SELECT pg_catalog.max(e.id), pg_catalog.now(), $1, $2, $3, $4 FROM migr.event e",
-		4, types, values, NULL, false, SPI_OK_INSERT);
+	if (snapshot_has_signature())
+		run("INSERT INTO migr.snapshot (event_id, taken_at, fingerprint, kinds, objects,"
+			"       definitions, catalog_signature)"
+			" SELECT pg_catalog.max(e.id), pg_catalog.now(), $1, $2, $3, $4, $5 FROM migr.event e",
+			5, types, values, nulls, false, SPI_OK_INSERT);
+	else
+		run("INSERT INTO migr.snapshot (event_id, taken_at, fingerprint, kinds, objects, definitions)"
+			" SELECT pg_catalog.max(e.id), pg_catalog.now(), $1, $2, $3, $4 FROM migr.event e",
+			4, types, values, NULL, false, SPI_OK_INSERT);
 	migr_owner_end(&sw);
+}
+
+/*
+ * migr_catalog_snapshot_signature
+ *		Whether a description is recorded, and if so the catalog signature
+ *		recorded with it, palloc'd in into (NULL when it has none), without
+ *		reading the description itself.
+ */
+bool
+migr_catalog_snapshot_signature(MemoryContext into, uint8 **signature)
+{
+	HeapTuple	tup;
+	bool		isnull;
+	Datum		d;
+
+	*signature = NULL;
+	if (!snapshot_has_signature())
+	{
+		run("SELECT 1 FROM migr.snapshot s LIMIT 1", 0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+		return SPI_processed > 0;
+	}
+	run("SELECT s.catalog_signature FROM migr.snapshot s ORDER BY s.event_id DESC LIMIT 1",
+		0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return false;
+	tup = SPI_tuptable->vals[0];
+	d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+	{
+		bytea	   *b = DatumGetByteaPP(d);
+
+		/* a wrong length (a hand edit) is no signature: the slow path decides */
+		if (VARSIZE_ANY_EXHDR(b) == PG_SHA256_DIGEST_LENGTH)
+		{
+			*signature = MemoryContextAlloc(into, PG_SHA256_DIGEST_LENGTH);
+			memcpy(*signature, VARDATA_ANY(b), PG_SHA256_DIGEST_LENGTH);
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return true;
 }
 
 /*

@@ -125,7 +125,9 @@ extern void migr_catalog_record_steps(MigrGraph *g, MigrStepRecord *steps, int n
 									  const int64 *seqs, const char *fingerprint);
 extern void migr_catalog_record_failure(MigrGraph *g, const MigrFailure *f);
 extern void migr_catalog_save_snapshot(const MigrDescRow *rows, int n,
-									   const char *fingerprint);
+									   const char *fingerprint,
+									   const uint8 *signature);
+extern bool migr_catalog_snapshot_signature(MemoryContext into, uint8 **signature);
 extern bool migr_catalog_load_snapshot(MemoryContext into, MigrDescRow **rows,
 									   int *n, char **fingerprint);
 

@@ -16,7 +16,9 @@
 #include "body.h"
 #include "catalog.h"
 #include "catalog/pg_type.h"
+#include "catsig.h"
 #include "checksum.h"
+#include "common/sha2.h"
 #include "executor/spi.h"
 #include "fingerprint.h"
 #include "funcapi.h"
@@ -202,6 +204,8 @@ gather_findings(void)
 	int		   *applied_verify;
 	int			nverify = 0;
 	int			gaps = 0;
+	uint8	   *sig_snap;
+	bool		recorded = true;
 
 	/* history and registrations that disagree */
 	catalog_query("SELECT a.revision FROM migr.applied a"
@@ -298,8 +302,17 @@ gather_findings(void)
 		}
 	}
 
-	/* schema drift since migr last changed the schema */
-	if (migr_catalog_load_snapshot(CurrentMemoryContext, &snap, &nsnap, &fp_snap))
+	/*
+	 * Schema drift since migr last changed the schema.  While the catalogs
+	 * are as they were when the description was recorded, it cannot differ
+	 * (catsig.c), and describing a large schema is the slow part of this
+	 * function.
+	 */
+	if (!migr_catalog_snapshot_signature(CurrentMemoryContext, &sig_snap))
+		recorded = false;
+	else if ((sig_snap == NULL ||
+			  memcmp(sig_snap, migr_catalog_signature(), PG_SHA256_DIGEST_LENGTH) != 0) &&
+			 migr_catalog_load_snapshot(CurrentMemoryContext, &snap, &nsnap, &fp_snap))
 	{
 		now = migr_describe((Datum) 0, true, &nnow);
 		if (strcmp(migr_fingerprint_of(now, nnow), fp_snap) != 0)
@@ -308,7 +321,7 @@ gather_findings(void)
 				psprintf("Objects that differ (+ added, - removed, ~ changed):\n%s",
 						 migr_describe_diff(snap, nsnap, now, nnow, MAX_DIFF_LINES)));
 	}
-	else if (g->nrevs > 0)
+	if (!recorded && g->nrevs > 0)
 		add(&findings, 2, "no_fingerprint", NULL,
 			pstrdup("no schema fingerprint is recorded yet"),
 			pstrdup("migr records one at the end of every upgrade, downgrade or stamp that changes something."));

@@ -37,6 +37,9 @@
 
 PG_FUNCTION_INFO_V1(migr_edges_resolved);
 
+/* see MigrRegisterPart; only load.c reads it, and resets it first */
+int			migr_register_part = MIGR_PART_NONE;
+
 static bool
 is_reserved(const char *s)
 {
@@ -192,10 +195,13 @@ check_body_syntax(const char *rev, const char *which, const char *sql)
  *		Register (or replace, or confirm) a revision.  The caller holds SPI
  *		and the migration lock.  create_date_set is false when the caller
  *		passed NULL: a new revision then gets the transaction's start time
- *		and an existing one keeps its date.
+ *		and an existing one keeps its date.  With defer_references, a parent
+ *		or dependency not registered yet is left to the check at commit even
+ *		outside a transaction block (migr.load_all() registers many
+ *		revisions in one statement, in any order).  Returns what it did.
  */
-void
-migr_register(MigrNewRevision *rev, bool create_date_set)
+MigrRegisterResult
+migr_register(MigrNewRevision *rev, bool create_date_set, bool defer_references)
 {
 	MigrStoredRevision *old;
 	char	  **names;
@@ -206,7 +212,11 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 
 	for (int i = 0; i < MIGR_NCHECKS; i++)
 		if (rev->checks[i])
+		{
+			migr_register_part = MIGR_PART_CHECK + i;
 			migr_validate_check((MigrCheckKind) i, rev->checks[i]);
+		}
+	migr_register_part = MIGR_PART_ID;
 
 	old = migr_catalog_get_revision(CurrentMemoryContext, rev->id);
 	if (!create_date_set)
@@ -232,6 +242,7 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("revision id \"%s\" is already used as a branch label by revision \"%s\"",
 						rev->id, owners[0])));
+	migr_register_part = MIGR_PART_BRANCH_LABELS;
 	for (int i = 0; i < rev->nlabels; i++)
 	{
 		int			k = 1 + i;
@@ -248,6 +259,7 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 	}
 
 	/* its own label would make it depend on itself */
+	migr_register_part = MIGR_PART_DEPENDS_ON;
 	for (int i = 0; i < rev->ndeps; i++)
 		for (int j = 0; j < rev->nlabels; j++)
 			if (strcmp(rev->deps[i], rev->labels[j]) == 0)
@@ -278,11 +290,13 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 	}
 
 	/* self references */
+	migr_register_part = MIGR_PART_REVISES;
 	for (int i = 0; i < rev->nrevises; i++)
 		if (strcmp(rev->revises[i], rev->id) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_RECURSION),
 					 errmsg("revision \"%s\" cannot revise itself", rev->id)));
+	migr_register_part = MIGR_PART_DEPENDS_ON;
 	for (int i = 0; i < rev->ndeps; i++)
 		if (strcmp(rev->deps[i], rev->id) == 0)
 			ereport(ERROR,
@@ -290,12 +304,13 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 					 errmsg("revision \"%s\" cannot depend on itself", rev->id)));
 
 	/* unknown parents are refused at once outside a transaction block */
-	if (!IsTransactionBlock())
+	if (!IsTransactionBlock() && !defer_references)
 		for (int k = 1 + rev->nlabels; k < nnames; k++)
 			if (!is_id[k])
 			{
 				bool		dep = k < 1 + rev->nlabels + rev->ndeps;
 
+				migr_register_part = dep ? MIGR_PART_DEPENDS_ON : MIGR_PART_REVISES;
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_OBJECT),
 						 errmsg("revision \"%s\" %s \"%s\", which is not registered",
@@ -305,11 +320,12 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 
 	/* cycles: the triggers on migr.migration_edge refuse the closing edge */
 
+	migr_register_part = MIGR_PART_ID;
 	if (old)
 	{
 		diff = differences(old, rev);
 		if (diff[0] == '\0')
-			return;				/* identical: nothing to do */
+			return MIGR_IDENTICAL;	/* nothing to do */
 		if (old->applied)
 		{
 			if (old->applied_checksum &&
@@ -350,7 +366,10 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 		ereport(NOTICE,
 				(errmsg("replacing revision \"%s\", which is not applied", rev->id),
 				 errdetail("These fields changed: %s.", diff)));
+	/* a cycle is refused at the edge that closes it */
+	migr_register_part = rev->nrevises > 0 ? MIGR_PART_REVISES : MIGR_PART_DEPENDS_ON;
 	migr_catalog_store_revision(rev, old != NULL);
+	migr_register_part = MIGR_PART_ID;
 
 	if (!rev->transactional || rev->upgrade_toplevel || rev->downgrade_toplevel)
 		ereport(NOTICE,
@@ -367,6 +386,7 @@ migr_register(MigrNewRevision *rev, bool create_date_set)
 		ereport(NOTICE,
 				(errmsg("revision \"%s\" is irreversible", rev->id),
 				 errdetail("It has no downgrade SQL; a downgrade past it stops with an error before reverting anything.")));
+	return old ? MIGR_REPLACED : MIGR_REGISTERED;
 }
 
 /*
@@ -384,6 +404,7 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 {
 	MigrNewRevision *rev = palloc0(sizeof(MigrNewRevision));
 
+	migr_register_part = MIGR_PART_ID;
 	if (id == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -395,12 +416,17 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 				 errmsg("upgrade SQL of revision \"%s\" must not be null", id),
 				 errhint("A revision that changes nothing has an empty upgrade, such as ''.")));
 	rev->id = pstrdup(id);
+	migr_register_part = MIGR_PART_REVISES;
 	rev->revises = parse_list("parent revision", revises, &rev->nrevises);
+	migr_register_part = MIGR_PART_DEPENDS_ON;
 	rev->deps = parse_list("dependency", depends_on, &rev->ndeps);
+	migr_register_part = MIGR_PART_BRANCH_LABELS;
 	rev->labels = parse_list("branch label", branch_labels, &rev->nlabels);
 	rev->message = pstrdup(message ? message : "");
 	rev->create_date = create_date;
+	migr_register_part = MIGR_PART_UPGRADE;
 	rev->upgrade_toplevel = check_body_syntax(id, "upgrade", upgrade);
+	migr_register_part = MIGR_PART_DOWNGRADE;
 	if (downgrade)
 		rev->downgrade_toplevel = check_body_syntax(id, "downgrade", downgrade);
 	rev->transactional = transactional;
@@ -408,6 +434,7 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 	rev->downgrade_sql = downgrade ? pstrdup(downgrade) : NULL;
 	for (int i = 0; i < MIGR_NCHECKS; i++)
 	{
+		migr_register_part = MIGR_PART_CHECK + i;
 		if (checks[i] && checks[i][0] == '\0')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -416,6 +443,7 @@ migr_new_revision(const char *id, const char *revises, const char *message,
 		rev->checks[i] = checks[i] ? pstrdup(checks[i]) : NULL;
 	}
 	rev->checksum = migr_checksum(rev->upgrade_sql, rev->downgrade_sql, rev->checks);
+	migr_register_part = MIGR_PART_NONE;
 	return rev;
 }
 

@@ -1,0 +1,689 @@
+/*-------------------------------------------------------------------------
+ * load.c
+ *	  migr.load() and migr.load_all(): migration files (docs/files.md),
+ *	  parsed by migrfile.c and registered through the path of
+ *	  migr.revision() (register.c), with an error context naming the file
+ *	  and the line for every error raised while a file is processed.
+ *
+ *	  migr.load_all() is built for the deploy that finds nothing to do: one
+ *	  query reads the file name and sha256 recorded for every revision, and
+ *	  a file whose name and bytes are those recorded is not parsed again.
+ *	  The SQL of the two statements on migr.migration.source_file and
+ *	  source_sha256 lives here, next to that logic, as summary.c keeps its.
+ *
+ * IDENTIFICATION
+ *	  src/load.c
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "body.h"
+#include "catalog.h"
+#include "catalog/pg_type.h"
+#include "checksum.h"
+#include "common/sha2.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lock.h"
+#include "mb/pg_wchar.h"
+#include "migrfile.h"
+#include "miscadmin.h"
+#include "owner.h"
+#include "register.h"
+#include "revcheck.h"
+#include "sqlcall.h"
+#include "strlist.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(migr_load);
+PG_FUNCTION_INFO_V1(migr_load_all);
+
+/* longer than any file name recorded: 18 + 128 + 4 bytes */
+#define SOURCE_KEY_LEN	256
+
+/* The file being processed, for the error context */
+typedef struct LoadState
+{
+	const char *filename;		/* as given, or NULL */
+	const char *buf;			/* its text, line endings converted */
+	MigrFile	file;
+	bool		parsed;			/* file is filled in */
+	int			line;			/* for an error outside a registration */
+} LoadState;
+
+/* What loading one file did */
+typedef struct LoadResult
+{
+	char	   *id;
+	MigrRegisterResult result;
+	int			revises_line;
+	int			depends_line;
+} LoadResult;
+
+/* A revision recorded as loaded from a file (migr.load_all()) */
+typedef struct SourceEntry
+{
+	char		file[SOURCE_KEY_LEN];	/* key */
+	char	   *id;
+	uint8		sha[PG_SHA256_DIGEST_LENGTH];
+	bool		seen;			/* its file is among those loaded */
+} SourceEntry;
+
+/* A revision id loaded by this call, and by which file */
+typedef struct IdEntry
+{
+	char		id[MIGR_MAX_ID_LEN + 1];	/* key */
+	int			file;
+} IdEntry;
+
+/* One file of migr.load_all() */
+typedef struct LoadFile
+{
+	char	   *name;			/* as given */
+	const char *base;			/* its last path component */
+	text	   *source;
+	char	   *id;
+	const char *status;
+	int			revises_line;
+	int			depends_line;
+} LoadFile;
+
+/*
+ * The line of the file that the registration step running now is about:
+ * the field or the section's marker, or for a syntax error in a section the
+ * line of the error's position.
+ */
+static int
+error_line(LoadState *st)
+{
+	MigrFile   *f = &st->file;
+	int			part = migr_register_part;
+	int			sec;
+	int			skip = 0;
+	int			pos;
+
+	if (!st->parsed || part == MIGR_PART_NONE)
+		return st->line;
+	switch (part)
+	{
+		case MIGR_PART_ID:
+			return f->fields[MIGR_FIELD_REVISION_ID].line;
+		case MIGR_PART_REVISES:
+			return f->fields[MIGR_FIELD_REVISES].line;
+		case MIGR_PART_DEPENDS_ON:
+			return f->fields[MIGR_FIELD_DEPENDS_ON].line ? f->fields[MIGR_FIELD_DEPENDS_ON].line
+				: f->fields[MIGR_FIELD_REVISION_ID].line;
+		case MIGR_PART_BRANCH_LABELS:
+			return f->fields[MIGR_FIELD_BRANCH_LABELS].line ? f->fields[MIGR_FIELD_BRANCH_LABELS].line
+				: f->fields[MIGR_FIELD_REVISION_ID].line;
+		case MIGR_PART_UPGRADE:
+			sec = MIGR_SECTION_UPGRADE;
+			break;
+		case MIGR_PART_DOWNGRADE:
+			sec = MIGR_SECTION_DOWNGRADE;
+			break;
+		default:
+			sec = MIGR_SECTION_FIRST_CHECK + (part - MIGR_PART_CHECK);
+			skip = strlen("SELECT (");	/* migr_check_expression's wrapping */
+			break;
+	}
+	if (sec < 0 || sec >= MIGR_NSECTIONS || f->marker_line[sec] == 0)
+		return f->fields[MIGR_FIELD_REVISION_ID].line;
+
+	/* a position (in characters) inside the parsed text: its line */
+	pos = getinternalerrposition() - 1 - skip;
+	if (getinternalerrposition() > 0 && pos >= 0)
+	{
+		const char *s = st->buf + f->sections[sec].off;
+		size_t		len = f->sections[sec].len;
+		size_t		i = 0;
+		int			line = f->sections[sec].line;
+
+		for (int c = 0; c < pos && i < len; c++)
+		{
+			if (s[i] == '\n')
+				line++;
+			i += pg_mblen(s + i);
+		}
+		return line;
+	}
+	return f->marker_line[sec];
+}
+
+static void
+load_error_callback(void *arg)
+{
+	LoadState  *st = (LoadState *) arg;
+	int			line = error_line(st);
+
+	if (st->filename)
+		errcontext("migration file \"%s\", line %d", st->filename, line);
+	else
+		errcontext("migration source, line %d", line);
+}
+
+/* The catalog must have the columns of 0.4.0 */
+static void
+require_catalog(const char *fn)
+{
+	if (migr_catalog_version() < 4)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s needs version 0.4.0 of the extension's SQL objects", fn),
+				 errdetail("The library is newer than the catalog of this database."),
+				 errhint("Run ALTER EXTENSION migr UPDATE.")));
+}
+
+static char *
+span_str(const LoadState *st, const MigrSpan *span)
+{
+	return pnstrdup(st->buf + span->off, span->len);
+}
+
+/* A present field's value, or NULL */
+static char *
+field_str(const LoadState *st, MigrFileField k)
+{
+	return st->file.fields[k].line ? span_str(st, &st->file.fields[k]) : NULL;
+}
+
+static char *
+section_str(const LoadState *st, MigrFileSection k)
+{
+	return st->file.marker_line[k] ? span_str(st, &st->file.sections[k]) : NULL;
+}
+
+/*
+ * Parse a file's bytes into st (st->buf is a converted copy, palloc'd in
+ * the current context), raising the parser's error with the SQLSTATE of its
+ * kind.  st's callback must be on the error context stack.
+ */
+static void
+parse_file(LoadState *st, const char *bytes, size_t len)
+{
+	char	   *buf = palloc(len + 1);
+	size_t		n = migr_file_normalize_newlines(bytes, len, buf);
+	MigrFileError err;
+
+	buf[n] = '\0';
+	st->buf = buf;
+	st->line = 1;
+	if (!migr_file_parse(buf, n, st->filename ? migr_file_basename(st->filename) : NULL,
+						 &st->file, &err))
+	{
+		st->line = err.line;
+		ereport(ERROR,
+				(errcode(err.kind == MIGR_FILE_BAD_DATE ? ERRCODE_INVALID_DATETIME_FORMAT :
+						 err.kind == MIGR_FILE_BAD_VALUE ? ERRCODE_INVALID_PARAMETER_VALUE :
+						 ERRCODE_SYNTAX_ERROR),
+				 errmsg_internal("%s", err.message),
+				 err.detail[0] ? errdetail_internal("%s", err.detail) : 0,
+				 err.hint[0] ? errhint("%s", err.hint) : 0));
+	}
+	st->parsed = true;
+	st->line = st->file.fields[MIGR_FIELD_REVISION_ID].line;
+}
+
+/* The parsed file as migr.revision()'s arguments, validated */
+static MigrNewRevision *
+new_revision(LoadState *st)
+{
+	MigrFile   *f = &st->file;
+	struct pg_tm tm;
+	int			tz = 0;
+	TimestampTz create_date;
+	char	   *checks[MIGR_NCHECKS];
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = f->create_date.year;
+	tm.tm_mon = f->create_date.month;
+	tm.tm_mday = f->create_date.day;
+	tm.tm_hour = f->create_date.hour;
+	tm.tm_min = f->create_date.minute;
+	tm.tm_sec = f->create_date.second;
+	/* years 1 to 9999 are all in range */
+	if (tm2timestamp(&tm, f->create_date.usec, &tz, &create_date) != 0)
+		elog(ERROR, "create date of a migration file out of range");
+	for (int i = 0; i < MIGR_NCHECKS; i++)
+		checks[i] = section_str(st, MIGR_SECTION_FIRST_CHECK + i);
+
+	migr_register_part = MIGR_PART_NONE;
+	return migr_new_revision(field_str(st, MIGR_FIELD_REVISION_ID),
+							 field_str(st, MIGR_FIELD_REVISES),
+							 span_str(st, &f->message),
+							 section_str(st, MIGR_SECTION_UPGRADE),
+							 section_str(st, MIGR_SECTION_DOWNGRADE),
+							 field_str(st, MIGR_FIELD_BRANCH_LABELS),
+							 field_str(st, MIGR_FIELD_DEPENDS_ON),
+							 create_date, checks, f->transactional);
+}
+
+/* Record the file a revision was loaded from.  Runs as the extension owner. */
+static void
+record_source(const char *id, const char *base, const uint8 *sha)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[3] = {TEXTOID, TEXTOID, BYTEAOID};
+	Datum		values[3];
+	bytea	   *b = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	MigrOwnerSwitch sw;
+
+	SET_VARSIZE(b, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	memcpy(VARDATA(b), sha, PG_SHA256_DIGEST_LENGTH);
+	values[0] = CStringGetTextDatum(id);
+	values[1] = CStringGetTextDatum(base);
+	values[2] = PointerGetDatum(b);
+	migr_owner_begin(&sw);
+	migr_run_kept(&plan,
+				  "UPDATE migr.migration SET source_file = $2, source_sha256 = $3"
+				  " WHERE id OPERATOR(pg_catalog.=) $1",
+				  3, types, values, NULL, false, 0, SPI_OK_UPDATE);
+	migr_owner_end(&sw);
+}
+
+static void
+sha256(const char *data, size_t len, uint8 *digest)
+{
+	pg_cryptohash_ctx *ctx = migr_sha256_begin();
+
+	migr_sha256_add(ctx, data, len);
+	migr_sha256_end(ctx, digest);
+}
+
+static void
+register_parsed(LoadState *st, MigrNewRevision *rev, bool defer, LoadResult *res)
+{
+	res->id = rev->id;
+	res->result = migr_register(rev, true, defer);
+	migr_register_part = MIGR_PART_NONE;
+	res->revises_line = st->file.fields[MIGR_FIELD_REVISES].line;
+	res->depends_line = st->file.fields[MIGR_FIELD_DEPENDS_ON].line
+		? st->file.fields[MIGR_FIELD_DEPENDS_ON].line
+		: st->file.fields[MIGR_FIELD_REVISION_ID].line;
+}
+
+/*
+ * migr.load(source text, filename text DEFAULT NULL) RETURNS text
+ *
+ * Parses one file and registers its revision; with a file name, checks the
+ * name rule and records the name and the sha256 of the bytes.
+ */
+Datum
+migr_load(PG_FUNCTION_ARGS)
+{
+	text	   *source;
+	char	   *filename = migr_text_arg(fcinfo, 1);
+	LoadState	st;
+	ErrorContextCallback cb;
+	MigrNewRevision *rev;
+	LoadResult	res;
+	MemoryContext outer = CurrentMemoryContext;
+	char	   *id;
+
+	migr_body_refuse_reentry("migr.load()");
+	migr_require_writable("migr.load()");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	require_catalog("migr.load()");
+	source = PG_GETARG_TEXT_PP(0);
+
+	memset(&st, 0, sizeof(st));
+	st.filename = filename;
+	st.line = 1;
+	cb.callback = load_error_callback;
+	cb.arg = &st;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+
+	parse_file(&st, VARDATA_ANY(source), VARSIZE_ANY_EXHDR(source));
+	rev = new_revision(&st);
+	migr_spi_connect();
+	migr_lock_acquire();
+	register_parsed(&st, rev, false, &res);
+	if (filename)
+	{
+		uint8		sha[PG_SHA256_DIGEST_LENGTH];
+
+		sha256(VARDATA_ANY(source), VARSIZE_ANY_EXHDR(source), sha);
+		record_source(res.id, migr_file_basename(filename), sha);
+	}
+	id = MemoryContextStrdup(outer, res.id);
+	migr_spi_finish();
+	error_context_stack = cb.previous;
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+/* file-name order: by last path component, bytewise */
+static int
+cmp_files(const void *a, const void *b)
+{
+	return strcmp(((const LoadFile *) a)->base, ((const LoadFile *) b)->base);
+}
+
+static int
+cmp_sources(const void *a, const void *b)
+{
+	return strcmp((*(SourceEntry *const *) a)->file, (*(SourceEntry *const *) b)->file);
+}
+
+/*
+ * The two arrays as LoadFiles in file-name order, checked: one dimension,
+ * the same length, no NULLs, no file name twice (22023).
+ */
+static LoadFile *
+read_arrays(FunctionCallInfo fcinfo, int *nfiles)
+{
+	ArrayType  *a[2];
+	Datum	   *elems[2];
+	bool	   *nulls[2];
+	int			n[2];
+	const char *argname[2] = {"sources", "filenames"};
+	LoadFile   *files;
+
+	for (int k = 0; k < 2; k++)
+	{
+		if (PG_ARGISNULL(k))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be null", argname[k])));
+		a[k] = PG_GETARG_ARRAYTYPE_P(k);
+		if (ARR_NDIM(a[k]) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must be a one-dimensional array", argname[k])));
+		deconstruct_array(a[k], TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems[k], &nulls[k], &n[k]);
+	}
+	if (n[0] != n[1])
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sources and filenames must have the same length"),
+				 errdetail("sources has %d elements and filenames has %d.", n[0], n[1])));
+	files = palloc0(sizeof(LoadFile) * (n[0] + 1));
+	for (int i = 0; i < n[0]; i++)
+	{
+		for (int k = 0; k < 2; k++)
+			if (nulls[k][i])
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s must not contain nulls", argname[k]),
+						 errdetail("Element %d is null.", i + 1)));
+		files[i].source = DatumGetTextPP(elems[0][i]);
+		files[i].name = TextDatumGetCString(elems[1][i]);
+		files[i].base = migr_file_basename(files[i].name);
+	}
+	qsort(files, n[0], sizeof(LoadFile), cmp_files);
+	for (int i = 1; i < n[0]; i++)
+		if (strcmp(files[i - 1].base, files[i].base) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("file name \"%s\" appears twice in filenames", files[i].base),
+					 errdetail("\"%s\" and \"%s\" name the same file: only the last path component counts.",
+							   files[i - 1].name, files[i].name)));
+	*nfiles = n[0];
+	return files;
+}
+
+/*
+ * Every revision recorded as loaded from a file, by file name, in a hash
+ * table allocated in "into": one query.
+ */
+static HTAB *
+read_sources(MemoryContext into)
+{
+	HASHCTL		ctl;
+	HTAB	   *h;
+	int			rc;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = SOURCE_KEY_LEN;
+	ctl.entrysize = sizeof(SourceEntry);
+	ctl.hcxt = into;
+	rc = SPI_execute("SELECT m.source_file, m.id, m.source_sha256 FROM migr.migration m"
+					 " WHERE m.source_file IS NOT NULL AND m.source_sha256 IS NOT NULL",
+					 true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "migr could not read the recorded source files: %s",
+			 SPI_result_code_string(rc));
+	h = hash_create("migr source files", Max(SPI_processed, 16), &ctl,
+					HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		text	   *file = DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull));
+		bytea	   *sha = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
+		SourceEntry *e;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		/* no file name recorded by migr.load() is that long */
+		if (VARSIZE_ANY_EXHDR(file) >= SOURCE_KEY_LEN ||
+			VARSIZE_ANY_EXHDR(sha) != PG_SHA256_DIGEST_LENGTH)
+			continue;
+		e = hash_search(h, text_to_cstring(file), HASH_ENTER, &found);
+		if (found)
+			continue;			/* two revisions claim it: parse the file */
+		e->id = MemoryContextStrdup(into, TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)));
+		memcpy(e->sha, VARDATA_ANY(sha), PG_SHA256_DIGEST_LENGTH);
+		e->seen = false;
+	}
+	return h;
+}
+
+/*
+ * After registering in any order: a parent or dependency that no
+ * registration named is refused now, at the line of the file that names
+ * it, rather than at commit without one.  Only outside a transaction
+ * block; inside one, a later statement may still register it.
+ */
+static void
+check_references(LoadFile *files, int n, LoadState *st)
+{
+	char	  **ids = palloc(sizeof(char *) * (n + 1));
+	int		   *which = palloc(sizeof(int) * (n + 1));
+	int			m = 0;
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	int			rc;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(files[i].status, "registered") == 0 || strcmp(files[i].status, "replaced") == 0)
+		{
+			which[m] = i;
+			ids[m++] = files[i].id;
+		}
+	if (m == 0)
+		return;
+	values[0] = migr_text_array(ids, m);
+	/* not read-only: that would read with the statement's snapshot */
+	rc = SPI_execute_with_args("SELECT u.o, x.kind OPERATOR(pg_catalog.=) 'p', x.target"
+							   "  FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(id, o)"
+							   "  JOIN migr.migration_edge x ON x.revision OPERATOR(pg_catalog.=) u.id"
+							   " WHERE NOT EXISTS (SELECT 1 FROM migr.migration m"
+							   "                    WHERE m.id OPERATOR(pg_catalog.=) x.target)"
+							   " ORDER BY u.o, x.kind DESC, x.ord LIMIT 1",
+							   1, types, values, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "migr could not check the references of loaded files: %s",
+			 SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		int64		o = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		bool		parent = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		char	   *target = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+		LoadFile   *f = &files[which[o - 1]];
+
+		st->filename = f->name;
+		st->parsed = false;
+		st->line = parent ? f->revises_line : f->depends_line;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("revision \"%s\" %s \"%s\", which is not registered",
+						f->id, parent ? "revises" : "depends on", target),
+				 errdetail("No revision with that id was registered before, and no file of this call declares it."),
+				 errhint("Add the file of that revision, or leave the reference out.")));
+	}
+}
+
+/*
+ * migr.load_all(sources text[], filenames text[])
+ *	 RETURNS TABLE (filename text, revision text, status text)
+ *
+ * Loads many files in file-name order, in the caller's transaction: all
+ * or nothing.  A file whose name and sha256 are those recorded for a
+ * revision is "unchanged" without being parsed; the others are parsed and
+ * registered, and their name and sha256 recorded.  Then one "missing" row
+ * per revision recorded as loaded from a file that is not among these.
+ */
+Datum
+migr_load_all(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext per_file;
+	LoadFile   *files;
+	int			n;
+	HTAB	   *sources;
+	HTAB	   *ids;
+	HASHCTL		ctl;
+	LoadState	st;
+	ErrorContextCallback cb;
+	HASH_SEQ_STATUS seq;
+	SourceEntry *se;
+	SourceEntry **missing;
+	int			nmissing = 0;
+	bool		changed = false;
+
+	migr_body_refuse_reentry("migr.load_all()");
+	migr_require_writable("migr.load_all()");
+	require_catalog("migr.load_all()");
+	files = read_arrays(fcinfo, &n);
+	InitMaterializedSRF(fcinfo, 0);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = MIGR_MAX_ID_LEN + 1;
+	ctl.entrysize = sizeof(IdEntry);
+	ctl.hcxt = outer;
+	ids = hash_create("migr loaded revisions", Max(n, 16), &ctl,
+					  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	migr_spi_connect();
+	migr_lock_acquire();
+	sources = read_sources(outer);
+	per_file = AllocSetContextCreate(CurrentMemoryContext, "migr load file",
+									 ALLOCSET_DEFAULT_SIZES);
+
+	memset(&st, 0, sizeof(st));
+	cb.callback = load_error_callback;
+	cb.arg = &st;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+
+	for (int i = 0; i < n; i++)
+	{
+		LoadFile   *f = &files[i];
+		MemoryContext old;
+		uint8		sha[PG_SHA256_DIGEST_LENGTH];
+		const char *bytes = VARDATA_ANY(f->source);
+		size_t		len = VARSIZE_ANY_EXHDR(f->source);
+		IdEntry    *ie;
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(&st, 0, sizeof(st));
+		st.filename = f->name;
+		st.line = 1;
+		old = MemoryContextSwitchTo(per_file);
+
+		sha256(bytes, len, sha);
+		se = strlen(f->base) < SOURCE_KEY_LEN
+			? hash_search(sources, f->base, HASH_FIND, NULL) : NULL;
+		if (se && memcmp(se->sha, sha, sizeof(sha)) == 0)
+		{
+			f->id = se->id;
+			f->status = "unchanged";
+		}
+		else
+		{
+			MigrNewRevision *rev;
+			LoadResult	res;
+
+			parse_file(&st, bytes, len);
+			rev = new_revision(&st);
+			ie = hash_search(ids, rev->id, HASH_FIND, NULL);
+			if (ie)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("revision \"%s\" is declared by two files", rev->id),
+						 errdetail("\"%s\" declares it too.", files[ie->file].name),
+						 errhint("Every revision has its own file.")));
+			register_parsed(&st, rev, true, &res);
+			record_source(res.id, f->base, sha);
+			f->id = MemoryContextStrdup(outer, res.id);
+			f->status = res.result == MIGR_REGISTERED ? "registered" :
+				res.result == MIGR_REPLACED ? "replaced" : "unchanged";
+			f->revises_line = res.revises_line;
+			f->depends_line = res.depends_line;
+			changed |= res.result != MIGR_IDENTICAL;
+		}
+		ie = hash_search(ids, f->id, HASH_ENTER, &found);
+		if (found)
+		{
+			/* an unchanged file names a revision a file before it declared */
+			st.line = 1;
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("revision \"%s\" is declared by two files", f->id),
+					 errdetail("\"%s\" declares it too.", files[ie->file].name),
+					 errhint("Every revision has its own file.")));
+		}
+		ie->file = i;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(per_file);
+	}
+
+	if (changed && !IsTransactionBlock())
+		check_references(files, n, &st);
+	error_context_stack = cb.previous;
+
+	/* the rows: the files in name order, then what is missing */
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(files[i].name);
+		values[1] = CStringGetTextDatum(files[i].id);
+		values[2] = CStringGetTextDatum(files[i].status);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	missing = palloc(sizeof(SourceEntry *) * (hash_get_num_entries(sources) + 1));
+	hash_seq_init(&seq, sources);
+	while ((se = hash_seq_search(&seq)) != NULL)
+		if (hash_search(ids, se->id, HASH_FIND, NULL) == NULL)
+			missing[nmissing++] = se;
+	qsort(missing, nmissing, sizeof(SourceEntry *), cmp_sources);
+	for (int i = 0; i < nmissing; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(missing[i]->file);
+		values[1] = CStringGetTextDatum(missing[i]->id);
+		values[2] = CStringGetTextDatum("missing");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	migr_spi_finish();
+	return (Datum) 0;
+}
