@@ -7,10 +7,11 @@
 -- orders is large and busy: CREATE INDEX CONCURRENTLY builds the index
 -- without blocking writes. It cannot run in a transaction, so this
 -- revision is non-transactional (migr sees the statement when it registers
--- the file): `migr upgrade` runs it with CALL migr.apply(), which has it
--- run at top level. A build that fails or is cancelled leaves an invalid
--- index; migr.check() reports it (invalid_index) with the DROP INDEX that
--- clears it, and skip_if does not count it as there.
+-- the file): `migr upgrade` runs it with CALL migr.apply(), which has a
+-- background worker run it at top level. A build that fails or is
+-- cancelled leaves an invalid index: migr.check() reports it
+-- (invalid_index) with the DROP INDEX that clears it, and skip_if does not
+-- count it as there.
 
 -- migr:skip_if
 migr.has_index('public.orders', 'ix_orders_created_at')
