@@ -4,6 +4,8 @@ EXTENSION  = migr
 MODULE_big = migr
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA       = $(wildcard migr--*.sql)
+# the migr command (docs/cli.md), installed into $(pg_config --bindir)
+SCRIPTS    = bin/migr
 PGFILEDESC = "migr - schema migrations inside PostgreSQL"
 
 REGRESS    = install revision graph target upgrade downgrade stamp history summary checks check_functions operations naming patterns fingerprint check reversibility privileges errors error_paths call call_edges batch batch_attack script load update lock_safety uninstall

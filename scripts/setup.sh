@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# clang and its runtime (libFuzzer, the sanitizers) for test/fuzz
 pkgs="postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
       libtap-parser-sourcehandler-pgtap-perl postgresql-common
-      python3-alembic python3-psycopg2 make gcc"
+      python3-alembic python3-psycopg2 make gcc
+      clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -22,4 +24,7 @@ fi
 # -Werror for the tests and CI only (see the Makefile)
 make -s COPT=-Werror PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 make -s install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+# the migr command: PGXS installs it into the server's bindir, which is not
+# on PATH on Debian (docs/cli.md)
+ln -sf /usr/lib/postgresql/15/bin/migr /usr/local/bin/migr
 echo "setup: migr built and installed"

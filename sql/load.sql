@@ -286,8 +286,13 @@ SELECT migr.load(NULL);
 SELECT migr.load(E'-- msg\n-- Revision ID: e1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:00\n\n-- migr:upgrade\n\nSELECT 1;\nSELEC 2;\n-- migr:downgrade\nSELECT 1;\n',
                  '2024_01_01_000000_e1.sql');
 \echo :LAST_ERROR_SQLSTATE
--- in a check: its line
+-- in a check or another section: its line (counted in characters, not
+-- bytes, up to the error)
 SELECT migr.load(E'-- msg\n-- Revision ID: e1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:00\n\n-- migr:upgrade\nSELECT 1;\n-- migr:requires\nmigr.has_table(''ld_users'')\n  AND AND true\n');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.load(E'-- msg\n-- Revision ID: e1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:00\n\n-- migr:upgrade\nSELECT 1;\n-- migr:verify\nmigr.has_table(''ld_users'')\n  AND ''x'' + 1 = 2\n');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migr.load(E'-- msg\n-- Revision ID: e1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:00\n\n-- migr:downgrade\nSELECT 1;\n\nSELECT ''ünïcødéünïcødé'';\n3;\n-- migr:upgrade\nSELECT 1;\n');
 \echo :LAST_ERROR_SQLSTATE
 SELECT migr.load(E'-- msg\n-- Revision ID: e1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:00\n\n-- migr:upgrade\nSELECT 1;\n-- migr:verify_down\n1 + 1\n');
 \echo :LAST_ERROR_SQLSTATE
@@ -333,6 +338,10 @@ SELECT id, source_file FROM migr.migration WHERE id LIKE 'la_' ORDER BY id;
 SELECT xmin AS la1_xmin FROM migr.migration WHERE id = 'la1' \gset
 SELECT * FROM migr.load_all((SELECT array_agg(src ORDER BY name) FROM ld_files),
                             (SELECT array_agg(name ORDER BY name) FROM ld_files));
+SELECT xmin = :'la1_xmin' AS la1_untouched FROM migr.migration WHERE id = 'la1';
+-- migr.load() parses the file, finds the content and the file recorded,
+-- and writes nothing either
+SELECT migr.load(src, name) FROM ld_files WHERE name LIKE '%la1.sql';
 SELECT xmin = :'la1_xmin' AS la1_untouched FROM migr.migration WHERE id = 'la1';
 -- the same content in other bytes (CRLF) is unchanged too, and recorded
 SELECT migr.load(replace(src, E'\n', E'\r\n'), name) FROM ld_files WHERE name LIKE '%la1.sql';

@@ -186,6 +186,17 @@ check_content(const char *id, const char *upgrade_sql, const char *downgrade_sql
 }
 
 /*
+ * Whether any batch job is not done: the view migr.progress, which reads
+ * pg_locks, is only worth planning then.
+ */
+static bool
+unfinished_jobs(void)
+{
+	catalog_query("SELECT 1 FROM migr.batch_job j WHERE j.state OPERATOR(pg_catalog.<>) 'done' LIMIT 1");
+	return SPI_processed > 0;
+}
+
+/*
  * Gather every finding.  Allocations in the current (caller's) context; the
  * caller is connected to SPI.
  */
@@ -327,18 +338,20 @@ gather_findings(void)
 			pstrdup("migr records one at the end of every upgrade, downgrade or stamp that changes something."));
 
 	/* foreign keys without an index on their referencing columns */
-	catalog_query("SELECT n.nspname || '.' || c.relname, co.conname,"
-				  "       pg_get_constraintdef(co.oid)"
-				  "  FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid"
-				  "  JOIN pg_namespace n ON n.oid = c.relnamespace"
-				  " WHERE co.contype = 'f'"
-				  "   AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', 'migr'])"
-				  "   AND NOT EXISTS ("
-				  "       SELECT 1 FROM pg_index i WHERE i.indrelid = co.conrelid AND i.indisvalid"
-				  "          AND array_to_string((i.indkey::int2[])[0:cardinality(co.conkey) - 1], ',')"
-				  "              = array_to_string(co.conkey, ','))"
-				  " ORDER BY n.nspname COLLATE pg_catalog.\"C\", c.relname COLLATE pg_catalog.\"C\","
-				  "          co.conname COLLATE pg_catalog.\"C\"");
+	/* the foreign keys first: few, and their joins then go by index */
+	catalog_query("WITH fk AS MATERIALIZED ("
+				  "  SELECT co.oid, co.conrelid, co.conname, co.conkey FROM pg_constraint co"
+				  "   WHERE co.contype = 'f')"
+				  " SELECT n.nspname || '.' || c.relname, fk.conname, pg_get_constraintdef(fk.oid)"
+				  "   FROM fk JOIN pg_class c ON c.oid = fk.conrelid"
+				  "   JOIN pg_namespace n ON n.oid = c.relnamespace"
+				  "  WHERE n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', 'migr'])"
+				  "    AND NOT EXISTS ("
+				  "        SELECT 1 FROM pg_index i WHERE i.indrelid = fk.conrelid AND i.indisvalid"
+				  "           AND array_to_string((i.indkey::int2[])[0:cardinality(fk.conkey) - 1], ',')"
+				  "               = array_to_string(fk.conkey, ','))"
+				  "  ORDER BY n.nspname COLLATE pg_catalog.\"C\", c.relname COLLATE pg_catalog.\"C\","
+				  "           fk.conname COLLATE pg_catalog.\"C\"");
 	for (uint64 i = 0; i < SPI_processed; i++)
 		add(&findings, 1, "unindexed_foreign_key", NULL,
 			psprintf("foreign key \"%s\" on \"%s\" has no index on its referencing columns",
@@ -347,15 +360,16 @@ gather_findings(void)
 					 value(i, 3), value(i, 1)));
 
 	/* indexes a failed CREATE INDEX CONCURRENTLY or REINDEX left invalid */
-	catalog_query("SELECT n.nspname || '.' || ci.relname, n.nspname || '.' || c.relname,"
-				  "       quote_ident(n.nspname) || '.' || quote_ident(ci.relname)"
-				  "  FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid"
-				  "  JOIN pg_class c ON c.oid = i.indrelid"
-				  "  JOIN pg_namespace n ON n.oid = ci.relnamespace"
-				  " WHERE NOT i.indisvalid"
-				  "   AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema'])"
-				  "   AND n.nspname !~ '^pg_(toast_)?temp_'"
-				  " ORDER BY n.nspname COLLATE pg_catalog.\"C\", ci.relname COLLATE pg_catalog.\"C\"");
+	catalog_query("WITH bad AS MATERIALIZED ("
+				  "  SELECT i.indexrelid, i.indrelid FROM pg_index i WHERE NOT i.indisvalid)"
+				  " SELECT n.nspname || '.' || ci.relname, n.nspname || '.' || c.relname,"
+				  "        quote_ident(n.nspname) || '.' || quote_ident(ci.relname)"
+				  "   FROM bad JOIN pg_class ci ON ci.oid = bad.indexrelid"
+				  "   JOIN pg_class c ON c.oid = bad.indrelid"
+				  "   JOIN pg_namespace n ON n.oid = ci.relnamespace"
+				  "  WHERE n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema'])"
+				  "    AND n.nspname !~ '^pg_(toast_)?temp_'"
+				  "  ORDER BY n.nspname COLLATE pg_catalog.\"C\", ci.relname COLLATE pg_catalog.\"C\"");
 	for (uint64 i = 0; i < SPI_processed; i++)
 		add(&findings, 0, "invalid_index", NULL,
 			psprintf("index \"%s\" on \"%s\" is invalid", value(i, 1), value(i, 2)),
@@ -378,7 +392,7 @@ gather_findings(void)
 	 * Batch jobs that stopped before the end (failed or interrupted; one
 	 * running now is work in progress, not a finding): work still to do.
 	 */
-	if (migr_catalog_version() >= 3)
+	if (migr_catalog_version() >= 3 && unfinished_jobs())
 	{
 		catalog_query("SELECT p.job, p.revision, p.state, p.rows_done, p.rows_total,"
 					  "       p.last_key::pg_catalog.text, p.error, p.relation"

@@ -207,7 +207,8 @@ section_str(const LoadState *st, MigrFileSection k)
 static void
 parse_file(LoadState *st, const char *bytes, size_t len)
 {
-	char	   *buf = palloc(len + 1);
+	/* a text value can be 1 GB, one byte more than palloc allows */
+	char	   *buf = MemoryContextAllocHuge(CurrentMemoryContext, len + 1);
 	size_t		n = migr_file_normalize_newlines(bytes, len, buf);
 	MigrFileError err;
 
@@ -264,7 +265,11 @@ new_revision(LoadState *st)
 							 create_date, checks, f->transactional);
 }
 
-/* Record the file a revision was loaded from.  Runs as the extension owner. */
+/*
+ * Record the file a revision was loaded from, unless it is recorded already
+ * (a row version less, and no deferred trigger event).  Runs as the
+ * extension owner.
+ */
 static void
 record_source(const char *id, const char *base, const uint8 *sha)
 {
@@ -282,7 +287,9 @@ record_source(const char *id, const char *base, const uint8 *sha)
 	migr_owner_begin(&sw);
 	migr_run_kept(&plan,
 				  "UPDATE migr.migration SET source_file = $2, source_sha256 = $3"
-				  " WHERE id OPERATOR(pg_catalog.=) $1",
+				  " WHERE id OPERATOR(pg_catalog.=) $1"
+				  "   AND (source_file OPERATOR(pg_catalog.=) $2"
+				  "        AND source_sha256 OPERATOR(pg_catalog.=) $3) IS NOT TRUE",
 				  3, types, values, NULL, false, 0, SPI_OK_UPDATE);
 	migr_owner_end(&sw);
 }
