@@ -21,7 +21,8 @@ grep -q 'require_orders_total_cents' <<<"$(sed -n '/^\$ migr check/,/^(exit stat
 # it ends at the head, everything applied, nothing to report
 [ "$(q "SELECT string_agg(c, ',') FROM migr.current() c")" = require_orders_total_cents ] ||
     fail "the demo did not end at the head"
-[ "$(q "SELECT count(*) FROM migr.applied")" = "$(ls examples/shop/migrations/*.sql | wc -l)" ] ||
+files=(examples/shop/migrations/*.sql)
+[ "$(q "SELECT count(*) FROM migr.applied")" = "${#files[@]}" ] ||
     fail "the demo did not apply every revision"
 [ "$(q "SELECT count(*) FROM migr.check()")" = 0 ] || fail "migr.check() is not clean after the demo"
 [ "$(q "SELECT count(*) || '/' || count(total_cents) FROM orders")" = 20000/20000 ] ||

@@ -164,7 +164,7 @@ ok "$tmp/shop/scripts/create_migration.sh" "add orders note"
 new=$(cd "$tmp/shop/migrations" && ls -- *_add_orders_note.sql)
 [[ $new =~ ^[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{6}_add_orders_note\.sql$ ]] || fail "create_migration.sh made $new"
 grep -qx -- "-- Revises: $head" "$tmp/shop/migrations/$new" || { cat "$tmp/shop/migrations/$new"; fail "the new file does not revise $head"; }
-cmp -s <(cd examples/shop/migrations && ls) <(cd "$tmp/shop/migrations" && ls | grep -v add_orders_note) ||
+cmp -s <(cd examples/shop/migrations && printf '%s\n' *) <(cd "$tmp/shop/migrations" && printf '%s\n' * | grep -v add_orders_note) ||
     fail "create_migration.sh changed other files"
 
 echo "examples/shop: $n revisions up, down, up one by one, reversible, idempotent, check clean"

@@ -85,8 +85,9 @@ for i in "${!kind[@]}"; do
     if [ "${kind[i]}" = file ]; then
         # shellcheck disable=SC2206
         matches=(${arg[i]})
-        [ "${#matches[@]}" = 1 ] && [ -f "${matches[0]}" ] ||
+        if [ "${#matches[@]}" != 1 ] || [ ! -f "${matches[0]}" ]; then
             fail "<!-- file: ${arg[i]} --> matches ${matches[*]} in $PWD"
+        fi
         f=${matches[0]}
         date_line=$(grep -m1 '^-- Create Date: ' "$f") || fail "$f has no Create Date"
         # the header migr new wrote is the one shown, but for the date
