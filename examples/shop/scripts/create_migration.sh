@@ -5,6 +5,7 @@
 # own scripts/. Connection options and other arguments pass through.
 set -euo pipefail
 dir=$(cd "$(dirname "$0")/../migrations" && pwd)
-# migr from PATH; in the migr repository itself, its bin/migr
-migr=$(command -v migr || echo "$(dirname "$0")/../../../bin/migr")
+# in the migr repository itself, its bin/migr; in a project, migr on PATH
+migr=$(dirname "$0")/../../../bin/migr
+[ -x "$migr" ] || migr=migr
 exec "$migr" --dir "$dir" new "$@"
