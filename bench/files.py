@@ -65,7 +65,7 @@ of the N files, migr.current() and migr.summary, migr.check(strict =>
 true), and for reference CALL migr.apply() and migr.fingerprint(), which
 the script does not run on a no-op; the start-up of psql (--version), bash
 and the script (--help) alone; and a psql process of its own sending the
-script's load_all() statement (the files as E'' literals, one line each).
+script's load_all() statement (each array one E'' literal, as it sends it).
 """
 import argparse
 import datetime
@@ -626,18 +626,22 @@ def breakdown(sides, db):
     out["connect"] = connect[1:]
     out["steps"] = [(label, cold[label][1:], warm[label][1:]) for label, _, _ in steps]
     out["statuses"] = statuses
-    # the load statement as the script sends it (E'' literals, one line per
-    # file), sent by a psql process of its own: start-up, connection, psql
-    # reading the statement, the server's load_all()
-    def lit(x):
-        return "E'" + x.replace("\\", "\\\\").replace("'", "''").replace("\n", "\\n").replace("\r", "\\r") + "'"
+    # the load statement as the script sends it (each array one E'' literal
+    # of an array value), sent by a psql process of its own: start-up,
+    # connection, psql reading the statement, the server's load_all()
+    def arr(xs):
+        lit = "{" + ",".join('"' + x.replace("\\", "\\\\").replace('"', '\\"') + '"' for x in xs) + "}"
+        lit = lit.replace("\\", "\\\\").replace("'", "''").replace("\n", "\\n").replace("\r", "\\r")
+        return "E'" + lit + "'::pg_catalog.text[]"
     load_sql = os.path.join(sides.d, "load.sql")
     with open(load_sql, "w") as f:
-        f.write("SELECT count(*) FROM migr.load_all(ARRAY[%s]::pg_catalog.text[],\nARRAY[%s]::pg_catalog.text[]);\n"
-                % (",\n".join(lit(x) for x in sources), ",".join(lit(x) for x in filenames)))
+        f.write("SELECT count(*) FROM migr.load_all(%s,\n%s);\n" % (arr(sources), arr(filenames)))
     out["load_bytes"] = os.path.getsize(load_sql)
+    out["n"] = sides.n
     out["psql_load"] = [Run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "dbname=" + db, "-f", load_sql],
                             wal=False).check("psql -f load.sql").seconds for _ in range(k)]
+    out["cat"] = [Run(["sh", "-c", 'cat "$1"/*.sql >/dev/null', "cat", sides.mig], wal=False).seconds
+                  for _ in range(k)]
     out["script_help"] = [Run([ARGS.script, "--help"], wal=False).seconds for _ in range(k)]
     out["psql_start"] = [Run(["psql", "--version"], wal=False).seconds for _ in range(k)]
     out["bash_start"] = [Run(["bash", "-c", ":"], wal=False).seconds for _ in range(k)]
@@ -718,9 +722,11 @@ def report_noop(n, res, loads, bd):
     for label, xs in (("`psql --version` (process start-up alone)", bd["psql_start"]),
                       ("`bash -c :`", bd["bash_start"]),
                       ("`%s --help` (the script's start-up)" % os.path.basename(ARGS.script), bd["script_help"]),
+                      ("`cat migrations/*.sql >/dev/null` (reading the %s files)" % "{:,}".format(bd["n"]),
+                       bd["cat"]),
                       ("`psql -c 'SELECT 1'` (the floor side above)", [x.seconds for x in res["floor"]]),
-                      ("`psql -f load.sql`: the script's load_all() statement (%s kB, one line per file) "
-                       "from a psql of its own" % "{:,}".format(bd["load_bytes"] // 1024), bd["psql_load"])):
+                      ("`psql -f load.sql`: the script's load_all() statement (%s kB, each array one "
+                       "literal) from a psql of its own" % "{:,}".format(bd["load_bytes"] // 1024), bd["psql_load"])):
         print("| %s | %s | %s–%s |" % (label, fmt_s(statistics.median(xs)), fmt_s(min(xs)), fmt_s(max(xs))))
     print()
 
