@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# bin/migr in a hostile environment (docs/cli.md): a search_path that puts
+# look-alikes of pg_catalog's operators and functions first, a connection
+# string that asks for another client encoding, entries of the migrations
+# directory that are not regular files, ...  Each case is a defect that was
+# found and fixed; the test fails on the command as it was before the fix.
+# MIGR_BIN names another migr to test (default: bin/migr of this checkout).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+migr=${MIGR_BIN:-$root/bin/migr}
+tmp=$(mktemp -d)
+dbs=(migr_atk_a migr_atk_enc migr_atk_files)
+cleanup() {
+    rm -rf "$tmp"
+    local d
+    for d in "${dbs[@]}"; do
+        psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true
+    done
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+sql() { psql -XAtq -v ON_ERROR_STOP=1 -d "$1" -c "SET client_min_messages = warning" -c "$2"; }
+
+# run CODE DB COMMAND...: migr COMMAND against DB; expects exit CODE;
+# stdout in $out, stderr in $err
+run() {
+    local want=$1 d=$2 rc=0
+    shift 2
+    PGDATABASE=$d timeout 60 "$migr" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    out=$(<"$tmp/out") err=$(<"$tmp/err")
+    [ "$rc" = "$want" ] || fail "migr $* on $d exited $rc, not $want; stdout: $out; stderr: $err"
+}
+has() { grep -qF -- "$2" <<<"$1" || fail "expected \"$2\" in: $1"; }
+hasnt() { ! grep -qF -- "$2" <<<"$1" || fail "did not expect \"$2\" in: $1"; }
+
+# rev DIR STAMP ID REVISES UPGRADE [DOWNGRADE]: writes a migration file;
+# STAMP is the seconds of 2024-01-01 00:00:SS
+rev() {
+    local f=$1/2024_01_01_0000$2_$3.sql
+    printf -- '-- %s\n--\n-- Revision ID: %s\n-- Revises: %s\n-- Create Date: 2024-01-01 00:00:%s\n\n-- migr:upgrade\n%s\n' \
+        "$3" "$3" "$4" "$2" "$5" >"$f"
+    [ -z "${6:-}" ] || printf -- '\n-- migr:downgrade\n%s\n' "$6" >>"$f"
+}
+
+for d in "${dbs[@]}"; do
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"
+done
+
+# ---------------------------------------------------------------------------
+# A search_path that names a schema before pg_catalog, holding operators and
+# aggregates with the names and argument types of pg_catalog's: every
+# operator and function in the command's own SQL is schema-qualified, so
+# none of them runs.  (Revision SQL keeps the caller's search_path.)
+sql migr_atk_a "CREATE SCHEMA evil;
+CREATE FUNCTION evil.boom(text, text) RETURNS boolean LANGUAGE plpgsql
+    AS \$\$BEGIN RAISE EXCEPTION 'evil operator called'; END\$\$;
+CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.boom);
+CREATE OPERATOR evil.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.boom);
+CREATE FUNCTION evil.cat(text, text) RETURNS text LANGUAGE plpgsql
+    AS \$\$BEGIN RAISE EXCEPTION 'evil operator called'; END\$\$;
+CREATE OPERATOR evil.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.cat);
+CREATE FUNCTION evil.ieq(integer, integer) RETURNS boolean LANGUAGE plpgsql
+    AS \$\$BEGIN RAISE EXCEPTION 'evil operator called'; END\$\$;
+CREATE OPERATOR evil.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = evil.ieq);
+CREATE FUNCTION evil.neq(name, text) RETURNS boolean LANGUAGE plpgsql
+    AS \$\$BEGIN RAISE EXCEPTION 'evil operator called'; END\$\$;
+CREATE OPERATOR evil.= (LEFTARG = name, RIGHTARG = text, FUNCTION = evil.neq);
+CREATE FUNCTION evil.cnt(bigint) RETURNS bigint LANGUAGE plpgsql
+    AS \$\$BEGIN RAISE EXCEPTION 'evil count called'; END\$\$;
+CREATE AGGREGATE evil.count(*) (SFUNC = evil.cnt, STYPE = bigint, INITCOND = '0');"
+evil=$tmp/sp
+mkdir "$evil"
+rev "$evil" 01 e1 "" "CREATE TABLE public.e1 (id int);" "DROP TABLE public.e1;"
+rev "$evil" 02 e2 e1 "CREATE TABLE public.e2 (id int);" "DROP TABLE public.e2;"
+export PGOPTIONS="-c search_path=evil,pg_catalog,public"
+run 0 migr_atk_a --dir "$evil" upgrade
+hasnt "$err" "evil"
+has "$out" "[4/5] apply: 2 revisions applied"
+run 0 migr_atk_a --dir "$evil" upgrade e1 --dry-run
+hasnt "$err" "evil"
+for c in current heads history plan check script; do
+    run 0 migr_atk_a "$c"
+    hasnt "$err" "evil"
+done
+has "$(PGDATABASE=migr_atk_a "$migr" current 2>&1)" "e2 (head)"
+run 0 migr_atk_a downgrade
+hasnt "$err" "evil"
+run 0 migr_atk_a downgrade --atomic
+hasnt "$err" "evil"
+run 0 migr_atk_a stamp e1
+hasnt "$err" "evil"
+run 0 migr_atk_a --dir "$evil" upgrade --atomic
+hasnt "$err" "evil"
+run 0 migr_atk_a --dir "$evil" upgrade e2
+hasnt "$err" "evil"
+unset PGOPTIONS
+
+echo "ok"
