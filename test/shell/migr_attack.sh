@@ -96,4 +96,20 @@ run 0 migr_atk_a --dir "$evil" upgrade e2
 hasnt "$err" "evil"
 unset PGOPTIONS
 
+# ---------------------------------------------------------------------------
+# A client encoding asked for by the connection string (or PGOPTIONS), which
+# overrides PGCLIENTENCODING: the files still travel as UTF-8, so the
+# message, the SQL and the recorded sha256 are those of the file.
+enc=$tmp/enc
+mkdir "$enc"
+printf -- '-- caf\xc3\xa9\n--\n-- Revision ID: u1\n-- Revises:\n-- Create Date: 2024-01-01 00:00:01\n\n-- migr:upgrade\nCREATE TABLE public.u1 (x text DEFAULT \x27\xe2\x82\xac\x27);\n' \
+    >"$enc/2024_01_01_000001_u1.sql"
+run 0 migr_atk_enc --dir "$enc" -d "dbname=migr_atk_enc client_encoding=LATIN1" upgrade
+[ "$(sql migr_atk_enc "SELECT message FROM migr.migration WHERE id = 'u1'")" = "café" ] ||
+    fail "the message did not travel as UTF-8"
+[ "$(sql migr_atk_enc "SELECT encode(source_sha256, 'hex') FROM migr.migration WHERE id = 'u1'")" = \
+  "$(sha256sum <"$enc/2024_01_01_000001_u1.sql" | cut -d' ' -f1)" ] || fail "the file did not travel byte for byte"
+PGOPTIONS="-c client_encoding=LATIN1" run 0 migr_atk_enc --dir "$enc" upgrade
+has "$out" "1 file loaded (1 unchanged)"
+
 echo "ok"
