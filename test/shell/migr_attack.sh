@@ -10,12 +10,12 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 migr=${MIGR_BIN:-$root/bin/migr}
 tmp=$(mktemp -d)
-dbs=(migr_atk_a migr_atk_enc migr_atk_files)
+dbs=(migr_atk_a migr_atk_enc migr_atk_files migr_atk_sig)
 cleanup() {
     rm -rf "$tmp"
     local d
     for d in "${dbs[@]}"; do
-        psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true
+        psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
     done
 }
 trap cleanup EXIT
@@ -138,5 +138,59 @@ ln -s "$tmp/2024_01_01_000002_f2.sql" "$files/2024_01_01_000002_f2.sql"
 run 0 migr_atk_files --dir "$files" upgrade
 has "$out" "2 revisions applied"
 [ "$(sql migr_atk_files "SELECT count(*) FROM migr.migration")" = 2 ] || fail "a file was not loaded"
+
+# ---------------------------------------------------------------------------
+# SIGTERM (a CI job's timeout) and Ctrl-C during step 4.  SIGTERM reached
+# only the shell: migr ended, but its psql went on, finished the revision
+# and applied the next ones, with nobody told.  Now psql is told to cancel
+# and waited for; the revision running is rolled back, the ones before stay
+# applied, the next does not start, and the message says so.
+sigdir=$tmp/sig
+mkdir "$sigdir"
+rev "$sigdir" 01 s1 "" "CREATE TABLE public.s1 (id int);"
+rev "$sigdir" 02 s2 s1 "SELECT pg_sleep(20); CREATE TABLE public.s2 (id int);"
+rev "$sigdir" 03 s3 s2 "CREATE TABLE public.s3 (id int);"
+# wait_sleep: until the backend of migr runs pg_sleep (10 s at most)
+wait_sleep() {
+    local i
+    for i in $(seq 50); do
+        [ "$(sql postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'migr_atk_sig'
+                             AND application_name = 'migr' AND wait_event = 'PgSleep'")" = 0 ] || return 0
+        sleep 0.2
+    done
+    fail "migr upgrade did not reach the revision that sleeps"
+}
+migr_backends() {
+    sql postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'migr_atk_sig' AND application_name = 'migr'"
+}
+PGDATABASE=migr_atk_sig "$migr" --dir "$sigdir" upgrade >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+wait_sleep
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+err=$(<"$tmp/err")
+[ "$rc" = 143 ] || fail "migr upgrade killed by SIGTERM exited $rc, not 143; stderr: $err"
+has "$err" "interrupted by SIGTERM during step 4/5 (apply)"
+has "$err" "the revisions applied before stay applied; the one running was rolled back"
+[ "$(migr_backends)" = 0 ] || fail "the connection of migr upgrade outlived it after SIGTERM"
+[ "$(sql migr_atk_sig "SELECT string_agg(c, ',') FROM migr.current() c")" = s1 ] ||
+    fail "after SIGTERM during s2 the database is not at s1"
+# Ctrl-C: the terminal sends SIGINT to the whole process group
+set -m
+PGDATABASE=migr_atk_sig "$migr" --dir "$sigdir" upgrade --atomic >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+set +m
+wait_sleep
+kill -INT -- "-$pid"
+rc=0
+wait "$pid" || rc=$?
+err=$(<"$tmp/err")
+[ "$rc" = 130 ] || fail "migr upgrade --atomic interrupted by SIGINT exited $rc, not 130; stderr: $err"
+has "$err" "interrupted by SIGINT during step 4/5 (apply)"
+has "$err" "nothing of this upgrade was applied (--atomic: one transaction)"
+[ "$(migr_backends)" = 0 ] || fail "the connection of migr upgrade outlived it after SIGINT"
+[ "$(sql migr_atk_sig "SELECT string_agg(c, ',') FROM migr.current() c")" = s1 ] ||
+    fail "after SIGINT during s2 the database is not at s1"
 
 echo "ok"
