@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 migr=${MIGR_BIN:-$root/bin/migr}
 tmp=$(mktemp -d)
-dbs=(migr_atk_a migr_atk_enc migr_atk_files migr_atk_sig)
+dbs=(migr_atk_a migr_atk_enc migr_atk_files migr_atk_sig migr_atk_two)
 cleanup() {
     rm -rf "$tmp"
     local d
@@ -192,5 +192,31 @@ has "$err" "nothing of this upgrade was applied (--atomic: one transaction)"
 [ "$(migr_backends)" = 0 ] || fail "the connection of migr upgrade outlived it after SIGINT"
 [ "$(sql migr_atk_sig "SELECT string_agg(c, ',') FROM migr.current() c")" = s1 ] ||
     fail "after SIGINT during s2 the database is not at s1"
+
+# ---------------------------------------------------------------------------
+# Two first upgrades at once on one database: both ran CREATE EXTENSION IF
+# NOT EXISTS, and the second failed on pg_namespace's unique index (exit 4).
+# Now the creation waits for a lock of its own and looks again.  And the
+# upgrade whose CALL found the revisions applied by the other said it had
+# applied them: the count now comes from the steps its own CALL logged.
+two=$tmp/two
+mkdir "$two"
+rev "$two" 01 t1 "" "CREATE TABLE public.t1 (id int);"
+rev "$two" 02 t2 t1 "SELECT pg_sleep(0.5); CREATE TABLE public.t2 (id int);"
+for i in 1 2 3; do
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS migr_atk_two" \
+        -c "CREATE DATABASE migr_atk_two"
+    PGDATABASE=migr_atk_two "$migr" --dir "$two" upgrade >"$tmp/out1" 2>"$tmp/err1" &
+    p1=$!
+    PGDATABASE=migr_atk_two "$migr" --dir "$two" upgrade >"$tmp/out2" 2>"$tmp/err2" &
+    p2=$!
+    rc1=0 rc2=0
+    wait "$p1" || rc1=$?
+    wait "$p2" || rc2=$?
+    [ "$rc1.$rc2" = 0.0 ] || fail "two upgrades at once exited $rc1 and $rc2: $(cat "$tmp/err1" "$tmp/err2")"
+    total=$(sed -n 's/^\[4\/5\] apply: \([0-9]*\) revisions\{0,1\} applied.*/\1/p' "$tmp/out1" "$tmp/out2" |
+            awk '{ s += $1 } END { print s + 0 }')
+    [ "$total" = 2 ] || fail "two upgrades at once say they applied $total revisions, not 2: $(cat "$tmp/out1" "$tmp/out2")"
+done
 
 echo "ok"
