@@ -10,12 +10,12 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 migr=${MIGR_BIN:-$root/bin/migr}
 tmp=$(mktemp -d)
-dbs=(migr_atk_a migr_atk_enc migr_atk_files migr_atk_sig migr_atk_two)
+dbs=(migr_atk_a migr_atk_enc migr_atk_files migr_atk_sig migr_atk_two migr_atk_nl $'migr_atk\n@@end\tx')
 cleanup() {
     rm -rf "$tmp"
     local d
     for d in "${dbs[@]}"; do
-        psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
+        psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" >/dev/null 2>&1 || true
     done
 }
 trap cleanup EXIT
@@ -44,7 +44,7 @@ rev() {
 }
 
 for d in "${dbs[@]}"; do
-    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$d\"" -c "CREATE DATABASE \"$d\""
 done
 
 # ---------------------------------------------------------------------------
@@ -218,5 +218,28 @@ for i in 1 2 3; do
             awk '{ s += $1 } END { print s + 0 }')
     [ "$total" = 2 ] || fail "two upgrades at once say they applied $total revisions, not 2: $(cat "$tmp/out1" "$tmp/out2")"
 done
+
+# ---------------------------------------------------------------------------
+# The replies from psql are lines up to "@@end": text of the database that
+# holds a line break must not end one early.  A warning about a constraint
+# whose name holds "\n@@end" lost the rest of itself (and could hide what
+# came after); a database name with a tab and "\n@@end" made every command
+# fail on an unbound variable (exit 1).
+nl=$tmp/nl tab=$'\t'
+mkdir "$nl"
+rev "$nl" 01 n1 "" "CREATE TABLE public.p (id int PRIMARY KEY);
+CREATE TABLE public.c (pid int, CONSTRAINT \"fk
+@@end
+@@check${tab}7${tab}7\" FOREIGN KEY (pid) REFERENCES public.p);" "DROP TABLE public.c, public.p;"
+run 0 migr_atk_nl --dir "$nl" upgrade
+has "$out" "[5/5] verify: ok (migr.check: no errors, 1 warning, 0 info)"
+[[ $err == *$'warning: unindexed_foreign_key: foreign key "fk\n@@end\n@@check\t7\t7" on "public.c" has no index'* ]] ||
+    fail "the warning did not come whole: $err"
+run 0 migr_atk_nl --dir "$nl" upgrade n1
+[[ $err == *$'"fk\n@@end\n@@check\t7\t7" on "public.c" has no index'* ]] ||
+    fail "the warning did not come whole: $err"
+run 4 postgres -d "dbname='migr_atk
+@@end${tab}x'" current
+has "$err" 'migr is not installed in database "migr_atk @@end x"'
 
 echo "ok"
