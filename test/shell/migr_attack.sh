@@ -134,6 +134,15 @@ run 5 migr_atk_files --dir "$files" upgrade
 has "$err" "$files/2024_01_01_000002_gone.sql is a symbolic link to nothing"
 rm "$files/2024_01_01_000002_gone.sql"
 rev "$tmp" 02 f2 f1 "CREATE TABLE public.f2 (id int);"
+# a name that is not UTF-8 is refused before anything is sent, naming the
+# file; a surrogate or a stray continuation byte passed a loose check and
+# the server refused the whole load with an error that named no file
+for bad in $'\xc3\xa9\xa9' $'\xed\xa0\x80' $'\xc0\xaf' $'\xff'; do
+    printf -- '-- x\n' >"$files/2024_01_01_000002_a$bad.sql"
+    run 5 migr_atk_files --dir "$files" upgrade
+    has "$err" "the name of $files/2024_01_01_000002_a$bad.sql is not valid UTF-8"
+    rm "$files/2024_01_01_000002_a$bad.sql"
+done
 ln -s "$tmp/2024_01_01_000002_f2.sql" "$files/2024_01_01_000002_f2.sql"
 run 0 migr_atk_files --dir "$files" upgrade
 has "$out" "2 revisions applied"
