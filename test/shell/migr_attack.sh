@@ -251,4 +251,35 @@ run 4 postgres -d "dbname='migr_atk
 @@end${tab}x'" current
 has "$err" 'migr is not installed in database "migr_atk @@end x"'
 
+# ---------------------------------------------------------------------------
+# --dir naming a file: "migr upgrade --dry-run" said "missing: would be
+# created" and showed an empty plan, "migr new" that it did not exist.  An
+# unreadable directory was read as one without files: the upgrade went on
+# (exit 0), every revision loaded from a file reported as gone.
+echo hi >"$tmp/plain"
+run 4 migr_atk_files --dir "$tmp/plain" upgrade --dry-run
+has "$err" "the migrations directory \"$tmp/plain\" is not a directory"
+run 4 migr_atk_files --dir "$tmp/plain" upgrade
+has "$err" "the migrations directory \"$tmp/plain\" is not a directory"
+run 4 migr_atk_files --dir "$tmp/plain" new "one more"
+has "$err" "the migrations directory \"$tmp/plain\" is not a directory"
+ln -s "$tmp/nothing" "$tmp/dangling"
+run 4 migr_atk_files --dir "$tmp/dangling" upgrade --dry-run
+has "$err" "the migrations directory \"$tmp/dangling\" is a symbolic link to nothing"
+run 4 migr_atk_files --dir "$tmp/dangling" new "one more"
+has "$err" "is a symbolic link to nothing"
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+    # root reads every directory: run it as postgres (the server's owner,
+    # who can reach its socket)
+    chmod 755 "$tmp"
+    chmod 000 "$files"
+    rc=0
+    runuser -u postgres -- env PATH="$PATH" PGHOST="${PGHOST:-}" PGPORT="${PGPORT:-}" PGUSER=postgres \
+        PGDATABASE=migr_atk_files "$migr" --dir "$files" upgrade >"$tmp/out" 2>"$tmp/err" || rc=$?
+    chmod 755 "$files"
+    err=$(<"$tmp/err")
+    [ "$rc" = 5 ] || fail "an unreadable migrations directory: exit $rc, not 5: $err"
+    has "$err" "cannot read the migrations directory $files: Permission denied"
+fi
+
 echo "ok"
