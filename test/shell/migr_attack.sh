@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 migr=${MIGR_BIN:-$root/bin/migr}
 tmp=$(mktemp -d)
-dbs=(migr_atk_a migr_atk_enc migr_atk_files migr_atk_sig migr_atk_two migr_atk_nl $'migr_atk\n@@end\tx')
+dbs=(migr_atk_a migr_atk_enc migr_atk_files migr_atk_sig migr_atk_down migr_atk_two migr_atk_nl $'migr_atk\n@@end\tx')
 cleanup() {
     rm -rf "$tmp"
     local d
@@ -159,11 +159,11 @@ mkdir "$sigdir"
 rev "$sigdir" 01 s1 "" "CREATE TABLE public.s1 (id int);"
 rev "$sigdir" 02 s2 s1 "SELECT pg_sleep(20); CREATE TABLE public.s2 (id int);"
 rev "$sigdir" 03 s3 s2 "CREATE TABLE public.s3 (id int);"
-# wait_sleep: until the backend of migr runs pg_sleep (10 s at most)
+# wait_sleep [DB]: until the backend of migr runs pg_sleep (10 s at most)
 wait_sleep() {
     local i
     for i in $(seq 50); do
-        [ "$(sql postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = 'migr_atk_sig'
+        [ "$(sql postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = '${1:-migr_atk_sig}'
                              AND application_name = 'migr' AND wait_event = 'PgSleep'")" = 0 ] || return 0
         sleep 0.2
     done
@@ -201,6 +201,25 @@ has "$err" "nothing of this upgrade was applied (--atomic: one transaction)"
 [ "$(migr_backends)" = 0 ] || fail "the connection of migr upgrade outlived it after SIGINT"
 [ "$(sql migr_atk_sig "SELECT string_agg(c, ',') FROM migr.current() c")" = s1 ] ||
     fail "after SIGINT during s2 the database is not at s1"
+# a downgrade stopped says what stays reverted: d2's is committed, d1's
+# rolled back
+down=$tmp/down
+mkdir "$down"
+rev "$down" 01 d1 "" "CREATE TABLE public.d1 (id int);" "SELECT pg_sleep(20); DROP TABLE public.d1;"
+rev "$down" 02 d2 d1 "CREATE TABLE public.d2 (id int);" "DROP TABLE public.d2;"
+run 0 migr_atk_down --dir "$down" upgrade
+PGDATABASE=migr_atk_down "$migr" downgrade base >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+wait_sleep migr_atk_down
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+err=$(<"$tmp/err")
+[ "$rc" = 143 ] || fail "migr downgrade killed by SIGTERM exited $rc, not 143; stderr: $err"
+has "$err" "migr downgrade: interrupted by SIGTERM; the statement running was cancelled"
+has "$err" "the revisions reverted before stay reverted; the one running was rolled back"
+[ "$(sql migr_atk_down "SELECT string_agg(c, ',') FROM migr.current() c")" = d1 ] ||
+    fail "after SIGTERM during the downgrade of d1 the database is not at d1"
 
 # ---------------------------------------------------------------------------
 # Two first upgrades at once on one database: both ran CREATE EXTENSION IF
