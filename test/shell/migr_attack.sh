@@ -68,7 +68,8 @@ CREATE FUNCTION evil.neq(name, text) RETURNS boolean LANGUAGE plpgsql
 CREATE OPERATOR evil.= (LEFTARG = name, RIGHTARG = text, FUNCTION = evil.neq);
 CREATE FUNCTION evil.cnt(bigint) RETURNS bigint LANGUAGE plpgsql
     AS \$\$BEGIN RAISE EXCEPTION 'evil count called'; END\$\$;
-CREATE AGGREGATE evil.count(*) (SFUNC = evil.cnt, STYPE = bigint, INITCOND = '0');"
+CREATE AGGREGATE evil.count(*) (SFUNC = evil.cnt, STYPE = bigint, INITCOND = '0');
+CREATE DOMAIN evil.text AS pg_catalog.text;"
 evil=$tmp/sp
 mkdir "$evil"
 rev "$evil" 01 e1 "" "CREATE TABLE public.e1 (id int);" "DROP TABLE public.e1;"
