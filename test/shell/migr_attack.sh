@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # bin/migr in a hostile environment (docs/cli.md): a search_path that puts
-# look-alikes of pg_catalog's operators and functions first, a connection
-# string that asks for another client encoding, entries of the migrations
-# directory that are not regular files, ...  Each case is a defect that was
-# found and fixed; the test fails on the command as it was before the fix.
+# look-alikes of pg_catalog's operators, aggregates and types first, a
+# connection string that asks for another client encoding, *.sql entries
+# that are no regular files or whose names are not UTF-8, a --dir that is a
+# file or cannot be read, object and database names with line breaks,
+# SIGTERM and Ctrl-C mid-upgrade and mid-downgrade, two first upgrades at
+# once.  Each case is a defect that was found and fixed; the test fails on
+# the command as it was before the fix.
 # MIGR_BIN names another migr to test (default: bin/migr of this checkout).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
