@@ -281,9 +281,31 @@ REVOKE EXECUTE ON PROCEDURE migr.batch_update(regclass, text, text, int4, text, 
   FROM regress_migr_batcher;
 DROP ROLE regress_migr_batcher;
 
+-- a job run in the caller's transaction keeps its lock until the end of
+-- the transaction: the same job may still run again in it, and the stairway
+-- test upgrades a revision with a batch job twice (each upgrade forgets
+-- the job, as recording a step does)
+CREATE TABLE bt_twice (id int PRIMARY KEY, v int);
+INSERT INTO bt_twice SELECT g, NULL FROM generate_series(1, 100) g;
+BEGIN;
+CALL migr.batch_update('bt_twice', 'v = 1', where_clause => 'v IS NULL', name => 'twice');
+UPDATE bt_twice SET v = NULL WHERE id <= 10;
+CALL migr.batch_update('bt_twice', 'v = 1', where_clause => 'v IS NULL', name => 'twice', restart => true);
+COMMIT;
+SELECT count(*) FILTER (WHERE v = 1) AS filled FROM bt_twice;
+SELECT migr.revision('bt_fill', NULL, 'fill',
+  $$CALL migr.batch_update('public.bt_twice', 'v = 2', where_clause => 'v IS DISTINCT FROM 2');$$,
+  $$CALL migr.batch_update('public.bt_twice', 'v = 1', where_clause => 'v IS DISTINCT FROM 1');$$,
+  transactional => false);
+-- each of the three steps runs its job: "finished", never "finished before"
+SELECT step, revision, status, detail FROM migr.test_reversibility('bt_fill');
+SELECT count(*) FILTER (WHERE v = 1) AS untouched FROM bt_twice;
+SELECT count(*) AS jobs_left FROM migr.batch_job WHERE revision = 'bt_fill';
+DELETE FROM migr.migration WHERE id = 'bt_fill';
+
 -- clean up for the tests after this one
 CALL migr.revert('base');
 DELETE FROM migr.migration;
 DROP TABLE bt, bt_ctl, bt_comp, bt_quoted, bt_grow, bt_pause, bt_copy, bt_comp_copy,
-           bt_nokey, bt_nullable CASCADE;
+           bt_nokey, bt_nullable, bt_twice CASCADE;
 DROP FUNCTION bt_fail_if(bigint);

@@ -101,6 +101,9 @@ CALL migr.script_begin('upgrade', 'head', 4, :'digest');
 SELECT migr.script_step(NULL, 's1', 'upgrade', 'x');
 \echo :LAST_ERROR_SQLSTATE
 CALL migr.script_begin('upgrade', 'head', 4, :'digest');
+CALL migr.script_done(NULL, 's1');
+\echo :LAST_ERROR_SQLSTATE
+CALL migr.script_begin('upgrade', 'head', 4, :'digest');
 CALL migr.script_end();
 \echo :LAST_ERROR_SQLSTATE
 CALL migr.script_begin('upgrade', 'head', 4, :'digest');

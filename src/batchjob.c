@@ -28,6 +28,7 @@
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 /* A batch job's advisory lock: pg_advisory_lock(1835624307, job_id) */
@@ -349,6 +350,19 @@ migr_batch_forget_revision(const char *rev)
  */
 
 /*
+ * The jobs this backend is running now, innermost last: a job whose SQL
+ * calls the same job would run it from within itself.  The lock cannot
+ * tell: a backend's locks never conflict with each other, and a job run in
+ * the caller's transaction keeps its lock until the transaction ends, when
+ * the same job may rightly run again (a stairway test upgrades twice).
+ * Each call that takes the lock pops itself in end_call(), which runs on
+ * error too.
+ */
+static int64 *running_jobs = NULL;
+static int	nrunning = 0;
+static int	running_cap = 0;
+
+/*
  * Take the job's advisory lock, so that one backend at a time runs it:
  * for the session when batches commit, else for the transaction.
  */
@@ -358,17 +372,22 @@ migr_batch_lock_job(BatchJob *j)
 	SET_LOCKTAG_ADVISORY(j->locktag, MyDatabaseId, MIGR_BATCH_LOCK_KEY,
 						 (uint32) j->job_id, 2);
 
-	/*
-	 * A backend's locks never conflict with each other: a job whose SQL
-	 * calls the same job would get the lock again and run it from within
-	 * itself.
-	 */
-	if (LockHeldByMe(&j->locktag, ExclusiveLock))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_IN_USE),
-				 errmsg("batch job \"%s\" is already running in this session", j->name),
-				 errdetail("%s was called from the SQL of the job itself.", j->fn)));
-	if (LockAcquire(&j->locktag, ExclusiveLock, !j->atomic, true) == LOCKACQUIRE_NOT_AVAIL)
+	for (int i = 0; i < nrunning; i++)
+		if (running_jobs[i] == j->job_id)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("batch job \"%s\" is already running in this session", j->name),
+					 errdetail("%s was called from the SQL of the job itself.", j->fn)));
+	if (nrunning == running_cap)
+	{
+		running_cap = Max(4, running_cap * 2);
+		running_jobs = running_jobs
+			? repalloc(running_jobs, sizeof(int64) * running_cap)
+			: MemoryContextAlloc(TopMemoryContext, sizeof(int64) * running_cap);
+	}
+	/* held already by an earlier call in this transaction: keep it */
+	if (!LockHeldByMe(&j->locktag, ExclusiveLock) &&
+		LockAcquire(&j->locktag, ExclusiveLock, !j->atomic, true) == LOCKACQUIRE_NOT_AVAIL)
 	{
 		int			holder = migr_lock_advisory_holder(MIGR_BATCH_LOCK_KEY,
 													   (uint32) j->job_id, 2);
@@ -380,13 +399,19 @@ migr_batch_lock_job(BatchJob *j)
 				 : errdetail("Another process is running it."),
 				 errhint("Wait for it to finish, or stop it with pg_cancel_backend(); a new call then goes on from its last batch.")));
 	}
+	running_jobs[nrunning++] = j->job_id;
 	j->locked = true;
 }
 
 void
 migr_batch_unlock_job(BatchJob *j)
 {
-	if (j->locked && !j->atomic)
+	if (!j->locked)
+		return;
+	/* the innermost call ends first, also on error */
+	Assert(nrunning > 0 && running_jobs[nrunning - 1] == j->job_id);
+	nrunning--;
+	if (!j->atomic)
 		LockRelease(&j->locktag, ExclusiveLock, true);
 	j->locked = false;
 }

@@ -13,6 +13,7 @@
 
 #include "access/xact.h"
 #include "apply.h"
+#include "batch.h"
 #include "body.h"
 #include "catalog.h"
 #include "catalog/pg_type.h"
@@ -549,14 +550,21 @@ stairway_step(MigrRev *r, const char *up, const char *down)
 	MigrDescRow *d3;
 	char	   *diff;
 
+	/*
+	 * After each step, forget the revision's batch jobs, as recording a
+	 * step does: else the second upgrade would find its jobs done.
+	 */
 	migr_body_run(r->id, "upgrade", up);
+	migr_batch_forget_revision(r->id);
 	d1 = migr_describe((Datum) 0, true, &n1);
 	migr_body_run(r->id, "downgrade", down);
+	migr_batch_forget_revision(r->id);
 	d2 = migr_describe((Datum) 0, true, &n2);
 	diff = migr_describe_diff(d0, n0, d2, n2, MAX_DIFF_LINES);
 	if (diff)
 		return psprintf("the downgrade does not restore the schema (+ left behind, - not restored, ~ changed):\n%s", diff);
 	migr_body_run(r->id, "upgrade", up);
+	migr_batch_forget_revision(r->id);
 	d3 = migr_describe((Datum) 0, true, &n3);
 	diff = migr_describe_diff(d1, n1, d3, n3, MAX_DIFF_LINES);
 	if (diff)
