@@ -165,8 +165,8 @@ rev "$sigdir" 02 s2 s1 "SELECT pg_sleep(20); CREATE TABLE public.s2 (id int);"
 rev "$sigdir" 03 s3 s2 "CREATE TABLE public.s3 (id int);"
 # wait_sleep [DB]: until the backend of migr runs pg_sleep (10 s at most)
 wait_sleep() {
-    local i
-    for i in $(seq 50); do
+    local _
+    for _ in $(seq 50); do
         [ "$(sql postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = '${1:-migr_atk_sig}'
                              AND application_name = 'migr' AND wait_event = 'PgSleep'")" = 0 ] || return 0
         sleep 0.2
@@ -235,7 +235,7 @@ two=$tmp/two
 mkdir "$two"
 rev "$two" 01 t1 "" "CREATE TABLE public.t1 (id int);"
 rev "$two" 02 t2 t1 "SELECT pg_sleep(0.5); CREATE TABLE public.t2 (id int);"
-for i in 1 2 3; do
+for _ in 1 2 3; do
     psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS migr_atk_two" \
         -c "CREATE DATABASE migr_atk_two"
     PGDATABASE=migr_atk_two "$migr" --dir "$two" upgrade >"$tmp/out1" 2>"$tmp/err1" &
