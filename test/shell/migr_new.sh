@@ -155,6 +155,18 @@ run 0 "after crlf" --revises crlf_one
 [ "$(header "$out" "Revises")" = crlf_one ] || fail "CRLF header not read"
 rm "$tmp/work/migrations/2020_01_01_000000_crlf_one.sql" "$tmp/work/$out"
 
+# spaces around a field name are free; the header ends at a marker, so a
+# "-- Revises:" comment in the SQL below it names no parent; line 1 is the
+# message, whatever it says
+printf -- '-- spaced\n--\n--   Revision ID  :  spaced_one\n--Revises :fill_email\n-- Create Date: 2020-01-01 00:00:01\n\n-- migr:upgrade\nSELECT 1;\n' \
+    >"$tmp/work/migrations/2020_01_01_000001_spaced_one.sql"
+printf -- '-- Revises: other_root\n--\n-- Revision ID: marker_one\n-- Revises: spaced_one\n-- Create Date: 2020-01-01 00:00:02\n-- migr:upgrade\n-- Revises: other_root\nSELECT 1;\n' \
+    >"$tmp/work/migrations/2020_01_01_000002_marker_one.sql"
+run 2 "after spaced"
+has "$err" "have 2 heads: marker_one, other_root"
+[[ $err != *"no Revision ID"* ]] || fail "a header with spaces around a field name was not read: $err"
+rm "$tmp/work/migrations/2020_01_01_000001_spaced_one.sql" "$tmp/work/migrations/2020_01_01_000002_marker_one.sql"
+
 # never overwrite: the names of the next seconds are taken by files without
 # a header, so only the existing path stops it
 now=$(date -u +%s)
