@@ -459,6 +459,72 @@ insert_checked_edges(Oid *types, Datum *values, const char *nulls)
 }
 
 /*
+ * The row of a revision, in one statement, on a 0.4.0 catalog: with how it
+ * runs and the file it was loaded from (NULLs when migr.revision() wrote
+ * it), so a registration writes one row version.  The first 14 of types,
+ * values and nulls are those of migr_catalog_store_revision().
+ */
+static void
+store_row_v4(MigrNewRevision *rev, bool replace, const Oid *types14,
+			 const Datum *values14, const char *nulls14)
+{
+	static SPIPlanPtr del_edges = NULL;
+	static SPIPlanPtr del_labels = NULL;
+	static SPIPlanPtr upd_rev = NULL;
+	static SPIPlanPtr ins_rev = NULL;
+	Oid			types[19];
+	Datum		values[19];
+	char		nulls[19];
+
+	memcpy(types, types14, sizeof(Oid) * 14);
+	memcpy(values, values14, sizeof(Datum) * 14);
+	memcpy(nulls, nulls14, 14);
+	types[14] = types[15] = types[16] = BOOLOID;
+	values[14] = BoolGetDatum(rev->transactional);
+	values[15] = BoolGetDatum(rev->upgrade_toplevel == NULL);
+	values[16] = BoolGetDatum(rev->downgrade_toplevel == NULL);
+	nulls[14] = nulls[15] = nulls[16] = ' ';
+	types[17] = TEXTOID;
+	types[18] = BYTEAOID;
+	values[17] = rev->source_file ? CStringGetTextDatum(rev->source_file) : (Datum) 0;
+	values[18] = PointerGetDatum(rev->source_sha256);
+	nulls[17] = rev->source_file ? ' ' : 'n';
+	nulls[18] = rev->source_sha256 ? ' ' : 'n';
+
+	if (replace)
+	{
+		migr_run_kept(&del_edges,
+					  "DELETE FROM migr.migration_edge WHERE revision OPERATOR(pg_catalog.=) $1",
+					  1, types, values, nulls, false, 0, SPI_OK_DELETE);
+		migr_run_kept(&del_labels,
+					  "DELETE FROM migr.branch_label WHERE revision OPERATOR(pg_catalog.=) $1",
+					  1, types, values, nulls, false, 0, SPI_OK_DELETE);
+		migr_run_kept(&upd_rev,
+					  "UPDATE migr.migration SET revises = $2, depends_on = $3,"
+					  "       branch_labels = $4, message = $5, create_date = $6,"
+					  "       upgrade_sql = $7, downgrade_sql = $8, checksum = $9,"
+					  "       checksum_algorithm = 'sha256', skip_if = $10, requires = $11,"
+					  "       verify = $12, verify_down = $13,"
+					  "       registered_at = pg_catalog.now(), registered_by = $14,"
+					  "       transactional = $15, upgrade_transactional = $16,"
+					  "       downgrade_transactional = $17, source_file = $18,"
+					  "       source_sha256 = $19"
+					  " WHERE id OPERATOR(pg_catalog.=) $1",
+					  19, types, values, nulls, false, 0, SPI_OK_UPDATE);
+	}
+	else
+		migr_run_kept(&ins_rev,
+					  "INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
+					  "       message, create_date, upgrade_sql, downgrade_sql, checksum,"
+					  "       skip_if, requires, verify, verify_down, registered_by,"
+					  "       transactional, upgrade_transactional, downgrade_transactional,"
+					  "       source_file, source_sha256)"
+					  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+					  "         $15, $16, $17, $18, $19)",
+					  19, types, values, nulls, false, 0, SPI_OK_INSERT);
+}
+
+/*
  * migr_catalog_store_revision
  *		Insert a revision (or, with replace, overwrite an unapplied one) with
  *		its edges and labels, recording the current user as registered_by.
@@ -505,7 +571,9 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 									 CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 
 	migr_owner_begin(&sw);
-	if (replace)
+	if (migr_catalog_version() >= 4)
+		store_row_v4(rev, replace, types, values, nulls);
+	else if (replace)
 	{
 		migr_run_kept(&del_edges,
 				 "DELETE FROM migr.migration_edge WHERE revision OPERATOR(pg_catalog.=) $1",
@@ -522,16 +590,6 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 				 "       registered_at = pg_catalog.now(), registered_by = $14"
 				 " WHERE id OPERATOR(pg_catalog.=) $1",
 				 14, types, values, nulls, false, 0, SPI_OK_UPDATE);
-		if (migr_catalog_version() >= 4)
-		{
-			static SPIPlanPtr clear_source = NULL;
-
-			migr_run_kept(&clear_source,
-						  "UPDATE migr.migration SET source_file = NULL, source_sha256 = NULL"
-						  " WHERE id OPERATOR(pg_catalog.=) $1"
-						  "   AND (source_file IS NOT NULL OR source_sha256 IS NOT NULL)",
-						  1, types, values, nulls, false, 0, SPI_OK_UPDATE);
-		}
 	}
 	else
 		migr_run_kept(&ins_rev,
@@ -564,7 +622,7 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 				 4, types, values, nulls, false, 0, SPI_OK_INSERT);
 	/* how it runs: 0.1.0 has no such columns, and the defaults say "in one transaction" */
 	if ((replace || !rev->transactional || rev->upgrade_toplevel || rev->downgrade_toplevel) &&
-		migr_catalog_v2())
+		migr_catalog_v2() && migr_catalog_version() < 4)
 	{
 		static SPIPlanPtr set_txn = NULL;
 		Oid			ttypes[4] = {TEXTOID, BOOLOID, BOOLOID, BOOLOID};

@@ -53,6 +53,8 @@ typedef struct MigrNewRevision
 	bool		transactional;	/* as declared */
 	char	   *upgrade_toplevel;	/* NULL, or its first top-level-only statement */
 	char	   *downgrade_toplevel;
+	char	   *source_file;	/* loaded from a file: its name, else NULL */
+	bytea	   *source_sha256;	/* and the sha256 of its bytes */
 } MigrNewRevision;
 
 /* What a step needs to run: body, checksum and checks */

@@ -265,6 +265,18 @@ new_revision(LoadState *st)
 							 create_date, checks, f->transactional);
 }
 
+/* The file a revision is registered from, stored with its row. */
+static void
+set_source(MigrNewRevision *rev, const char *base, const uint8 *sha)
+{
+	bytea	   *b = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+
+	SET_VARSIZE(b, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	memcpy(VARDATA(b), sha, PG_SHA256_DIGEST_LENGTH);
+	rev->source_file = pstrdup(base);
+	rev->source_sha256 = b;
+}
+
 /*
  * Record the file a revision was loaded from, unless it is recorded already
  * (a row version less, and no deferred trigger event).  Runs as the
@@ -332,6 +344,7 @@ migr_load(PG_FUNCTION_ARGS)
 	LoadResult	res;
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *id;
+	uint8		sha[PG_SHA256_DIGEST_LENGTH];
 
 	migr_body_refuse_reentry("migr.load()");
 	migr_require_writable("migr.load()");
@@ -352,16 +365,17 @@ migr_load(PG_FUNCTION_ARGS)
 
 	parse_file(&st, VARDATA_ANY(source), VARSIZE_ANY_EXHDR(source));
 	rev = new_revision(&st);
+	if (filename)
+	{
+		sha256(VARDATA_ANY(source), VARSIZE_ANY_EXHDR(source), sha);
+		set_source(rev, migr_file_basename(filename), sha);
+	}
 	migr_spi_connect();
 	migr_lock_acquire();
 	register_parsed(&st, rev, false, &res);
-	if (filename)
-	{
-		uint8		sha[PG_SHA256_DIGEST_LENGTH];
-
-		sha256(VARDATA_ANY(source), VARSIZE_ANY_EXHDR(source), sha);
+	/* written with the row, unless the row was not written */
+	if (filename && res.result == MIGR_IDENTICAL)
 		record_source(res.id, migr_file_basename(filename), sha);
-	}
 	id = MemoryContextStrdup(outer, res.id);
 	migr_spi_finish();
 	error_context_stack = cb.previous;
@@ -635,8 +649,11 @@ migr_load_all(PG_FUNCTION_ARGS)
 						 errmsg("revision \"%s\" is declared by two files", rev->id),
 						 errdetail("\"%s\" declares it too.", files[ie->file].name),
 						 errhint("Every revision has its own file.")));
+			set_source(rev, f->base, sha);
 			register_parsed(&st, rev, true, &res);
-			record_source(res.id, f->base, sha);
+			/* written with the row, unless the row was not written */
+			if (res.result == MIGR_IDENTICAL)
+				record_source(res.id, f->base, sha);
 			f->id = MemoryContextStrdup(outer, res.id);
 			f->status = res.result == MIGR_REGISTERED ? "registered" :
 				res.result == MIGR_REPLACED ? "replaced" : "unchanged";
