@@ -468,8 +468,6 @@ static void
 store_row_v4(MigrNewRevision *rev, bool replace, const Oid *types14,
 			 const Datum *values14, const char *nulls14)
 {
-	static SPIPlanPtr del_edges = NULL;
-	static SPIPlanPtr del_labels = NULL;
 	static SPIPlanPtr upd_rev = NULL;
 	static SPIPlanPtr ins_rev = NULL;
 	Oid			types[19];
@@ -492,13 +490,6 @@ store_row_v4(MigrNewRevision *rev, bool replace, const Oid *types14,
 	nulls[18] = rev->source_sha256 ? ' ' : 'n';
 
 	if (replace)
-	{
-		migr_run_kept(&del_edges,
-					  "DELETE FROM migr.migration_edge WHERE revision OPERATOR(pg_catalog.=) $1",
-					  1, types, values, nulls, false, 0, SPI_OK_DELETE);
-		migr_run_kept(&del_labels,
-					  "DELETE FROM migr.branch_label WHERE revision OPERATOR(pg_catalog.=) $1",
-					  1, types, values, nulls, false, 0, SPI_OK_DELETE);
 		migr_run_kept(&upd_rev,
 					  "UPDATE migr.migration SET revises = $2, depends_on = $3,"
 					  "       branch_labels = $4, message = $5, create_date = $6,"
@@ -511,7 +502,6 @@ store_row_v4(MigrNewRevision *rev, bool replace, const Oid *types14,
 					  "       source_sha256 = $19"
 					  " WHERE id OPERATOR(pg_catalog.=) $1",
 					  19, types, values, nulls, false, 0, SPI_OK_UPDATE);
-	}
 	else
 		migr_run_kept(&ins_rev,
 					  "INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
@@ -571,9 +561,7 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 									 CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 
 	migr_owner_begin(&sw);
-	if (migr_catalog_version() >= 4)
-		store_row_v4(rev, replace, types, values, nulls);
-	else if (replace)
+	if (replace)
 	{
 		migr_run_kept(&del_edges,
 				 "DELETE FROM migr.migration_edge WHERE revision OPERATOR(pg_catalog.=) $1",
@@ -581,6 +569,10 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 		migr_run_kept(&del_labels,
 				 "DELETE FROM migr.branch_label WHERE revision OPERATOR(pg_catalog.=) $1",
 				 1, types, values, nulls, false, 0, SPI_OK_DELETE);
+	}
+	if (migr_catalog_version() >= 4)
+		store_row_v4(rev, replace, types, values, nulls);
+	else if (replace)
 		migr_run_kept(&upd_rev,
 				 "UPDATE migr.migration SET revises = $2, depends_on = $3,"
 				 "       branch_labels = $4, message = $5, create_date = $6,"
@@ -590,7 +582,6 @@ migr_catalog_store_revision(MigrNewRevision *rev, bool replace)
 				 "       registered_at = pg_catalog.now(), registered_by = $14"
 				 " WHERE id OPERATOR(pg_catalog.=) $1",
 				 14, types, values, nulls, false, 0, SPI_OK_UPDATE);
-	}
 	else
 		migr_run_kept(&ins_rev,
 				 "INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
