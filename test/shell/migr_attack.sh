@@ -189,9 +189,13 @@ has "$err" "the revisions applied before stay applied; the one running was rolle
 [ "$(migr_backends)" = 0 ] || fail "the connection of migr upgrade outlived it after SIGTERM"
 [ "$(sql migr_atk_sig "SELECT string_agg(c, ',') FROM migr.current() c")" = s1 ] ||
     fail "after SIGTERM during s2 the database is not at s1"
-# Ctrl-C: the terminal sends SIGINT to the whole process group
+# Ctrl-C: the terminal sends SIGINT to the whole foreground process group,
+# whose processes have SIGINT's default disposition.  This test may itself
+# run in the background of a non-interactive shell (a CI job), where SIGINT
+# is ignored and bash cannot trap a signal ignored when it started: env
+# gives migr the foreground job's disposition.
 set -m
-PGDATABASE=migr_atk_sig "$migr" --dir "$sigdir" upgrade --atomic >"$tmp/out" 2>"$tmp/err" &
+PGDATABASE=migr_atk_sig env --default-signal=INT "$migr" --dir "$sigdir" upgrade --atomic >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 set +m
 wait_sleep
