@@ -297,12 +297,15 @@ run 4 migr_atk_files --dir "$tmp/dangling" new "one more"
 has "$err" "is a symbolic link to nothing"
 if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
     # root reads every directory: run it as postgres (the server's owner,
-    # who can reach its socket)
+    # who can reach its socket), from a copy of the command that postgres
+    # can read: the checkout may be in a directory only root can enter
     chmod 755 "$tmp"
+    cp "$migr" "$tmp/migr-copy"
+    chmod 755 "$tmp/migr-copy"
     chmod 000 "$files"
     rc=0
     runuser -u postgres -- env PATH="$PATH" PGHOST="${PGHOST:-}" PGPORT="${PGPORT:-}" PGUSER=postgres \
-        PGDATABASE=migr_atk_files "$migr" --dir "$files" upgrade >"$tmp/out" 2>"$tmp/err" || rc=$?
+        PGDATABASE=migr_atk_files "$tmp/migr-copy" --dir "$files" upgrade >"$tmp/out" 2>"$tmp/err" || rc=$?
     chmod 755 "$files"
     err=$(<"$tmp/err")
     [ "$rc" = 5 ] || fail "an unreadable migrations directory: exit $rc, not 5: $err"
