@@ -77,6 +77,8 @@ import time
 
 import psycopg2
 
+import benchlib
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ARGS = None
 TEMPLATE = "bench_batch_tmpl"
@@ -146,37 +148,9 @@ def probe(cur):
 
 
 def server_cpu():
-    """CPU seconds of the whole server: the postmaster (with its reaped
-    children) and its live children.  None when not readable."""
-    pgdata = os.environ.get("PGDATA")
-    if not pgdata:
-        return None
-    try:
-        with open(os.path.join(pgdata, "postmaster.pid")) as f:
-            pm = int(f.readline())
-    except (OSError, ValueError):
-        return None
-
-    def stat(pid):
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[1]), [int(x) for x in fields[11:15]]
-
-    try:
-        _, (u, s, cu, cs) = stat(pm)
-    except OSError:
-        return None
-    total = u + s + cu + cs
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            ppid, (u, s, _, _) = stat(int(d))
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pm:
-            total += u + s
-    return total / CLK_TCK
+    """CPU seconds (user and system) of the whole server, or None."""
+    cpu = benchlib.server_cpu()
+    return None if cpu is None else cpu[0] + cpu[1]
 
 
 # ---------------------------------------------------------------- the table

@@ -80,7 +80,9 @@ import time
 
 import psycopg2
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+import benchlib
+from benchlib import CLK_TCK
+
 ARGS = None
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DBMATE_CACHE = "/var/cache/migr-bench/dbmate"
@@ -202,40 +204,6 @@ def wal_pos():
     return lsn(cur.fetchone()[0])
 
 
-def server_cpu():
-    """User and system CPU seconds of the whole server: the postmaster
-    (with its reaped children) and its live children.  None when not
-    readable (no PGDATA, or the server is elsewhere)."""
-    pgdata = os.environ.get("PGDATA")
-    if not pgdata:
-        return None
-    try:
-        with open(os.path.join(pgdata, "postmaster.pid")) as f:
-            pm = int(f.readline())
-    except (OSError, ValueError):
-        return None
-
-    def stat(pid):
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[1]), [int(x) for x in fields[11:15]]
-
-    try:
-        _, (u, s, cu, cs) = stat(pm)
-    except OSError:
-        return None
-    user, system = u + cu, s + cs
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            ppid, (u, s, _, _) = stat(int(d))
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pm:
-            user += u
-            system += s
-    return user / CLK_TCK, system / CLK_TCK
 
 
 def client_cpu():
@@ -250,14 +218,14 @@ class Run:
 
     def __init__(self, cmd, env=None, cwd=None, wal=True):
         w0 = wal_pos() if wal else None
-        s0 = server_cpu()
+        s0 = benchlib.server_cpu()
         c0 = client_cpu()
         t = time.perf_counter()
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            env=env, cwd=cwd)
         self.seconds = time.perf_counter() - t
         self.client = client_cpu() - c0
-        s1 = server_cpu()
+        s1 = benchlib.server_cpu()
         self.wal = wal_pos() - w0 if wal else None
         self.suser = self.ssys = None
         if s0 and s1:
