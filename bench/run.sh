@@ -28,16 +28,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 
-# The batch benchmark runs on a cluster of its own, with settings for a large
-# table on this 2-core, 23 GB machine, and pg_stat_statements loaded.
-batch() {
+# Build and install migr into PG_CONFIG's PostgreSQL, then start a
+# throwaway cluster of its own on MIGR_BENCH_PORT with the server settings
+# given as arguments (fsync on), removed on exit.  Sets bin, d (the
+# cluster's directory) and pgenv (the environment a benchmark runs with).
+own_cluster() {
     # not local: the EXIT trap needs them
     pgc=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
     port=${MIGR_BENCH_PORT:-54329}
     run=()
     bin=$($pgc --bindir)
     make -s COPT=-Werror PG_CONFIG="$pgc" && make -s install PG_CONFIG="$pgc" >/dev/null
-    d=$(mktemp -d "${MIGR_BENCH_DIR:-/tmp}/migr_batch.XXXXXX")
+    d=$(mktemp -d "${MIGR_BENCH_DIR:-/tmp}/migr_bench.XXXXXX")
     if [ "$(id -u)" = 0 ]; then
         chown postgres "$d"
         chmod 755 "$d"
@@ -45,24 +47,28 @@ batch() {
     fi
     trap '"${run[@]}" "$bin/pg_ctl" -D "$d/data" -m fast stop >/dev/null 2>&1; rm -rf "$d"' EXIT
     "${run[@]}" "$bin/initdb" -D "$d/data" -A trust -U postgres >/dev/null
-    "${run[@]}" "$bin/pg_ctl" -D "$d/data" -w -l "$d/log" -o "-p $port -k $d -c listen_addresses= \
-        -c fsync=on -c synchronous_commit=on -c shared_buffers=2GB -c work_mem=16MB \
-        -c maintenance_work_mem=512MB -c effective_cache_size=8GB -c min_wal_size=2GB -c max_wal_size=4GB \
-        -c checkpoint_timeout=15min -c shared_preload_libraries=pg_stat_statements \
-        -c pg_stat_statements.track=all -c log_min_messages=warning" start >/dev/null
-    PATH=$bin:$PATH PGHOST=$d PGPORT=$port PGUSER=postgres PGDATABASE=postgres PGDATA=$d/data \
-        /usr/bin/python3 bench/batch.py "$@"
+    "${run[@]}" "$bin/pg_ctl" -D "$d/data" -w -l "$d/log" \
+        -o "-p $port -k $d -c listen_addresses= -c fsync=on -c synchronous_commit=on $* \
+            -c log_min_messages=warning" start >/dev/null
+    pgenv=(PATH="$bin:$PATH" PGHOST="$d" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
+           PGDATA="$d/data")
 }
-# The migration-files benchmark runs on a cluster of its own with the
-# default settings (fsync on), and pg_stat_statements loaded but tracking
-# nothing: bench/files.py turns it on for one database for its breakdown.
-# dbmate comes from npm, installed on demand into a cache outside the
-# repository (the package holds a node wrapper and the Go binary).
+
+# The batch benchmark runs with settings for a large table on this 2-core,
+# 23 GB machine, and pg_stat_statements loaded.
+batch() {
+    own_cluster -c shared_buffers=2GB -c work_mem=16MB -c maintenance_work_mem=512MB \
+        -c effective_cache_size=8GB -c min_wal_size=2GB -c max_wal_size=4GB \
+        -c checkpoint_timeout=15min -c shared_preload_libraries=pg_stat_statements \
+        -c pg_stat_statements.track=all
+    env "${pgenv[@]}" /usr/bin/python3 bench/batch.py "$@"
+}
+# The migration-files benchmark runs with the default settings, and
+# pg_stat_statements loaded but tracking nothing: bench/files.py turns it on
+# for one database for its breakdown.  dbmate comes from npm, installed on
+# demand into a cache outside the repository (the package holds a node
+# wrapper and the Go binary).
 files() {
-    pgc=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-    port=${MIGR_BENCH_PORT:-54329}
-    run=()
-    bin=$($pgc --bindir)
     cache=${MIGR_BENCH_CACHE:-/var/cache/migr-bench}/dbmate
     ver=${MIGR_BENCH_DBMATE_VERSION:-2.36.0}
     dbmate=$cache/node_modules/@dbmate/linux-x64/bin/dbmate
@@ -70,20 +76,8 @@ files() {
         mkdir -p "$cache"
         npm install --prefix "$cache" --no-save --no-audit --no-fund "dbmate@$ver" >&2
     fi
-    make -s COPT=-Werror PG_CONFIG="$pgc" && make -s install PG_CONFIG="$pgc" >/dev/null
-    d=$(mktemp -d "${MIGR_BENCH_DIR:-/tmp}/migr_files.XXXXXX")
-    if [ "$(id -u)" = 0 ]; then
-        chown postgres "$d"
-        chmod 755 "$d"
-        run=(runuser -u postgres --)
-    fi
-    trap '"${run[@]}" "$bin/pg_ctl" -D "$d/data" -m fast stop >/dev/null 2>&1; rm -rf "$d"' EXIT
-    "${run[@]}" "$bin/initdb" -D "$d/data" -A trust -U postgres >/dev/null
-    "${run[@]}" "$bin/pg_ctl" -D "$d/data" -w -l "$d/log" -o "-p $port -k $d -c listen_addresses= \
-        -c fsync=on -c synchronous_commit=on -c shared_preload_libraries=pg_stat_statements \
-        -c pg_stat_statements.track=none -c log_min_messages=warning" start >/dev/null
-    PATH=$bin:$PATH PGHOST=$d PGPORT=$port PGUSER=postgres PGDATABASE=postgres PGDATA=$d/data \
-        MIGR_BENCH_DBMATE=$dbmate MIGR_BENCH_DBMATE_NPM=$cache/node_modules/.bin/dbmate \
+    own_cluster -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=none
+    env "${pgenv[@]}" MIGR_BENCH_DBMATE="$dbmate" MIGR_BENCH_DBMATE_NPM="$cache/node_modules/.bin/dbmate" \
         /usr/bin/python3 bench/files.py "$@"
 }
 [ $# -gt 0 ] && shift
