@@ -780,12 +780,7 @@ def report(res, knobs, settings, loads):
 
 
 def settings_line():
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = benchlib.cpu_model()
     names = ("server_version", "fsync", "synchronous_commit", "shared_buffers", "work_mem",
              "maintenance_work_mem", "effective_cache_size", "min_wal_size", "max_wal_size", "wal_buffers", "checkpoint_timeout",
              "wal_compression", "autovacuum", "autovacuum_vacuum_cost_limit", "max_connections",

@@ -38,3 +38,12 @@ def server_cpu():
             user += u
             system += s
     return user / CLK_TCK, system / CLK_TCK
+
+
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo, or "?"."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        return "?"

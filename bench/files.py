@@ -702,12 +702,7 @@ def report_noop(n, res, loads, bd):
 # ------------------------------------------------------------------- main
 
 def machine():
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = benchlib.cpu_model()
     names = ("server_version", "fsync", "synchronous_commit", "shared_buffers", "max_connections",
              "shared_preload_libraries", "pg_stat_statements.track")
     cur = admin_cur()
