@@ -8,7 +8,7 @@ DATA       = $(wildcard migr--*.sql)
 SCRIPTS    = bin/migr
 PGFILEDESC = "migr - schema migrations inside PostgreSQL"
 
-REGRESS    = install revision graph target upgrade downgrade stamp history summary checks check_functions operations naming patterns fingerprint check reversibility privileges errors error_paths call call_edges batch batch_attack script load update lock_safety uninstall
+REGRESS    = install revision graph target upgrade downgrade stamp history summary checks check_functions operations naming patterns fingerprint check reversibility privileges errors error_paths call call_edges batch batch_attack script load load_batch update lock_safety uninstall
 REGRESS_OPTS = --inputdir=.
 ISOLATION  = concurrent_upgrade call_runners lock_timeout
 ISOLATION_OPTS = --inputdir=test --outputdir=output_iso

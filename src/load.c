@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/xact.h"
 #include "body.h"
 #include "catalog.h"
@@ -315,11 +317,22 @@ sha256(const char *data, size_t len, uint8 *digest)
 	migr_sha256_end(ctx, digest);
 }
 
+/*
+ * Register a parsed file's revision, in *batch if there is one and it can
+ * take the revision; if it cannot, what it holds is written first, and the
+ * call goes on without it.
+ */
 static void
-register_parsed(LoadState *st, MigrNewRevision *rev, bool defer, LoadResult *res)
+register_parsed(LoadState *st, MigrNewRevision *rev, bool defer, MigrRegBatch **batch,
+				LoadResult *res)
 {
+	if (*batch && !migr_regbatch_takes(*batch, rev))
+	{
+		migr_regbatch_flush(*batch);
+		*batch = NULL;
+	}
 	res->id = rev->id;
-	res->result = migr_register(rev, true, defer);
+	res->result = migr_register(rev, true, defer, *batch);
 	migr_register_part = MIGR_PART_NONE;
 	res->revises_line = st->file.fields[MIGR_FIELD_REVISES].line;
 	res->depends_line = st->file.fields[MIGR_FIELD_DEPENDS_ON].line
@@ -345,6 +358,7 @@ migr_load(PG_FUNCTION_ARGS)
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *id;
 	uint8		sha[PG_SHA256_DIGEST_LENGTH];
+	MigrRegBatch *none = NULL;
 
 	migr_body_refuse_reentry("migr.load()");
 	migr_require_writable("migr.load()");
@@ -372,7 +386,7 @@ migr_load(PG_FUNCTION_ARGS)
 	}
 	migr_spi_connect();
 	migr_lock_acquire();
-	register_parsed(&st, rev, false, &res);
+	register_parsed(&st, rev, false, &none, &res);
 	/* written with the row, unless the row was not written */
 	if (filename && res.result == MIGR_IDENTICAL)
 		record_source(res.id, migr_file_basename(filename), sha);
@@ -501,6 +515,102 @@ read_sources(MemoryContext into)
 	return h;
 }
 
+/* Append the names of a comma-separated header field to *names */
+static void
+add_field_names(const char *buf, const MigrSpan *field, char ***names, int *n, int *cap)
+{
+	const char *p = buf + field->off;
+	const char *end = p + field->len;
+
+	if (field->line == 0)
+		return;
+	while (p < end)
+	{
+		const char *start = p;
+		const char *stop;
+
+		while (p < end && *p != ',')
+			p++;
+		stop = p;
+		while (start < stop && isspace((unsigned char) *start))
+			start++;
+		while (stop > start && isspace((unsigned char) stop[-1]))
+			stop--;
+		if (stop > start && stop - start <= MIGR_MAX_ID_LEN)
+		{
+			if (*n >= *cap)
+			{
+				*cap *= 2;
+				*names = repalloc(*names, sizeof(char *) * *cap);
+			}
+			(*names)[(*n)++] = pnstrdup(start, stop - start);
+		}
+		p++;
+	}
+}
+
+/*
+ * A registration batch (regbatch.c) for files from..n-1, which knows what
+ * the catalog says about the names their headers give, read in one query;
+ * NULL when fewer than two of them are to be registered, for which one by
+ * one costs no more.  The headers are read without raising any error: the
+ * files are parsed again, in order, to register them, and an error is
+ * raised then, at its file.  The batch is allocated under cxt's parent.
+ */
+static MigrRegBatch *
+begin_batch(LoadFile *files, int from, int n, HTAB *sources, MemoryContext cxt)
+{
+	MemoryContext scan = AllocSetContextCreate(CurrentMemoryContext, "migr load scan",
+											   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(scan);
+	int			cap = 64;
+	char	  **names = palloc(sizeof(char *) * cap);
+	int			nnames = 0;
+	int			nfiles = 0;
+	MigrRegBatch *batch = NULL;
+
+	for (int i = from; i < n; i++)
+	{
+		LoadFile   *f = &files[i];
+		const char *bytes;
+		size_t		len;
+		uint8		sha[PG_SHA256_DIGEST_LENGTH];
+		SourceEntry *se;
+		char	   *buf;
+		MigrFile	mf;
+		MigrFileError err;
+
+		CHECK_FOR_INTERRUPTS();
+		if (f->source == NULL)
+			continue;
+		bytes = VARDATA_ANY(f->source);
+		len = VARSIZE_ANY_EXHDR(f->source);
+		sha256(bytes, len, sha);
+		se = strlen(f->base) < SOURCE_KEY_LEN
+			? hash_search(sources, f->base, HASH_FIND, NULL) : NULL;
+		if (se && memcmp(se->sha, sha, sizeof(sha)) == 0)
+			continue;			/* unchanged: not registered */
+		nfiles++;
+		buf = MemoryContextAllocHuge(scan, len + 1);
+		buf[migr_file_normalize_newlines(bytes, len, buf)] = '\0';
+		if (!migr_file_parse(buf, strlen(buf), migr_file_basename(f->name), &mf, &err))
+			continue;
+		add_field_names(buf, &mf.fields[MIGR_FIELD_REVISION_ID], &names, &nnames, &cap);
+		add_field_names(buf, &mf.fields[MIGR_FIELD_REVISES], &names, &nnames, &cap);
+		add_field_names(buf, &mf.fields[MIGR_FIELD_DEPENDS_ON], &names, &nnames, &cap);
+		add_field_names(buf, &mf.fields[MIGR_FIELD_BRANCH_LABELS], &names, &nnames, &cap);
+		pfree(buf);
+	}
+	if (nfiles >= 2)
+	{
+		batch = migr_regbatch_begin(MemoryContextGetParent(cxt));
+		migr_regbatch_prefetch(batch, names, nnames);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scan);
+	return batch;
+}
+
 /*
  * After registering in any order: a parent or dependency that no
  * registration named is refused now, at the line of the file that names
@@ -585,6 +695,8 @@ migr_load_all(PG_FUNCTION_ARGS)
 	SourceEntry **missing;
 	int			nmissing = 0;
 	bool		changed = false;
+	MigrRegBatch *batch = NULL;
+	bool		batch_tried = false;
 
 	migr_body_refuse_reentry("migr.load_all()");
 	migr_require_writable("migr.load_all()");
@@ -640,6 +752,11 @@ migr_load_all(PG_FUNCTION_ARGS)
 			MigrNewRevision *rev;
 			LoadResult	res;
 
+			if (!batch_tried)
+			{
+				batch_tried = true;
+				batch = begin_batch(files, i, n, sources, per_file);
+			}
 			parse_file(&st, bytes, len);
 			rev = new_revision(&st);
 			ie = hash_search(ids, rev->id, HASH_FIND, NULL);
@@ -650,7 +767,7 @@ migr_load_all(PG_FUNCTION_ARGS)
 						 errdetail("\"%s\" declares it too.", files[ie->file].name),
 						 errhint("Every revision has its own file.")));
 			set_source(rev, f->base, sha);
-			register_parsed(&st, rev, true, &res);
+			register_parsed(&st, rev, true, &batch, &res);
 			/* written with the row, unless the row was not written */
 			if (res.result == MIGR_IDENTICAL)
 				record_source(res.id, f->base, sha);
@@ -677,6 +794,13 @@ migr_load_all(PG_FUNCTION_ARGS)
 		MemoryContextReset(per_file);
 	}
 
+	if (batch)
+	{
+		/* an error here would be about no file in particular */
+		error_context_stack = cb.previous;
+		migr_regbatch_flush(batch);
+		error_context_stack = &cb;
+	}
 	if (changed && !IsTransactionBlock())
 		check_references(files, n, &st);
 	error_context_stack = cb.previous;

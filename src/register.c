@@ -29,6 +29,7 @@
 #include "miscadmin.h"
 #include "migr_errcodes.h"
 #include "progress.h"
+#include "regbatch.h"
 #include "register.h"
 #include "revcheck.h"
 #include "strlist.h"
@@ -198,10 +199,15 @@ check_body_syntax(const char *rev, const char *which, const char *sql)
  *		and an existing one keeps its date.  With defer_references, a parent
  *		or dependency not registered yet is left to the check at commit even
  *		outside a transaction block (migr.load_all() registers many
- *		revisions in one statement, in any order).  Returns what it did.
+ *		revisions in one statement, in any order).  With a batch (regbatch.c),
+ *		for which the caller has made sure that migr_regbatch_takes(batch,
+ *		rev), the checks read what is registered from the batch and the
+ *		revision goes to the batch instead of the catalog: the same checks,
+ *		the same errors and notices, written later.  Returns what it did.
  */
 MigrRegisterResult
-migr_register(MigrNewRevision *rev, bool create_date_set, bool defer_references)
+migr_register(MigrNewRevision *rev, bool create_date_set, bool defer_references,
+			  MigrRegBatch *batch)
 {
 	MigrStoredRevision *old;
 	char	  **names;
@@ -218,7 +224,8 @@ migr_register(MigrNewRevision *rev, bool create_date_set, bool defer_references)
 		}
 	migr_register_part = MIGR_PART_ID;
 
-	old = migr_catalog_get_revision(CurrentMemoryContext, rev->id);
+	/* the batch takes only revisions that are not registered */
+	old = batch ? NULL : migr_catalog_get_revision(CurrentMemoryContext, rev->id);
 	if (!create_date_set)
 		rev->create_date = old ? old->create_date : GetCurrentTransactionStartTimestamp();
 
@@ -234,7 +241,10 @@ migr_register(MigrNewRevision *rev, bool create_date_set, bool defer_references)
 	memcpy(names + 1, rev->labels, sizeof(char *) * rev->nlabels);
 	memcpy(names + 1 + rev->nlabels, rev->deps, sizeof(char *) * rev->ndeps);
 	memcpy(names + 1 + rev->nlabels + rev->ndeps, rev->revises, sizeof(char *) * rev->nrevises);
-	migr_catalog_lookup_names(CurrentMemoryContext, names, nnames, is_id, owners);
+	if (batch)
+		migr_regbatch_lookup(batch, names, nnames, is_id, owners, CurrentMemoryContext);
+	else
+		migr_catalog_lookup_names(CurrentMemoryContext, names, nnames, is_id, owners);
 
 	/* a revision id must not be taken by a branch label, nor vice versa */
 	if (owners[0])
@@ -368,7 +378,10 @@ migr_register(MigrNewRevision *rev, bool create_date_set, bool defer_references)
 				 errdetail("These fields changed: %s.", diff)));
 	/* a cycle is refused at the edge that closes it */
 	migr_register_part = rev->nrevises > 0 ? MIGR_PART_REVISES : MIGR_PART_DEPENDS_ON;
-	migr_catalog_store_revision(rev, old != NULL);
+	if (batch)
+		migr_regbatch_add(batch, rev);
+	else
+		migr_catalog_store_revision(rev, old != NULL);
 	migr_register_part = MIGR_PART_ID;
 
 	if (!rev->transactional || rev->upgrade_toplevel || rev->downgrade_toplevel)

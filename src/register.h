@@ -10,6 +10,7 @@
 #define MIGR_REGISTER_H
 
 #include "catalog.h"
+#include "regbatch.h"
 
 /* What migr_register() did */
 typedef enum MigrRegisterResult
@@ -49,6 +50,7 @@ extern MigrNewRevision *migr_new_revision(const char *id, const char *revises,
 										  bool transactional);
 extern MigrRegisterResult migr_register(MigrNewRevision *rev,
 										bool create_date_set,
-										bool defer_references);
+										bool defer_references,
+										MigrRegBatch *batch);
 
 #endif							/* MIGR_REGISTER_H */

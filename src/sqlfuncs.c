@@ -72,7 +72,7 @@ migr_revision(PG_FUNCTION_ARGS)
 	id = rev->id;
 	migr_spi_connect();
 	migr_lock_acquire();
-	(void) migr_register(rev, !PG_ARGISNULL(7), false);
+	(void) migr_register(rev, !PG_ARGISNULL(7), false, NULL);
 	migr_spi_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
