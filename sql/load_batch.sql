@@ -273,9 +273,49 @@ SELECT migr.revision('lh1', 'lh3', 'one', 'SELECT 1;', create_date => '2025-01-0
 SELECT lb_load_each();
 ROLLBACK;
 
+--
+-- CALL migr.apply() writes a revision's migr.applied row and its event in
+-- one statement: the same rows that migr.upgrade() writes for a call
+--
+SELECT lb_forget('lh');
+SET client_min_messages = warning;
+SELECT migr.load(lb_file('lk' || i, CASE WHEN i > 1 THEN 'lk' || (i - 1) END, i, '',
+                         CASE WHEN i = 2 THEN E'CREATE TABLE lk_t (id int);\n-- migr:skip_if\ntrue'
+                              ELSE 'CREATE TABLE lk_' || i || ' (id int); SELECT ' || i || ';' END,
+                         CASE WHEN i = 2 THEN 'SELECT 0;' ELSE 'DROP TABLE lk_' || i || ';' END),
+                 lb_name('lk' || i, i))
+  FROM generate_series(1, 4) i;
+CREATE TABLE lb_steps (how text, line text);
+SELECT coalesce(max(id), 0) AS lk_event FROM migr.event \gset
+CALL migr.apply();
+INSERT INTO lb_steps
+  SELECT 'call', (a.revision, a.applied_by, a.checksum, a.head_seq)::text FROM migr.applied a
+  UNION ALL
+  SELECT 'call', (e.revision, e.operation, e.role, e.backend_pid = pg_backend_pid(), e.heads_before,
+                  e.heads_after, e.fingerprint, e.outcome, e.sqlstate, e.statement_no)::text
+    FROM migr.event e WHERE e.id > :lk_event;
+SELECT line FROM lb_steps ORDER BY line;
+SELECT count(*) AS reverted FROM migr.downgrade('base');
+SELECT max(id) AS lk_event FROM migr.event \gset
+SELECT count(*) AS applied FROM migr.upgrade();
+INSERT INTO lb_steps
+  SELECT 'upgrade', (a.revision, a.applied_by, a.checksum, a.head_seq)::text FROM migr.applied a
+  UNION ALL
+  SELECT 'upgrade', (e.revision, e.operation, e.role, e.backend_pid = pg_backend_pid(), e.heads_before,
+                     e.heads_after, e.fingerprint, e.outcome, e.sqlstate, e.statement_no)::text
+    FROM migr.event e WHERE e.id > :lk_event;
+SELECT (SELECT count(*) FROM (SELECT line FROM lb_steps WHERE how = 'call'
+                              EXCEPT ALL SELECT line FROM lb_steps WHERE how = 'upgrade') d)
+     + (SELECT count(*) FROM (SELECT line FROM lb_steps WHERE how = 'upgrade'
+                              EXCEPT ALL SELECT line FROM lb_steps WHERE how = 'call') d)
+       AS differences;
+SELECT count(*) AS reverted FROM migr.downgrade('base');
+SELECT lb_forget('lk');
+SET client_min_messages = notice;
+
 -- clean up
 SELECT count(*) AS left_behind FROM migr.migration;
-DROP TABLE lb_files, lb_got;
+DROP TABLE lb_files, lb_got, lb_steps;
 DROP FUNCTION lb_file, lb_name, lb_catalog, lb_load_all, lb_load_each, lb_forget, lb_differences;
 DROP EXTENSION migr;
 CREATE EXTENSION migr;

@@ -706,6 +706,54 @@ migr_catalog_load_bodies(MigrGraph *g, const int *revs, int n, bool upgrade,
 	return out;
 }
 
+/*
+ * One step that applied a revision, with no head moved (what CALL mode
+ * records after each revision of an upgrade): its migr.applied row and its
+ * event in one statement, the same rows record_steps() writes in two.
+ */
+static void
+record_one_applied(MigrGraph *g, MigrStepRecord *s, Datum role, const char *fingerprint)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[12] = {TEXTOID, TIMESTAMPTZOID, NAMEOID, BYTEAOID, INTERVALOID,
+		INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
+	Datum		values[12];
+	char		nulls[12] = "            ";
+	Interval	dur;
+	MigrOwnerSwitch sw;
+
+	dur.time = s->duration_us;
+	dur.day = 0;
+	dur.month = 0;
+	values[0] = CStringGetTextDatum(g->revs[s->rev].id);
+	values[1] = TimestampTzGetDatum(s->started_at);
+	values[2] = role;
+	values[3] = PointerGetDatum(s->checksum);
+	values[4] = IntervalPGetDatum(&dur);
+	values[5] = Int64GetDatum(s->head_seq);
+	values[6] = CStringGetTextDatum(s->operation);
+	values[7] = Int32GetDatum(MyProcPid);
+	values[8] = CStringGetTextDatum(s->heads_before);
+	values[9] = CStringGetTextDatum(s->heads_after);
+	values[10] = fingerprint ? CStringGetTextDatum(fingerprint) : (Datum) 0;
+	nulls[10] = fingerprint ? ' ' : 'n';
+	values[11] = Int32GetDatum(s->statements);
+	migr_owner_begin(&sw);
+	migr_run_kept(&plan,
+				  "WITH a AS (INSERT INTO migr.applied (revision, applied_at, applied_by, checksum,"
+				  "                                     duration, head_seq)"
+				  "           VALUES ($1, $2, $3, $4, $5, $6))"
+				  " INSERT INTO migr.event (revision, operation, started_at, duration,"
+				  "       role, backend_pid, heads_before, heads_after, fingerprint,"
+				  "       outcome, statement_no)"
+				  " VALUES ($1, $7, $2, $5, $3, $8, pg_catalog.string_to_array($9, ','),"
+				  "         pg_catalog.string_to_array($10, ','), $11,"
+				  "         CASE WHEN $7 OPERATOR(pg_catalog.=) 'skip' THEN 'skipped' ELSE 'ok' END,"
+				  "         NULLIF($12, 0))",
+				  12, types, values, nulls, false, 0, SPI_OK_INSERT);
+	migr_owner_end(&sw);
+}
+
 /* migr_catalog_record_steps() below, allocating in cxt */
 static void
 record_steps(MemoryContext cxt, MigrGraph *g, MigrStepRecord *steps, int n,
@@ -738,6 +786,11 @@ record_steps(MemoryContext cxt, MigrGraph *g, MigrStepRecord *steps, int n,
 
 	if (n == 0)
 		return;
+	if (n == 1 && steps[0].now_applied && nseq == 0 && migr_catalog_v2())
+	{
+		record_one_applied(g, &steps[0], role, fingerprint);
+		return;
+	}
 	for (int i = 0; i < n; i++)
 	{
 		MigrStepRecord *s = &steps[i];
