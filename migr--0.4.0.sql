@@ -796,11 +796,14 @@ AS 'MODULE_PATHNAME', 'migr_load'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migr.load(text, text) IS 'Parses a migration file and registers its revision as migr.revision() does; returns the revision id.';
 
-CREATE FUNCTION migr.load_all(sources text[], filenames text[])
-RETURNS TABLE (filename text, revision text, status text)
+-- sha256s: a file already loaded may be sent as the sha256 of its bytes
+-- alone (its source NULL), which a client with a cache of the files it read
+-- uses to skip reading unchanged files (MG007 when it is not recorded so)
+CREATE FUNCTION migr.load_all(sources text[], filenames text[], sha256s text[] DEFAULT NULL)
+RETURNS TABLE (filename text, revision text, status text, sha256 text)
 AS 'MODULE_PATHNAME', 'migr_load_all'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migr.load_all(text[], text[]) IS 'Loads a directory''s migration files in one transaction; one row per file (unchanged, registered, replaced) and per revision whose file is missing.';
+COMMENT ON FUNCTION migr.load_all(text[], text[], text[]) IS 'Loads a directory''s migration files in one transaction; one row per file (unchanged, registered, replaced) and per revision whose file is missing, with the sha256 of each.';
 
 GRANT USAGE ON SCHEMA migr TO PUBLIC;
 
@@ -817,7 +820,7 @@ REVOKE EXECUTE ON FUNCTION
     migr.upgrade(text), migr.downgrade(text), migr.stamp(text),
     migr.test_reversibility(text),
     migr.script_step(int4, text, text, text),
-    migr.load(text, text), migr.load_all(text[], text[])
+    migr.load(text, text), migr.load_all(text[], text[], text[])
 FROM PUBLIC;
 REVOKE EXECUTE ON PROCEDURE
     migr.apply(text), migr.revert(text),
