@@ -1,6 +1,8 @@
 /* migr--0.3.0--0.4.0.sql: migration files read by the extension itself
  * (migr.load(), migr.load_all(); docs/files.md), and the file each revision
- * was last loaded from */
+ * was last loaded from.  A fresh install runs migr--0.4.0.sql instead of the
+ * chain: a change here is made there too (test/shell/install_equivalence.sh
+ * compares the two) */
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION migr UPDATE TO '0.4.0'" to load this file. \quit
