@@ -30,14 +30,17 @@ COMMENT ON FUNCTION migr.load(text, text) IS 'Parses a migration file and regist
 
 -- sha256s: a file already loaded may be sent as the sha256 of its bytes
 -- alone (its source NULL), which a client with a cache of the files it read
--- uses to skip reading unchanged files (MG007 when it is not recorded so)
-CREATE FUNCTION migr.load_all(sources text[], filenames text[], sha256s text[] DEFAULT NULL)
+-- uses to skip reading unchanged files; manifest: every file at once, as
+-- the sha256 of their names and sha256s.  What the catalog does not back
+-- loads nothing and comes back as "needed".
+CREATE FUNCTION migr.load_all(sources text[], filenames text[], sha256s text[] DEFAULT NULL,
+                              manifest text DEFAULT NULL)
 RETURNS TABLE (filename text, revision text, status text, sha256 text)
 AS 'MODULE_PATHNAME', 'migr_load_all'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migr.load_all(text[], text[], text[]) IS 'Loads a directory''s migration files in one transaction; one row per file (unchanged, registered, replaced) and per revision whose file is missing, with the sha256 of each.';
+COMMENT ON FUNCTION migr.load_all(text[], text[], text[], text) IS 'Loads a directory''s migration files in one transaction; one row per file (unchanged, registered, replaced) and per revision whose file is missing, with the sha256 of each; files sent as their sha256 or as a manifest that the catalog does not back come back as needed.';
 
-REVOKE EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[], text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[], text[], text) FROM PUBLIC;
 
 -- whoever may register with migr.revision() may load files: they register
 -- through it
@@ -51,7 +54,7 @@ BEGIN
                 AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
                 AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
     LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[], text[]) TO %s%s',
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[], text[], text) TO %s%s',
                     CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
                          ELSE g.grantee::pg_catalog.regrole::text END,
                     CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);

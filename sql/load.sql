@@ -482,6 +482,20 @@ SELECT filename, revision, status FROM migr.load_all(
     (SELECT array_agg(name) FROM ld_files WHERE name LIKE '%la2.sql'),
     ARRAY[repeat('ab', 32)]);
 \echo :LAST_ERROR_SQLSTATE
+-- a manifest: every file at once, as the sha256 of "name TAB sha256 LF"
+-- lines in file-name order; all recorded files come back unchanged, and a
+-- manifest the catalog does not back is one "needed" row
+SELECT string_agg(source_file || E'\t' || encode(source_sha256, 'hex') || E'\n', '' ORDER BY source_file COLLATE "C")
+         AS ld_manifest_text
+  FROM migr.migration WHERE source_file IS NOT NULL \gset
+SELECT status, count(*), count(revision) AS with_revision
+  FROM migr.load_all('{}', '{}', NULL, encode(sha256(convert_to(:'ld_manifest_text', 'UTF8')), 'hex'))
+ GROUP BY status;
+SELECT * FROM migr.load_all('{}', '{}', NULL, repeat('ab', 32));
+SELECT filename, revision, status FROM migr.load_all(ARRAY['a'], ARRAY['x.sql'], NULL, repeat('ab', 32));
+\echo :LAST_ERROR_SQLSTATE
+SELECT filename, revision, status FROM migr.load_all('{}', '{}', NULL, 'abc');
+\echo :LAST_ERROR_SQLSTATE
 -- malformed sha256s, lengths, nulls (22023)
 SELECT filename, revision, status FROM migr.load_all(ARRAY[NULL], ARRAY['x.sql'], ARRAY['abc']);
 \echo :LAST_ERROR_SQLSTATE

@@ -651,7 +651,85 @@ check_references(LoadFile *files, int n, LoadState *st)
 }
 
 /*
- * migr.load_all(sources text[], filenames text[], sha256s text[] DEFAULT NULL)
+ * The manifest of the files recorded as loaded: the sha256 of one line
+ * "name TAB sha256-in-hex LF" per file, in file-name order (bytewise).
+ */
+static void
+recorded_manifest(HTAB *sources, uint8 *digest)
+{
+	long		n = hash_get_num_entries(sources);
+	SourceEntry **all = palloc(sizeof(SourceEntry *) * (n + 1));
+	HASH_SEQ_STATUS seq;
+	SourceEntry *se;
+	pg_cryptohash_ctx *ctx = migr_sha256_begin();
+	long		k = 0;
+
+	hash_seq_init(&seq, sources);
+	while ((se = hash_seq_search(&seq)) != NULL)
+		all[k++] = se;
+	qsort(all, k, sizeof(SourceEntry *), cmp_sources);
+	for (long i = 0; i < k; i++)
+	{
+		char	   *hex = sha256_hex(all[i]->sha);
+
+		CHECK_FOR_INTERRUPTS();
+		migr_sha256_add(ctx, all[i]->file, strlen(all[i]->file));
+		migr_sha256_add(ctx, "\t", 1);
+		migr_sha256_add(ctx, hex, strlen(hex));
+		migr_sha256_add(ctx, "\n", 1);
+		pfree(hex);
+	}
+	migr_sha256_end(ctx, digest);
+	pfree(all);
+}
+
+/*
+ * migr.load_all() with a manifest: the files recorded as loaded, as
+ * "unchanged" rows, when their manifest is the one given (and the files of
+ * the directory are exactly those); else one "needed" row without a name.
+ */
+static void
+put_manifest(ReturnSetInfo *rsinfo, HTAB *sources, const uint8 *manifest)
+{
+	uint8		recorded[PG_SHA256_DIGEST_LENGTH];
+	long		n = hash_get_num_entries(sources);
+	SourceEntry **all;
+	HASH_SEQ_STATUS seq;
+	SourceEntry *se;
+	long		k = 0;
+
+	recorded_manifest(sources, recorded);
+	if (memcmp(recorded, manifest, sizeof(recorded)) != 0)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {true, true, false, false};
+
+		values[2] = CStringGetTextDatum("needed");
+		values[3] = CStringGetTextDatum(sha256_hex(manifest));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		return;
+	}
+	all = palloc(sizeof(SourceEntry *) * (n + 1));
+	hash_seq_init(&seq, sources);
+	while ((se = hash_seq_search(&seq)) != NULL)
+		all[k++] = se;
+	qsort(all, k, sizeof(SourceEntry *), cmp_sources);
+	for (long i = 0; i < k; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(all[i]->file);
+		values[1] = CStringGetTextDatum(all[i]->id);
+		values[2] = CStringGetTextDatum("unchanged");
+		values[3] = CStringGetTextDatum(sha256_hex(all[i]->sha));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/*
+ * migr.load_all(sources text[], filenames text[], sha256s text[] DEFAULT NULL,
+ *				 manifest text DEFAULT NULL)
  *	 RETURNS TABLE (filename text, revision text, status text, sha256 text)
  *
  * Loads many files in file-name order, in the caller's transaction: all
@@ -664,7 +742,10 @@ check_references(LoadFile *files, int n, LoadState *st)
  * command's stat cache, docs/cli.md) sends NULL for its content and the
  * sha256 in sha256s.  If any file so sent is not recorded with that sha256,
  * nothing is loaded, and the only rows are one "needed" row for each such
- * file: the client sends their content.
+ * file: the client sends their content.  A client that knows every file
+ * unchanged may send only their manifest (recorded_manifest()), with empty
+ * arrays; the answer is then every recorded file, unchanged, or one
+ * "needed" row.
  */
 Datum
 migr_load_all(PG_FUNCTION_ARGS)
@@ -684,11 +765,29 @@ migr_load_all(PG_FUNCTION_ARGS)
 	SourceEntry **missing;
 	int			nmissing = 0;
 	bool		changed = false;
+	bool		has_manifest = false;
+	uint8		manifest[PG_SHA256_DIGEST_LENGTH];
 
 	migr_body_refuse_reentry("migr.load_all()");
 	migr_require_writable("migr.load_all()");
 	require_catalog("migr.load_all()");
 	files = read_arrays(fcinfo, &n);
+	if (PG_NARGS() >= 4 && !PG_ARGISNULL(3))
+	{
+		text	   *t = PG_GETARG_TEXT_PP(3);
+
+		if (!parse_sha256_hex(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), manifest))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("manifest is not a sha256"),
+					 errdetail("A sha256 is 64 hexadecimal digits, as sha256sum prints it.")));
+		if (n > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a manifest stands for every file: sources and filenames must be empty"),
+					 errdetail("filenames has %d elements.", n)));
+		has_manifest = true;
+	}
 	InitMaterializedSRF(fcinfo, 0);
 
 	memset(&ctl, 0, sizeof(ctl));
@@ -701,6 +800,12 @@ migr_load_all(PG_FUNCTION_ARGS)
 	migr_spi_connect();
 	migr_lock_acquire();
 	sources = read_sources(outer);
+	if (has_manifest)
+	{
+		put_manifest(rsinfo, sources, manifest);
+		migr_spi_finish();
+		return (Datum) 0;
+	}
 	if (put_needed(rsinfo, files, n, sources))
 	{
 		/* nothing is loaded: the client sends those files' content */

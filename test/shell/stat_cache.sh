@@ -78,9 +78,15 @@ has "$sent" marker_one
 want=$(sql migr_cache_a "SELECT string_agg(source_file || ' ' || encode(source_sha256, 'hex'), ',' ORDER BY source_file) FROM migr.migration")
 got=$(tail -n +2 "$(cache_file)" | awk -F'\t' '{printf "%s%s %s", (NR > 1 ? "," : ""), $1, $7}')
 [ "$got" = "$want" ] || fail "the cache's sha256s ($got) are not those the server recorded ($want)"
+#    with every file recorded, the cache holds their manifest, the sha256
+#    of "name TAB sha256" lines, which is what the server computes too
+want=$(sql migr_cache_a "SELECT encode(sha256(convert_to(string_agg(source_file || E'\t' || encode(source_sha256, 'hex') || E'\n', '' ORDER BY source_file COLLATE \"C\"), 'UTF8')), 'hex') FROM migr.migration")
+[ "$(head -1 "$(cache_file)")" = "migr stat cache 2	$want" ] ||
+    fail "the cache's manifest is not $want: $(head -1 "$(cache_file)")"
 up 0 migr_cache_a
 has "$out" "3 files loaded (3 unchanged)"
 hasnt "$sent" marker_
+has "$sent" "'{}', '{}', NULL, '$want'"    # the manifest alone
 has "$out" "verify: ok"
 
 # 3. a change that keeps the inode and the size and puts the mtime back is
@@ -148,6 +154,15 @@ hasnt "$sent" marker_one
 #    reading every file, without a word
 sleep 2
 cf=$(cache_file)
+up 0 migr_cache_a                           # reads c3 and records it:
+has "$sent" marker_three                    # a manifest again
+up 0 migr_cache_a
+hasnt "$sent" marker_
+sed -i "1s/\t.*/\t$(printf '0%.0s' {1..64})/" "$cf"    # a manifest of other files
+up 0 migr_cache_a
+has "$sent" "NULL, '$(printf '0%.0s' {1..64})'"
+has "$sent" marker_one
+has "$out" "verify: ok"
 printf 'not a cache\n2024_01_01_000001_c1.sql\t1\t2\t3\t4\t5\t%s\n' "$(printf '0%.0s' {1..64})" >"$cf"
 up 0 migr_cache_a
 has "$sent" marker_one
