@@ -42,8 +42,9 @@ $$;
 CREATE TABLE lb_got (how text, line text);
 -- the files of lb_files through migr.load_all(), in the given order
 CREATE FUNCTION lb_load_all() RETURNS TABLE (filename text, revision text, status text) LANGUAGE sql AS $$
-  SELECT * FROM migr.load_all((SELECT array_agg(src ORDER BY name DESC) FROM lb_files),
-                              (SELECT array_agg(name ORDER BY name DESC) FROM lb_files))
+  SELECT l.filename, l.revision, l.status
+    FROM migr.load_all((SELECT array_agg(src ORDER BY name DESC) FROM lb_files),
+                       (SELECT array_agg(name ORDER BY name DESC) FROM lb_files)) l
 $$;
 -- and one by one, in file-name order, as migr.load() does: the reference
 CREATE FUNCTION lb_load_each() RETURNS SETOF text LANGUAGE plpgsql AS $$
@@ -294,7 +295,7 @@ INSERT INTO lb_steps
   SELECT 'call', (e.revision, e.operation, e.role, e.backend_pid = pg_backend_pid(), e.heads_before,
                   e.heads_after, e.fingerprint, e.outcome, e.sqlstate, e.statement_no)::text
     FROM migr.event e WHERE e.id > :lk_event;
-SELECT line FROM lb_steps ORDER BY line;
+SELECT regexp_replace(line, ',[0-9a-f]{64},', ',<fingerprint>,') AS line FROM lb_steps ORDER BY line;
 SELECT count(*) AS reverted FROM migr.downgrade('base');
 SELECT max(id) AS lk_event FROM migr.event \gset
 SELECT count(*) AS applied FROM migr.upgrade();

@@ -368,7 +368,7 @@ run 6 migr_cli_c downgrade nope
 # a deploy role that is no superuser, with EXECUTE on the writers only
 # (docs/privileges.md) and migr installed by the DBA: upgrade, check, downgrade
 sql migr_cli_dep "CREATE EXTENSION migr"
-sql migr_cli_dep "GRANT EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[]),
+sql migr_cli_dep "GRANT EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[], text[], text),
                         migr.upgrade(text), migr.downgrade(text), migr.stamp(text) TO $deployer;
                   GRANT EXECUTE ON PROCEDURE migr.apply(text), migr.revert(text) TO $deployer;
                   GRANT CREATE ON SCHEMA public TO $deployer"
