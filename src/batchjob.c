@@ -16,9 +16,13 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/table.h"
 #include "batch.h"
 #include "batchint.h"
 #include "catalog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lock.h"
@@ -28,7 +32,11 @@
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 /* A batch job's advisory lock: pg_advisory_lock(1835624307, job_id) */
@@ -321,6 +329,54 @@ migr_batch_job_end(BatchJob *j, ErrorData *err)
 }
 
 /*
+ * Whether migr.batch_job holds a job of revision rev, as the DELETE below
+ * would see it: one probe of the index on (revision, name) with the
+ * snapshot that statement would take, and no statement.  Most revisions
+ * have no job, and CALL mode asks once per revision.
+ */
+static bool
+revision_has_jobs(const char *rev)
+{
+	Oid			nsp = get_namespace_oid("migr", false);
+	Oid			relid = get_relname_relid("batch_job", nsp);
+	Oid			indexid = get_relname_relid("batch_job_name_key", nsp);
+	AttrNumber	att;
+	Relation	rel;
+	Relation	index;
+	ScanKeyData key;
+	SysScanDesc scan;
+	Snapshot	snap;
+	bool		found;
+
+	/* not as the extension script made it: the DELETE decides */
+	if (!OidIsValid(relid) || !OidIsValid(indexid) ||
+		(att = get_attnum(relid, "revision")) == InvalidAttrNumber ||
+		get_atttype(relid, att) != TEXTOID)
+		return true;
+	rel = table_open(relid, AccessShareLock);
+	index = index_open(indexid, AccessShareLock);
+	if (index->rd_index->indrelid != relid || index->rd_index->indnatts < 1 ||
+		index->rd_index->indkey.values[0] != att ||
+		index->rd_rel->relam != BTREE_AM_OID)
+	{
+		index_close(index, AccessShareLock);
+		table_close(rel, AccessShareLock);
+		return true;
+	}
+	/* scan key attribute numbers are the table's: systable_beginscan maps them */
+	ScanKeyEntryInitialize(&key, 0, att, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(rev));
+	index_close(index, AccessShareLock);
+	snap = RegisterSnapshot(GetTransactionSnapshot());
+	scan = systable_beginscan(rel, indexid, true, snap, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
  * migr_batch_forget_revision
  *		A revision's step was recorded: its batch jobs are over, and the
  *		next run of that revision starts them afresh.  The step's event is
@@ -334,7 +390,7 @@ migr_batch_forget_revision(const char *rev)
 	Datum		values[1];
 	MigrOwnerSwitch sw;
 
-	if (migr_catalog_version() < 3)
+	if (migr_catalog_version() < 3 || !revision_has_jobs(rev))
 		return;
 	values[0] = CStringGetTextDatum(rev);
 	migr_owner_begin(&sw);

@@ -17,16 +17,19 @@
  *	  The batch takes only a revision whose id is not registered and that
  *	  no edge points at yet, by its id or by one of its branch labels
  *	  (migr_regbatch_takes()).  Such a revision's edges cannot close a
- *	  cycle (nothing leads back to it), and storing its labels takes over
- *	  no dependency (migr.branch_label_take_over() finds none): the flush
- *	  can fail on nothing the checks did not see, and writes what
- *	  registering the revisions one by one would have written.  For any
- *	  other revision the caller flushes and goes on one by one: a replaced
- *	  revision, a parent whose file sorts after its child's, a branch label
- *	  some revision depended on before it was declared.
- *
- *	  The cycle trigger still checks the flushed edges, over the whole
- *	  graph once; the deferred checks at commit are those of the rows.
+ *	  cycle, and that is the cycle check of the batch: in a cycle through
+ *	  edges of the batch, the revision of the batch taken last would have
+ *	  had an edge pointing at it when it was taken, from the catalog or
+ *	  from a revision taken before it.  So the flush tells the cycle
+ *	  trigger that its edges are checked, as migr_catalog_store_revision()
+ *	  does for the edges it checked with migr_refuse_cycle().  Storing the
+ *	  labels takes over no dependency either (migr.branch_label_take_over()
+ *	  finds none): the flush can fail on nothing the checks did not see,
+ *	  and writes what registering the revisions one by one would have
+ *	  written.  For any other revision the caller flushes and goes on one
+ *	  by one: a replaced revision, a parent whose file sorts after its
+ *	  child's, a branch label some revision depended on before it was
+ *	  declared.  The deferred checks at commit are those of the rows.
  *
  * IDENTIFICATION
  *	  src/regbatch.c
@@ -35,6 +38,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "cycle.h"
 #include "executor/spi.h"
 #include "graph.h"
 #include "lib/stringinfo.h"
@@ -519,15 +523,28 @@ flush_edges(MigrRegBatch *b)
 	values[1] = array_of(parent, NULL, n, BOOLOID, 1, true, TYPALIGN_CHAR);
 	values[2] = array_of(ord, NULL, n, INT4OID, 4, true, TYPALIGN_INT);
 	values[3] = text_array(target, n);
-	migr_run_kept(&plan,
-				  "INSERT INTO migr.migration_edge (revision, kind, ord, target)"
-				  " SELECT u.r, CASE WHEN u.p THEN 'p'::pg_catalog.\"char\""
-				  "                  ELSE 'd'::pg_catalog.\"char\" END, u.k, u.t"
-				  "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-				  "                   pg_catalog.unnest($3), pg_catalog.unnest($4))"
-				  "        WITH ORDINALITY AS u(r, p, k, t, o)"
-				  "  ORDER BY u.o",
-				  4, types, values, NULL, false, 0, SPI_OK_INSERT);
+	/*
+	 * Checked for cycles already (see the file's comment): the trigger would
+	 * read the whole graph back for a statement of more than a few edges.
+	 */
+	migr_cycle_trigger_skip(true);
+	PG_TRY();
+	{
+		migr_run_kept(&plan,
+					  "INSERT INTO migr.migration_edge (revision, kind, ord, target)"
+					  " SELECT u.r, CASE WHEN u.p THEN 'p'::pg_catalog.\"char\""
+					  "                  ELSE 'd'::pg_catalog.\"char\" END, u.k, u.t"
+					  "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+					  "                   pg_catalog.unnest($3), pg_catalog.unnest($4))"
+					  "        WITH ORDINALITY AS u(r, p, k, t, o)"
+					  "  ORDER BY u.o",
+					  4, types, values, NULL, false, 0, SPI_OK_INSERT);
+	}
+	PG_FINALLY();
+	{
+		migr_cycle_trigger_skip(false);
+	}
+	PG_END_TRY();
 }
 
 /* The branch labels, in declared order */
