@@ -117,3 +117,5 @@ SELECT severity, code, revision FROM migr.check();
 RESET ROLE;
 DROP ROLE regress_migr_checker;
 SELECT count(*) FROM migr.downgrade('base');
+DROP EXTENSION migr;
+CREATE EXTENSION migr;

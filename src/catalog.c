@@ -292,7 +292,7 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 /*
  * migr_catalog_load_graph_contents
  *		What migr_catalog_load_graph(into, false, max_seq) returns, and in
- *		the same read of migr.migration (graphread.c's scan, else the
+ *		the same read of migr.migration (checkread.c's scan, else the
  *		query), fn called once per registered
  *		revision with its stored content, its recorded checksum and, when it
  *		is applied, the checksum it was applied with (NULL otherwise), in no
@@ -1109,11 +1109,23 @@ migr_catalog_snapshot_signature(MemoryContext into, bytea **signature)
 	Datum		d;
 
 	*signature = NULL;
+	/* a scan of its own when it can (checkread.c), else the queries */
 	if (!snapshot_has_signature())
 	{
+		int			any = migr_read_any_row("snapshot", NULL, NULL);
+
+		if (any >= 0)
+			return any == 1;
 		migr_run_kept(&plans[0], "SELECT 1 FROM migr.snapshot s LIMIT 1",
 					  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
 		return SPI_processed > 0;
+	}
+	switch (migr_read_snapshot_signature(into, signature))
+	{
+		case 1:
+			return true;
+		case 0:
+			return false;
 	}
 	migr_run_kept(&plans[1],
 				  "SELECT s.catalog_signature FROM migr.snapshot s ORDER BY s.event_id DESC LIMIT 1",

@@ -112,6 +112,9 @@ extern char **migr_split_ids(char *s, int *n);
 extern bool migr_graph_read_direct(MemoryContext into, MigrRevInput **in,
 								   int *n, MigrContentFn fn, void *arg,
 								   int64 *applied_rows, int64 *applied_matched);
+extern int	migr_read_snapshot_signature(MemoryContext into, bytea **signature);
+extern int	migr_read_any_row(const char *name, const char *column_name,
+							  const char *except);
 extern bool migr_catalog_v2(void);
 extern MigrGraph *migr_catalog_load_graph(MemoryContext into, bool strict,
 										  int64 *max_seq);

@@ -161,6 +161,21 @@ value(int row, int col)
 	return v ? pstrdup(v) : NULL;
 }
 
+/* What check_content works with: the findings, and one sha256 context */
+typedef struct ContentCheck
+{
+	List	  **findings;
+	pg_cryptohash_ctx *ctx;
+} ContentCheck;
+
+/* Whether a recorded checksum is these sha256 bytes */
+static bool
+checksum_is(bytea *sum, const uint8 *digest)
+{
+	return VARSIZE_ANY_EXHDR(sum) == PG_SHA256_DIGEST_LENGTH &&
+		memcmp(VARDATA_ANY(sum), digest, PG_SHA256_DIGEST_LENGTH) == 0;
+}
+
 /*
  * One revision's content against its checksums.  The sha256 is recomputed
  * from the stored SQL and checks, so an edit of migr.migration that leaves
@@ -173,26 +188,30 @@ check_content(const char *id, const char *upgrade_sql, const char *downgrade_sql
 			  char *const *checks, bytea *checksum, bytea *applied_checksum,
 			  void *arg)
 {
-	List	  **findings = (List **) arg;
-	bytea	   *actual = migr_checksum(upgrade_sql, downgrade_sql, checks);
+	ContentCheck *cc = (ContentCheck *) arg;
+	List	  **findings = cc->findings;
+	uint8		actual[PG_SHA256_DIGEST_LENGTH];
+
+	if (cc->ctx == NULL)
+		cc->ctx = migr_sha256_begin();
+	migr_checksum_into(cc->ctx, upgrade_sql, downgrade_sql, checks, actual);
 
 	/* NOT NULL in migr.migration: only a dropped constraint lets one in */
 	if (checksum == NULL)
 		add(findings, 0, "tampered", id,
 			psprintf("the stored content of revision \"%s\" does not match its checksum", id),
 			psprintf("migr.migration records no sha256, but its SQL and checks hash to %s; the row was changed outside migr.revision().",
-					 migr_checksum_hex(actual)));
-	else if (!migr_checksum_equal(actual, checksum))
+					 migr_hex(actual, PG_SHA256_DIGEST_LENGTH)));
+	else if (!checksum_is(checksum, actual))
 		add(findings, 0, "tampered", id,
 			psprintf("the stored content of revision \"%s\" does not match its checksum", id),
 			psprintf("migr.migration records sha256 %s, but its SQL and checks hash to %s; the row was changed outside migr.revision().",
-					 migr_checksum_hex(checksum), migr_checksum_hex(actual)));
-	if (applied_checksum && !migr_checksum_equal(actual, applied_checksum))
+					 migr_checksum_hex(checksum), migr_hex(actual, PG_SHA256_DIGEST_LENGTH)));
+	if (applied_checksum && !checksum_is(applied_checksum, actual))
 		add(findings, 0, "checksum_mismatch", id,
 			psprintf("applied revision \"%s\" changed since it was applied", id),
 			psprintf("It ran with sha256 %s; the registered content has sha256 %s.",
-					 migr_checksum_hex(applied_checksum), migr_checksum_hex(actual)));
-	pfree(actual);
+					 migr_checksum_hex(applied_checksum), migr_hex(actual, PG_SHA256_DIGEST_LENGTH)));
 }
 
 /*
@@ -203,7 +222,11 @@ static bool
 unfinished_jobs(void)
 {
 	static SPIPlanPtr plan = NULL;
+	int			any = migr_read_any_row("batch_job", "state", "done");
 
+	/* a scan of its own when it can (checkread.c), else the query */
+	if (any >= 0)
+		return any == 1;
 	migr_run_kept(&plan, "SELECT 1 FROM migr.batch_job j WHERE j.state OPERATOR(pg_catalog.<>) 'done' LIMIT 1",
 				  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
 	return SPI_processed > 0;
@@ -239,14 +262,17 @@ gather_findings(void)
 	uint32		facts = 0;
 	int			rehashed = 0;
 	int			pages = 0;
+	ContentCheck cc = {&findings, NULL};
 
 	/*
 	 * The graph, and in the same read, each revision's content against its
 	 * checksums: recomputed from what is stored, never trusted.
 	 */
 	g = migr_catalog_load_graph_contents(CurrentMemoryContext, &max_seq,
-										 check_content, &findings,
+										 check_content, &cc,
 										 &all_registered);
+	if (cc.ctx)
+		pg_cryptohash_free(cc.ctx);
 
 	/*
 	 * History and registrations that disagree: only possible when the
@@ -439,9 +465,16 @@ gather_findings(void)
 						 value(i, 3), value(i, 3)));
 	}
 
-	/* a non-transactional revision that a failure stopped part way */
+	/*
+	 * A non-transactional revision that a failure stopped part way: its
+	 * row is only looked up when a scan of the table (checkread.c) did not
+	 * show it empty.
+	 */
 	{
-		MigrProgress *p = migr_progress_get(CurrentMemoryContext);
+		int			any = !migr_catalog_v2() ? 0
+			: migr_read_any_row(migr_catalog_version() >= 3 ? "revision_progress" : "progress",
+								NULL, NULL);
+		MigrProgress *p = any != 0 ? migr_progress_get(CurrentMemoryContext) : NULL;
 
 		if (p)
 			add(&findings, 0, "partially_applied", p->revision,

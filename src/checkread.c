@@ -1,20 +1,22 @@
 /*-------------------------------------------------------------------------
- * graphread.c
- *	  migr.check()'s read of migr.migration and migr.applied: the rows and
- *	  values of catalog.c's revision query (with content), read by a scan
- *	  of each table under the statement's snapshot instead of through SPI.
- *	  On a long history the query's planning, join and copying of every
- *	  row cost more than the rest of a check that finds nothing.
+ * checkread.c
+ *	  migr.check()'s reads of the migr tables by a scan of each table under
+ *	  the statement's snapshot instead of through SPI: migr.migration and
+ *	  migr.applied (the rows and values of catalog.c's revision query with
+ *	  content), the recorded catalog signature, and whether a revision is
+ *	  part way or a batch job unfinished.  On a long history the query's
+ *	  planning, join and copying of every row cost more than the rest of a
+ *	  check that finds nothing, and in a new session planning the small
+ *	  queries costs more than running them.
  *
- *	  It reads only what that query would show the caller: when the caller
- *	  may not select from both tables, a table has row-level security in
- *	  force, or the tables are not what migr created (a column missing or of
- *	  another type, a revision applied twice), it reads nothing and says
- *	  so, and the caller runs the query, which then raises or decides as it
- *	  always did.
+ *	  It reads only what a query would show the caller: when the caller may
+ *	  not select from a table, the table has row-level security in force,
+ *	  or it is not what migr created (a column missing or of another type, a
+ *	  revision applied twice), it reads nothing and says so, and the caller
+ *	  runs the query, which then raises or decides as it always did.
  *
  * IDENTIFICATION
- *	  src/graphread.c
+ *	  src/checkread.c
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -77,7 +79,11 @@ static const struct
 	{"downgrade_transactional", BOOLOID, true},
 };
 
-/* The column's attribute number when it is there with that type, else 0 */
+/*
+ * The column's attribute number when it is there with that type, else 0.
+ * Text is compared here byte by byte, as "=" does in a deterministic
+ * collation: a text column with another collation is left to the query.
+ */
 static AttrNumber
 column(Relation rel, const char *name, Oid type)
 {
@@ -88,7 +94,14 @@ column(Relation rel, const char *name, Oid type)
 		Form_pg_attribute a = TupleDescAttr(desc, i);
 
 		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
-			return a->atttypid == type ? a->attnum : InvalidAttrNumber;
+		{
+			if (a->atttypid != type)
+				return InvalidAttrNumber;
+			if (OidIsValid(a->attcollation) &&
+				!get_collation_isdeterministic(a->attcollation))
+				return InvalidAttrNumber;
+			return a->attnum;
+		}
 	}
 	return InvalidAttrNumber;
 }
@@ -101,9 +114,12 @@ column(Relation rel, const char *name, Oid type)
 static Relation
 open_readable(Oid nsp, const char *name)
 {
-	Oid			relid = get_relname_relid(name, nsp);
+	Oid			relid;
 	Relation	rel;
 
+	if (!OidIsValid(nsp))
+		return NULL;
+	relid = get_relname_relid(name, nsp);
 	if (!OidIsValid(relid))
 		return NULL;
 	rel = table_open(relid, AccessShareLock);
@@ -252,7 +268,7 @@ migr_graph_read_direct(MemoryContext into, MigrRevInput **in, int *n,
 	TupleTableSlot *slot;
 	TableScanDesc scan;
 
-	if (!OidIsValid(nsp) || snap == NULL)
+	if (snap == NULL)
 		return false;
 	if ((mrel = open_readable(nsp, "migration")) == NULL)
 		return false;
@@ -383,4 +399,131 @@ migr_graph_read_direct(MemoryContext into, MigrRevInput **in, int *n,
 	if (*n == 0)
 		*applied_matched = -1;
 	return true;
+}
+
+/*
+ * migr_read_snapshot_signature
+ *		What catalog.c's "SELECT s.catalog_signature FROM migr.snapshot s
+ *		ORDER BY s.event_id DESC LIMIT 1" returns, for the statement's
+ *		snapshot: 1 with *signature (a copy in "into", NULL for a NULL
+ *		column) when there is a row, 0 when there is none, -1 when the query
+ *		must decide.  Only the signature is detoasted, never the recorded
+ *		description.
+ */
+int
+migr_read_snapshot_signature(MemoryContext into, bytea **signature)
+{
+	Snapshot	snap = GetActiveSnapshot();
+	Relation	rel;
+	AttrNumber	c_event,
+				c_sig;
+	TupleTableSlot *slot;
+	TableScanDesc scan;
+	bool		found = false;
+	int64		best = 0;
+	Datum		best_sig = (Datum) 0;
+	bool		best_null = true;
+	MemoryContext cxt;
+	MemoryContext old;
+
+	*signature = NULL;
+	if (snap == NULL ||
+		(rel = open_readable(get_namespace_oid("migr", true), "snapshot")) == NULL)
+		return -1;
+	c_event = column(rel, "event_id", INT8OID);
+	c_sig = column(rel, "catalog_signature", BYTEAOID);
+	if (!c_event || !c_sig)
+	{
+		table_close(rel, AccessShareLock);
+		return -1;
+	}
+	/* the values of the best row so far are copied here */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "migr snapshot read",
+								ALLOCSET_SMALL_SIZES);
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		ev = slot_getattr(slot, c_event, &isnull);
+		int64		e = isnull ? 0 : DatumGetInt64(ev);
+
+		CHECK_FOR_INTERRUPTS();
+		/* event_id is the primary key: never NULL, never twice */
+		if (isnull || (found && e <= best))
+			continue;
+		found = true;
+		best = e;
+		MemoryContextReset(cxt);
+		best_sig = slot_getattr(slot, c_sig, &best_null);
+		if (!best_null)
+		{
+			old = MemoryContextSwitchTo(cxt);
+			best_sig = PointerGetDatum(PG_DETOAST_DATUM_COPY(best_sig));
+			MemoryContextSwitchTo(old);
+		}
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	if (found && !best_null)
+	{
+		old = MemoryContextSwitchTo(into);
+		*signature = DatumGetByteaPCopy(best_sig);
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextDelete(cxt);
+	return found ? 1 : 0;
+}
+
+/*
+ * migr_read_any_row
+ *		Whether migr.<name> has a row the caller sees, for the statement's
+ *		snapshot: 1 or 0, or -1 when a query must decide.  With column
+ *		not NULL, only rows where that text column is not NULL and not
+ *		equal to except count (as "WHERE column <> except" would).
+ */
+int
+migr_read_any_row(const char *name, const char *column_name, const char *except)
+{
+	Snapshot	snap = GetActiveSnapshot();
+	Relation	rel;
+	AttrNumber	c = InvalidAttrNumber;
+	TupleTableSlot *slot;
+	TableScanDesc scan;
+	int			found = 0;
+
+	if (snap == NULL ||
+		(rel = open_readable(get_namespace_oid("migr", true), name)) == NULL)
+		return -1;
+	if (column_name && !(c = column(rel, column_name, TEXTOID)))
+	{
+		table_close(rel, AccessShareLock);
+		return -1;
+	}
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while (!found && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (column_name)
+		{
+			bool		isnull;
+			Datum		v = slot_getattr(slot, c, &isnull);
+			text	   *t;
+
+			if (isnull)
+				continue;
+			t = DatumGetTextPP(v);
+			/* text equality in a deterministic collation is byte equality */
+			if (VARSIZE_ANY_EXHDR(t) == strlen(except) &&
+				memcmp(VARDATA_ANY(t), except, strlen(except)) == 0)
+				continue;
+		}
+		found = 1;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	return found;
 }
