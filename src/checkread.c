@@ -143,11 +143,13 @@ cmp_applied(const void *a, const void *b)
 /*
  * pg_catalog.array_to_string(a, ','): the non-null elements joined.  Most
  * lists are empty or have one element, which are returned without a
- * buffer: this runs three times per revision.
+ * buffer: this runs three times per revision.  The empty string returned
+ * for an empty list is a constant (migr_split_ids() does not write it).
  */
 static char *
 array_join(Datum d, bool dnull)
 {
+	struct varlena *v;
 	ArrayType  *a;
 	ArrayIterator it;
 	Datum		e;
@@ -155,13 +157,22 @@ array_join(Datum d, bool dnull)
 	bool		first = true;
 	StringInfoData buf;
 	int			nitems;
+	int32		ndim;
 
 	if (dnull)
-		return pstrdup("");
+		return "";
+	/* an inline array with no dimensions is empty: no copy to find out */
+	v = (struct varlena *) DatumGetPointer(d);
+	if (!VARATT_IS_EXTENDED(v) || VARATT_IS_SHORT(v))
+	{
+		memcpy(&ndim, VARDATA_ANY(v), sizeof(ndim));
+		if (ndim == 0)
+			return "";
+	}
 	a = DatumGetArrayTypeP(d);
 	nitems = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 	if (nitems == 0)
-		return pstrdup("");
+		return "";
 	if (nitems == 1 && !ARR_HASNULL(a))
 		return text_to_cstring((text *) ARR_DATA_PTR(a));
 	initStringInfo(&buf);
