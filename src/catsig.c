@@ -211,6 +211,17 @@ xid_ended_before(TransactionId xid, Snapshot snap)
 }
 
 /*
+ * Whether a normal xid precedes every transaction running when snap was
+ * taken, the current one included: then it ended before, and is not ours.
+ * Most row versions are settled by this test alone.
+ */
+static inline bool
+xid_old(TransactionId xid, Snapshot snap)
+{
+	return !TransactionIdIsNormal(xid) || TransactionIdPrecedes(xid, snap->xmin);
+}
+
+/*
  * Whether a row version is settled (see the file header): its visibility
  * will be the same for every later snapshot as for snap.  Conservative:
  * anything unusual (pre-9.0 moved rows, an updating multixact) is not.
@@ -223,7 +234,8 @@ row_settled(HeapTupleHeader t, Snapshot snap)
 
 	if (t->t_infomask & HEAP_MOVED)
 		return false;
-	if (!HeapTupleHeaderXminFrozen(t) && !HeapTupleHeaderXminInvalid(t))
+	if (!HeapTupleHeaderXminFrozen(t) && !HeapTupleHeaderXminInvalid(t) &&
+		!xid_old(xmin, snap))
 	{
 		if (TransactionIdIsCurrentTransactionId(xmin))
 		{
@@ -238,6 +250,8 @@ row_settled(HeapTupleHeader t, Snapshot snap)
 	if (t->t_infomask & HEAP_XMAX_IS_MULTI)
 		return false;
 	xmax = HeapTupleHeaderGetRawXmax(t);
+	if (xid_old(xmax, snap))
+		return true;
 	if (TransactionIdIsCurrentTransactionId(xmax))
 		return HeapTupleHeaderGetCmax(t) < snap->curcid;
 	return xid_ended_before(xmax, snap);
@@ -294,19 +308,37 @@ note_row(Relation rel, HeapTuple tup, Facts *facts)
  * unindexed-foreign-key query without its schema filter, so never false
  * when that query finds something.
  */
+static int
+cmp_keycols_relid(const void *a, const void *b)
+{
+	Oid			x = (*(KeyCols *const *) a)->relid;
+	Oid			y = (*(KeyCols *const *) b)->relid;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
 static bool
 unindexed_fkey(Facts *facts, TupleDesc desc)
 {
-	ListCell   *lf;
+	int			nix = list_length(facts->indexes);
+	KeyCols   **ix = palloc(sizeof(KeyCols *) * (nix + 1));
+	ListCell   *lc;
+	int			k = 0;
 
-	foreach(lf, facts->fkey_rows)
+	/* the valid indexes by table, so that each key finds its own */
+	foreach(lc, facts->indexes)
+		ix[k++] = lfirst(lc);
+	qsort(ix, nix, sizeof(KeyCols *), cmp_keycols_relid);
+	foreach(lc, facts->fkey_rows)
 	{
-		HeapTuple	tup = lfirst(lf);
+		HeapTuple	tup = lfirst(lc);
+		Oid			relid = ((Form_pg_constraint) GETSTRUCT(tup))->conrelid;
 		KeyCols		fk;
-		ListCell   *li;
 		bool		covered = false;
 		bool		isnull;
 		Datum		d = heap_getattr(tup, Anum_pg_constraint_conkey, desc, &isnull);
+		int			lo = 0,
+					hi = nix;
 
 		CHECK_FOR_INTERRUPTS();
 		/* a foreign key always has columns; without, count it unindexed */
@@ -315,18 +347,19 @@ unindexed_fkey(Facts *facts, TupleDesc desc)
 		fk.cols = int2_array_copy(d, &fk.ncols);
 		if (fk.ncols == 0)
 			return true;
-		foreach(li, facts->indexes)
+		/* the first index of the table, then each of its indexes */
+		while (lo < hi)
 		{
-			KeyCols    *ix = lfirst(li);
+			int			mid = lo + (hi - lo) / 2;
 
-			if (ix->relid == ((Form_pg_constraint) GETSTRUCT(tup))->conrelid &&
-				ix->ncols >= fk.ncols &&
-				memcmp(ix->cols, fk.cols, sizeof(int16) * fk.ncols) == 0)
-			{
-				covered = true;
-				break;
-			}
+			if (ix[mid]->relid < relid)
+				lo = mid + 1;
+			else
+				hi = mid;
 		}
+		for (int i = lo; i < nix && ix[i]->relid == relid && !covered; i++)
+			covered = ix[i]->ncols >= fk.ncols &&
+				memcmp(ix[i]->cols, fk.cols, sizeof(int16) * fk.ncols) == 0;
 		if (!covered)
 			return true;
 	}
@@ -340,7 +373,7 @@ unindexed_fkey(Facts *facts, TupleDesc desc)
  */
 static void
 hash_page(Relation rel, Buffer buf, BlockNumber blkno, Snapshot snap,
-		  uint8 *hash, bool *settled, Facts *facts)
+		  pg_cryptohash_ctx *ctx, uint8 *hash, bool *settled, Facts *facts)
 {
 	Page		page = BufferGetPage(buf);
 	bool		all_visible = PageIsAllVisible(page) && !snap->takenDuringRecovery;
@@ -348,7 +381,6 @@ hash_page(Relation rel, Buffer buf, BlockNumber blkno, Snapshot snap,
 	bool		is_index = RelationGetRelid(rel) == IndexRelationId;
 	SignedRow	rows[MaxHeapTuplesPerPage];
 	int			n = 0;
-	pg_cryptohash_ctx *ctx;
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 
 	if (settled)
@@ -384,10 +416,12 @@ hash_page(Relation rel, Buffer buf, BlockNumber blkno, Snapshot snap,
 			note_row(rel, &tup, facts);
 		n++;
 	}
-	ctx = migr_sha256_begin();
+	if (pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not initialize sha256 context: %s", pg_cryptohash_error(ctx));
 	migr_sha256_add(ctx, &n, sizeof(n));
 	migr_sha256_add(ctx, rows, sizeof(SignedRow) * n);
-	migr_sha256_end(ctx, digest);
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not finalize sha256 context: %s", pg_cryptohash_error(ctx));
 	memcpy(hash, digest, PAGE_HASH_LEN);
 }
 
@@ -434,8 +468,10 @@ migr_catalog_signature(void)
 	SigHeader	head;
 	Facts		facts = {0};
 	bytea	   *result;
+	pg_cryptohash_ctx *ctx;
 
 	MemoryContextSwitchTo(cxt);
+	ctx = migr_sha256_begin();
 	initStringInfo(&buf);
 	memcpy(head.magic, sig_magic, sizeof(head.magic));
 	head.facts = 0;
@@ -460,7 +496,7 @@ migr_catalog_signature(void)
 			pbuf = ReadBufferExtended(rel, MAIN_FORKNUM, b, RBM_NORMAL, NULL);
 			LockBuffer(pbuf, BUFFER_LOCK_SHARE);
 			memset(&pp, 0, sizeof(pp));
-			hash_page(rel, pbuf, b, snap, pp.hash, &settled, &facts);
+			hash_page(rel, pbuf, b, snap, ctx, pp.hash, &settled, &facts);
 			/* read last: setting hint bits above may have moved it */
 			pp.lsn = settled ? BufferGetLSNAtomic(pbuf) : InvalidXLogRecPtr;
 			UnlockReleaseBuffer(pbuf);
@@ -469,6 +505,7 @@ migr_catalog_signature(void)
 		table_close(rel, AccessShareLock);
 	}
 	UnregisterSnapshot(snap);
+	pg_cryptohash_free(ctx);
 	if (facts.invalid_index)
 		head.facts |= MIGR_CATSIG_INVALID_INDEX;
 	{
@@ -508,6 +545,7 @@ migr_catalog_signature_matches(bytea *recorded, uint32 *facts, int *rehashed,
 	uint8		empty[PAGE_HASH_LEN];
 	Snapshot	snap;
 	bool		match = true;
+	pg_cryptohash_ctx *ctx = NULL;
 
 	*rehashed = *pages = 0;
 	if (end - p < sizeof(SigHeader))
@@ -568,7 +606,9 @@ migr_catalog_signature_matches(bytea *recorded, uint32 *facts, int *rehashed,
 					memcpy(now, pp.hash, PAGE_HASH_LEN);
 				else
 				{
-					hash_page(rel, pbuf, b, snap, now, NULL, NULL);
+					if (ctx == NULL)
+						ctx = migr_sha256_begin();
+					hash_page(rel, pbuf, b, snap, ctx, now, NULL, NULL);
 					(*rehashed)++;
 				}
 				UnlockReleaseBuffer(pbuf);
@@ -582,6 +622,8 @@ migr_catalog_signature_matches(bytea *recorded, uint32 *facts, int *rehashed,
 		table_close(rel, AccessShareLock);
 	}
 	UnregisterSnapshot(snap);
+	if (ctx)
+		pg_cryptohash_free(ctx);
 	if (match && p != end)
 		match = false;
 	*facts = head.facts;
