@@ -1,6 +1,8 @@
 /* migr--0.3.0--0.4.0.sql: migration files read by the extension itself
  * (migr.load(), migr.load_all(); docs/files.md), and the file each revision
- * was last loaded from */
+ * was last loaded from.  A fresh install runs migr--0.4.0.sql instead of the
+ * chain: a change here is made there too (test/shell/install_equivalence.sh
+ * compares the two) */
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION migr UPDATE TO '0.4.0'" to load this file. \quit
@@ -26,13 +28,19 @@ AS 'MODULE_PATHNAME', 'migr_load'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migr.load(text, text) IS 'Parses a migration file and registers its revision as migr.revision() does; returns the revision id.';
 
-CREATE FUNCTION migr.load_all(sources text[], filenames text[])
-RETURNS TABLE (filename text, revision text, status text)
+-- sha256s: a file already loaded may be sent as the sha256 of its bytes
+-- alone (its source NULL), which a client with a cache of the files it read
+-- uses to skip reading unchanged files; manifest: every file at once, as
+-- the sha256 of their names and sha256s.  What the catalog does not back
+-- loads nothing and comes back as "needed".
+CREATE FUNCTION migr.load_all(sources text[], filenames text[], sha256s text[] DEFAULT NULL,
+                              manifest text DEFAULT NULL)
+RETURNS TABLE (filename text, revision text, status text, sha256 text)
 AS 'MODULE_PATHNAME', 'migr_load_all'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migr.load_all(text[], text[]) IS 'Loads a directory''s migration files in one transaction; one row per file (unchanged, registered, replaced) and per revision whose file is missing.';
+COMMENT ON FUNCTION migr.load_all(text[], text[], text[], text) IS 'Loads a directory''s migration files in one transaction; one row per file (unchanged, registered, replaced) and per revision whose file is missing, with the sha256 of each; files sent as their sha256 or as a manifest that the catalog does not back come back as needed.';
 
-REVOKE EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[], text[], text) FROM PUBLIC;
 
 -- whoever may register with migr.revision() may load files: they register
 -- through it
@@ -46,7 +54,7 @@ BEGIN
                 AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
                 AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
     LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[]) TO %s%s',
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION migr.load(text, text), migr.load_all(text[], text[], text[], text) TO %s%s',
                     CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
                          ELSE g.grantee::pg_catalog.regrole::text END,
                     CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);

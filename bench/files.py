@@ -69,6 +69,7 @@ script's load_all() statement (each array one E'' literal, as it sends it).
 """
 import argparse
 import datetime
+import hashlib
 import os
 import resource
 import shutil
@@ -272,8 +273,10 @@ class Sides:
             cmd = ["psql", "-X", "-q", "-d", "dbname=" + db, "-c", "SELECT 1"]
             return Run(cmd, wal=wal).check("psql -c 'SELECT 1'")
         if side == "migr":
+            # its stat cache in the benchmark's directory, not the home's
             cmd = [ARGS.script, "-q", "--dir", self.mig, "-d", "dbname=" + db]
-            return Run(cmd, cwd=self.cwd, wal=wal).check("db_upgrade.sh")
+            env = dict(os.environ, MIGR_CACHE_DIR=os.path.join(self.d, "migr-cache"))
+            return Run(cmd, env=env, cwd=self.cwd, wal=wal).check("db_upgrade.sh")
         if side in ("dbmate", "dbmate-npm"):
             exe = ARGS.dbmate if side == "dbmate" else ARGS.dbmate_npm
             cmd = [exe, "--no-dump-schema", "--migrations-dir", self.dbm, "migrate"]
@@ -552,11 +555,18 @@ def breakdown(sides, db):
             admin("ALTER DATABASE %s RESET pg_stat_statements.track" % db)
     # each step alone, from one open connection
     sources, filenames = read_migrations(sides)
+    shas = [hashlib.sha256(x.encode()).hexdigest() for x in sources]
+    nulls = [None] * len(sources)
+    manifest = hashlib.sha256("".join("%s\t%s\n" % (f, h) for f, h in sorted(zip(filenames, shas))).encode()).hexdigest()
     # what db_upgrade.sh runs on a no-op, in its order; then, for reference
     # (rows marked "not run"), what it skips
     steps = [("SELECT 1", "SELECT 1", None),
              ("CREATE EXTENSION IF NOT EXISTS migr", "CREATE EXTENSION IF NOT EXISTS migr", None),
-             ("SELECT * FROM migr.load_all(sources, filenames), %d files" % sides.n,
+             ("SELECT * FROM migr.load_all('{}', '{}', NULL, manifest), %d files (the stat cache's no-op)" % sides.n,
+              "SELECT * FROM migr.load_all('{}', '{}', NULL, %s)", (manifest,)),
+             ("SELECT * FROM migr.load_all(NULLs, filenames, sha256s), %d files (not run: the stat cache's run when a file changed)" % sides.n,
+              "SELECT * FROM migr.load_all(%s::text[], %s::text[], %s::text[])", (nulls, filenames, shas)),
+             ("SELECT * FROM migr.load_all(sources, filenames), %d files (not run: the files' bytes, without a stat cache)" % sides.n,
               "SELECT * FROM migr.load_all(%s::text[], %s::text[])", (sources, filenames)),
              ("migr.current() and migr.summary (the status line)",
               "SELECT (SELECT pg_catalog.string_agg(c, ' ') FROM migr.current() c),"
@@ -587,7 +597,7 @@ def breakdown(sides, db):
                 if cur.description:
                     rows = cur.fetchall()
                     if "load_all" in sql:
-                        statuses = sorted(set(r[-1] for r in rows))
+                        statuses = sorted(set(r[2] for r in rows))
                 times[label].append(time.perf_counter() - t)
         c.close()
     # the first round warms the server's shared caches and is left out
@@ -598,12 +608,13 @@ def breakdown(sides, db):
     # of an array value), sent by a psql process of its own: start-up,
     # connection, psql reading the statement, the server's load_all()
     def arr(xs):
-        lit = "{" + ",".join('"' + x.replace("\\", "\\\\").replace('"', '\\"') + '"' for x in xs) + "}"
+        lit = "{" + ",".join("NULL" if x is None else
+                             '"' + x.replace("\\", "\\\\").replace('"', '\\"') + '"' for x in xs) + "}"
         lit = lit.replace("\\", "\\\\").replace("'", "''").replace("\n", "\\n").replace("\r", "\\r")
         return "E'" + lit + "'::pg_catalog.text[]"
     load_sql = os.path.join(sides.d, "load.sql")
     with open(load_sql, "w") as f:
-        f.write("SELECT count(*) FROM migr.load_all(%s,\n%s);\n" % (arr(sources), arr(filenames)))
+        f.write("SELECT count(*) FROM migr.load_all(%s,\n%s,\n%s);\n" % (arr(nulls), arr(filenames), arr(shas)))
     out["load_bytes"] = os.path.getsize(load_sql)
     out["n"] = sides.n
     out["psql_load"] = [Run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "dbname=" + db, "-f", load_sql],
@@ -693,8 +704,8 @@ def report_noop(n, res, loads, bd):
                       ("`cat migrations/*.sql >/dev/null` (reading the %s files)" % "{:,}".format(bd["n"]),
                        bd["cat"]),
                       ("`psql -c 'SELECT 1'` (the floor side above)", [x.seconds for x in res["floor"]]),
-                      ("`psql -f load.sql`: the script's load_all() statement (%s kB, each array one "
-                       "literal) from a psql of its own" % "{:,}".format(bd["load_bytes"] // 1024), bd["psql_load"])):
+                      ("`psql -f load.sql`: the script's load_all() statement when one file changed (%s kB: "
+                       "NULLs, names and sha256s from its stat cache, each array one literal) from a psql of its own" % "{:,}".format(bd["load_bytes"] // 1024), bd["psql_load"])):
         print("| %s | %s | %s–%s |" % (label, fmt_s(statistics.median(xs)), fmt_s(min(xs)), fmt_s(max(xs))))
     print()
 

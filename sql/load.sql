@@ -331,12 +331,12 @@ INSERT INTO ld_files VALUES
   ('2025_01_03_000000_la3.sql', E'-- three\n-- Revision ID: la3\n-- Revises: la2\n-- Depends On: la4\n-- Create Date: 2025-01-03 00:00:00\n\n-- migr:upgrade\nSELECT 3;\n'),
   ('2025_01_04_000000_la4.sql', E'-- four\n-- Revision ID: la4\n-- Revises: la2\n-- Create Date: 2025-01-04 00:00:00\n\n-- migr:upgrade\nSELECT 4;\n');
 -- given in another order, with directories
-SELECT * FROM migr.load_all((SELECT array_agg(src ORDER BY name DESC) FROM ld_files),
+SELECT filename, revision, status FROM migr.load_all((SELECT array_agg(src ORDER BY name DESC) FROM ld_files),
                             (SELECT array_agg('dir/' || name ORDER BY name DESC) FROM ld_files));
 SELECT id, source_file FROM migr.migration WHERE id LIKE 'la_' ORDER BY id;
 -- again: nothing parsed, nothing written
 SELECT xmin AS la1_xmin FROM migr.migration WHERE id = 'la1' \gset
-SELECT * FROM migr.load_all((SELECT array_agg(src ORDER BY name) FROM ld_files),
+SELECT filename, revision, status FROM migr.load_all((SELECT array_agg(src ORDER BY name) FROM ld_files),
                             (SELECT array_agg(name ORDER BY name) FROM ld_files));
 SELECT xmin = :'la1_xmin' AS la1_untouched FROM migr.migration WHERE id = 'la1';
 -- migr.load() parses the file, finds the content and the file recorded,
@@ -351,7 +351,7 @@ SELECT source_sha256 = sha256(convert_to(replace(f.src, E'\n', E'\r\n'), getdata
 UPDATE ld_files SET src = replace(src, 'SELECT 4;', 'SELECT 44;') WHERE name LIKE '%la4.sql';
 INSERT INTO ld_files VALUES ('2025_01_05_000000_la5.sql', E'-- five\n-- Revision ID: la5\n-- Revises: la3, la4\n-- Create Date: 2025-01-05 00:00:00\n\n-- migr:upgrade\n-- merge\n');
 DELETE FROM ld_files WHERE name LIKE '%la1.sql';
-SELECT * FROM migr.load_all((SELECT array_agg(src ORDER BY name) FROM ld_files),
+SELECT filename, revision, status FROM migr.load_all((SELECT array_agg(src ORDER BY name) FROM ld_files),
                             (SELECT array_agg(name ORDER BY name) FROM ld_files));
 SELECT id, upgrade_sql, source_file FROM migr.migration WHERE id IN ('la1', 'la4', 'la5') ORDER BY id;
 -- migr.revision() changing a revision forgets its file; the file is then
@@ -360,7 +360,7 @@ SELECT migr.revision('la5', 'la3, la4', 'five', '-- merge, by hand',
                      create_date => '2025-01-05 00:00:00+00');
 SELECT source_file IS NULL AS file_cleared, source_sha256 IS NULL AS sha_cleared
   FROM migr.migration WHERE id = 'la5';
-SELECT * FROM migr.load_all((SELECT array_agg(src ORDER BY name) FROM ld_files),
+SELECT filename, revision, status FROM migr.load_all((SELECT array_agg(src ORDER BY name) FROM ld_files),
                             (SELECT array_agg(name ORDER BY name) FROM ld_files))
  WHERE status <> 'unchanged';
 -- migr.revision() with the same content keeps the file
@@ -369,7 +369,7 @@ SELECT source_file FROM migr.migration WHERE id = 'la5';
 -- all or nothing: an error in the third of three files leaves the catalog
 -- as it was
 CREATE TEMPORARY TABLE ld_before AS SELECT * FROM migr.migration;
-SELECT * FROM migr.load_all(ARRAY[
+SELECT filename, revision, status FROM migr.load_all(ARRAY[
     E'-- seven\n-- Revision ID: la7\n-- Revises: la6\n-- Create Date: 2025-01-07 00:00:00\n\n-- migr:upgrade\nSELECT 7;\n',
     E'-- eight\n-- Revision ID: la8\n-- Revises: la7\n-- Create Date: 2025-01-08 00:00:00\n\n-- migr:upgrade\nSELECT 8;\n-- migr:downgrade\n\n',
     E'-- six\n-- Revision ID: la6\n-- Revises: la5\n-- Create Date: 2025-01-06 00:00:00\n\n-- migr:upgrade\nSELECT 6;\n'],
@@ -379,14 +379,14 @@ SELECT (SELECT count(*) FROM migr.migration) AS revisions,
        (SELECT count(*) FROM migr.migration m JOIN ld_before b USING (id)
          WHERE (m.*)::text = (b.*)::text) AS unchanged_rows;
 -- an unknown parent: at the line of the file that names it
-SELECT * FROM migr.load_all(ARRAY[
+SELECT filename, revision, status FROM migr.load_all(ARRAY[
     E'-- six\n-- Revision ID: la6\n-- Revises: la5\n-- Create Date: 2025-01-06 00:00:00\n\n-- migr:upgrade\nSELECT 6;\n',
     E'-- seven\n-- Revision ID: la7\n-- Revises: la6\n-- Create Date: 2025-01-07 00:00:00\n-- Depends On: la9\n\n-- migr:upgrade\nSELECT 7;\n'],
   ARRAY['2025_01_06_000000_la6.sql', '2025_01_07_000000_la7.sql']);
 \echo :LAST_ERROR_SQLSTATE
 -- inside a transaction block it is checked at commit, as for migr.revision()
 BEGIN;
-SELECT * FROM migr.load_all(ARRAY[
+SELECT filename, revision, status FROM migr.load_all(ARRAY[
     E'-- seven\n-- Revision ID: la7\n-- Revises: la6\n-- Create Date: 2025-01-07 00:00:00\n\n-- migr:upgrade\nSELECT 7;\n'],
   ARRAY['2025_01_07_000000_la7.sql']);
 SELECT migr.revision('la6', 'la5', 'six', 'SELECT 6;', create_date => '2025-01-06 00:00:00+00');
@@ -394,51 +394,122 @@ COMMIT;
 SELECT id, source_file FROM migr.migration WHERE id IN ('la6', 'la7') ORDER BY id;
 -- an applied revision whose file changed
 SELECT revision, operation FROM migr.upgrade('la2');
-SELECT * FROM migr.load_all(ARRAY[replace((SELECT src FROM ld_files WHERE name LIKE '%la2.sql'),
+SELECT filename, revision, status FROM migr.load_all(ARRAY[replace((SELECT src FROM ld_files WHERE name LIKE '%la2.sql'),
                                           'CREATE TABLE ld_la2 ()', 'CREATE TABLE ld_la2 (x int)')],
                             ARRAY['2025_01_02_000000_la2.sql']);
 \echo :LAST_ERROR_SQLSTATE
 -- and one whose message changed
-SELECT * FROM migr.load_all(ARRAY[replace((SELECT src FROM ld_files WHERE name LIKE '%la2.sql'),
+SELECT filename, revision, status FROM migr.load_all(ARRAY[replace((SELECT src FROM ld_files WHERE name LIKE '%la2.sql'),
                                           '-- two', '-- two, said otherwise')],
                             ARRAY['2025_01_02_000000_la2.sql']);
 \echo :LAST_ERROR_SQLSTATE
 
 -- the arrays (22023, 22004)
-SELECT * FROM migr.load_all(ARRAY['a', 'b'], ARRAY['2025_01_01_000000_la1.sql']);
+SELECT filename, revision, status FROM migr.load_all(ARRAY['a', 'b'], ARRAY['2025_01_01_000000_la1.sql']);
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM migr.load_all(ARRAY['a', NULL], ARRAY['x.sql', 'y.sql']);
+SELECT filename, revision, status FROM migr.load_all(ARRAY['a', NULL], ARRAY['x.sql', 'y.sql']);
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM migr.load_all(ARRAY['a', 'b'], ARRAY['x.sql', NULL]);
+SELECT filename, revision, status FROM migr.load_all(ARRAY['a', 'b'], ARRAY['x.sql', NULL]);
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM migr.load_all(ARRAY['a', 'b'], ARRAY['one/x.sql', 'two/x.sql']);
+SELECT filename, revision, status FROM migr.load_all(ARRAY['a', 'b'], ARRAY['one/x.sql', 'two/x.sql']);
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM migr.load_all(ARRAY[['a'], ['b']], ARRAY[['x.sql'], ['y.sql']]);
+SELECT filename, revision, status FROM migr.load_all(ARRAY[['a'], ['b']], ARRAY[['x.sql'], ['y.sql']]);
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM migr.load_all(NULL, ARRAY['x.sql']);
+SELECT filename, revision, status FROM migr.load_all(NULL, ARRAY['x.sql']);
 \echo :LAST_ERROR_SQLSTATE
 -- a revision id in two files
-SELECT * FROM migr.load_all(ARRAY[
+SELECT filename, revision, status FROM migr.load_all(ARRAY[
     E'-- a\n-- Revision ID: la8\n-- Revises: la7\n-- Create Date: 2025-01-08 00:00:00\n\n-- migr:upgrade\nSELECT 8;\n',
     E'-- b\n-- Revision ID: la8\n-- Revises: la7\n-- Create Date: 2025-01-09 00:00:00\n\n-- migr:upgrade\nSELECT 8;\n'],
   ARRAY['2025_01_08_000000_la8.sql', '2025_01_09_000000_la8.sql']);
 \echo :LAST_ERROR_SQLSTATE
 -- a revision whose unchanged file comes after another file declaring it
-SELECT * FROM migr.load_all(ARRAY[
+SELECT filename, revision, status FROM migr.load_all(ARRAY[
     replace(replace((SELECT src FROM ld_files WHERE name LIKE '%la4.sql'), '2025-01-04 00', '2025-01-03 12'), '-- four', '-- four, copied'),
     (SELECT src FROM ld_files WHERE name LIKE '%la4.sql')],
   ARRAY['2025_01_03_120000_la4.sql', '2025_01_04_000000_la4.sql']);
 \echo :LAST_ERROR_SQLSTATE
 -- a renamed file (another time stamp) replaces its revision, and the old
 -- name is not missing
-SELECT * FROM migr.load_all(ARRAY[
+SELECT filename, revision, status FROM migr.load_all(ARRAY[
     E'-- seven\n-- Revision ID: la7\n-- Revises: la6\n-- Create Date: 2025-01-06 12:00:00\n\n-- migr:upgrade\nSELECT 7;\n'],
   ARRAY['2025_01_06_120000_la7.sql'])
  WHERE status <> 'missing' OR revision = 'la7';
 -- a file error names the file as given
-SELECT * FROM migr.load_all(ARRAY['-- m'], ARRAY['some/dir/2025_01_01_000000_x.sql']);
+SELECT filename, revision, status FROM migr.load_all(ARRAY['-- m'], ARRAY['some/dir/2025_01_01_000000_x.sql']);
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM migr.load_all(ARRAY[]::text[], ARRAY[]::text[]) ORDER BY filename;
+SELECT filename, revision, status FROM migr.load_all(ARRAY[]::text[], ARRAY[]::text[]) ORDER BY filename;
+
+-- sha256s: the sha256 of every file comes back, that of its bytes as sent
+SELECT l.filename, l.status,
+       l.sha256 = encode(sha256(convert_to(f.src, 'UTF8')), 'hex') AS sha256_of_bytes
+  FROM migr.load_all((SELECT array_agg(src ORDER BY name) FROM ld_files),
+                     (SELECT array_agg(name ORDER BY name) FROM ld_files)) l
+  LEFT JOIN ld_files f ON f.name = l.filename
+ ORDER BY l.filename;
+-- a file recorded with that sha256 may be sent as the sha256 alone, in
+-- either case, among files sent in full; nothing is written
+SELECT xmin AS la2_xmin FROM migr.migration WHERE id = 'la2' \gset
+SELECT filename, revision, status FROM migr.load_all(
+    (SELECT array_agg(CASE WHEN name NOT LIKE '%la2.sql' THEN src END ORDER BY name) FROM ld_files),
+    (SELECT array_agg(name ORDER BY name) FROM ld_files),
+    (SELECT array_agg(CASE WHEN name LIKE '%la2.sql' THEN upper(encode(sha256(convert_to(src, 'UTF8')), 'hex'))
+                           WHEN name LIKE '%la3.sql' THEN encode(sha256(convert_to(src, 'UTF8')), 'hex') END
+                      ORDER BY name) FROM ld_files))
+ WHERE status <> 'missing';
+SELECT xmin = :'la2_xmin' AS la2_untouched FROM migr.migration WHERE id = 'la2';
+-- every file as its sha256: the no-op deploy of a client with a stat cache
+SELECT status, count(*) FROM migr.load_all(
+    (SELECT array_agg(NULL::text ORDER BY name) FROM ld_files WHERE name LIKE '%la_.sql'),
+    (SELECT array_agg(name ORDER BY name) FROM ld_files WHERE name LIKE '%la_.sql'),
+    (SELECT array_agg(encode(sha256(convert_to(src, 'UTF8')), 'hex') ORDER BY name)
+       FROM ld_files WHERE name LIKE '%la_.sql'))
+ GROUP BY status ORDER BY status;
+-- a sha256 that is not the one recorded, or a file never recorded: nothing
+-- is loaded (not even the file before it, sent in full), and the rows say
+-- which files must be sent with their content
+SELECT * FROM migr.load_all(
+    ARRAY[E'-- nine\n-- Revision ID: la9\n-- Revises: la4\n-- Create Date: 2025-01-04 12:00:00\n\n-- migr:upgrade\nSELECT 9;\n', NULL],
+    ARRAY['2025_01_04_120000_la9.sql', '2025_01_05_000000_la5.sql'],
+    ARRAY[NULL, repeat('ab', 32)]);
+SELECT * FROM migr.load_all(ARRAY[NULL, NULL], ARRAY['2025_01_10_000000_la10.sql', '2025_01_02_000000_la2.sql'],
+                            ARRAY[repeat('0', 64), (SELECT encode(sha256(convert_to(src, 'UTF8')), 'hex')
+                                                      FROM ld_files WHERE name LIKE '%la2.sql')]);
+SELECT count(*) AS la9_registered FROM migr.migration WHERE id = 'la9';
+-- a sha256 given with the content must be that of the content (22023)
+SELECT filename, revision, status FROM migr.load_all(
+    (SELECT array_agg(src) FROM ld_files WHERE name LIKE '%la2.sql'),
+    (SELECT array_agg(name) FROM ld_files WHERE name LIKE '%la2.sql'),
+    ARRAY[repeat('ab', 32)]);
+\echo :LAST_ERROR_SQLSTATE
+-- a manifest: every file at once, as the sha256 of "name TAB sha256 LF"
+-- lines in file-name order; all recorded files come back unchanged, and a
+-- manifest the catalog does not back is one "needed" row
+SELECT string_agg(source_file || E'\t' || encode(source_sha256, 'hex') || E'\n', '' ORDER BY source_file COLLATE "C")
+         AS ld_manifest_text
+  FROM migr.migration WHERE source_file IS NOT NULL \gset
+SELECT status, count(*), count(revision) AS with_revision
+  FROM migr.load_all('{}', '{}', NULL, encode(sha256(convert_to(:'ld_manifest_text', 'UTF8')), 'hex'))
+ GROUP BY status;
+SELECT * FROM migr.load_all('{}', '{}', NULL, repeat('ab', 32));
+SELECT filename, revision, status FROM migr.load_all(ARRAY['a'], ARRAY['x.sql'], NULL, repeat('ab', 32));
+\echo :LAST_ERROR_SQLSTATE
+SELECT filename, revision, status FROM migr.load_all('{}', '{}', NULL, 'abc');
+\echo :LAST_ERROR_SQLSTATE
+-- malformed sha256s, lengths, nulls (22023)
+SELECT filename, revision, status FROM migr.load_all(ARRAY[NULL], ARRAY['x.sql'], ARRAY['abc']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT filename, revision, status FROM migr.load_all(ARRAY[NULL], ARRAY['x.sql'], ARRAY[repeat('g', 64)]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT filename, revision, status FROM migr.load_all(ARRAY['a'], ARRAY['x.sql'], ARRAY[NULL, NULL]::text[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT filename, revision, status FROM migr.load_all(ARRAY[NULL], ARRAY['x.sql'], ARRAY[NULL]::text[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT filename, revision, status FROM migr.load_all(ARRAY['a'], ARRAY['x.sql'], ARRAY[['a']]);
+\echo :LAST_ERROR_SQLSTATE
+-- a NULL sha256s is no sha256 at all
+SELECT filename, revision, status FROM migr.load_all(ARRAY[NULL], ARRAY['x.sql'], NULL);
+\echo :LAST_ERROR_SQLSTATE
 
 -- clean up
 SELECT revision, operation FROM migr.downgrade('base') ORDER BY 1;

@@ -71,8 +71,8 @@ SELECT has_function_privilege('regress_migr_updater',
          'EXECUTE WITH GRANT OPTION') AS quoted_role_grant_option;
 -- and migr.load() and migr.load_all() of 0.4.0, which register through it
 SELECT has_function_privilege('regress_migr_updater', 'migr.load(text, text)', 'EXECUTE') AS load,
-       has_function_privilege('regress_migr_updater', 'migr.load_all(text[], text[])', 'EXECUTE') AS load_all,
-       has_function_privilege('regress_migr_Updater 2', 'migr.load_all(text[], text[])',
+       has_function_privilege('regress_migr_updater', 'migr.load_all(text[], text[], text[], text)', 'EXECUTE') AS load_all,
+       has_function_privilege('regress_migr_Updater 2', 'migr.load_all(text[], text[], text[], text)',
                               'EXECUTE WITH GRANT OPTION') AS quoted_role_load_all,
        has_function_privilege('public', 'migr.load(text, text)', 'EXECUTE') AS public_load;
 -- the new procedures work on the old history: the index revision, then back
@@ -143,13 +143,13 @@ SELECT extversion FROM pg_extension WHERE extname = 'migr';
 SELECT attname, format_type(atttypid, atttypmod), col_description(attrelid, attnum) IS NOT NULL AS commented
   FROM pg_attribute WHERE attrelid = 'migr.migration'::regclass AND attname LIKE 'source%' ORDER BY attnum;
 SELECT has_function_privilege('regress_migr_updater', 'migr.load(text, text)', 'EXECUTE') AS load,
-       has_function_privilege('regress_migr_updater', 'migr.load_all(text[], text[])', 'EXECUTE') AS load_all,
+       has_function_privilege('regress_migr_updater', 'migr.load_all(text[], text[], text[], text)', 'EXECUTE') AS load_all,
        has_function_privilege('regress_migr_Updater 2', 'migr.load(text, text)',
                               'EXECUTE WITH GRANT OPTION') AS quoted_role_load,
        has_function_privilege('public', 'migr.load(text, text)', 'EXECUTE') AS public_load,
-       has_function_privilege('public', 'migr.load_all(text[], text[])', 'EXECUTE') AS public_load_all;
+       has_function_privilege('public', 'migr.load_all(text[], text[], text[], text)', 'EXECUTE') AS public_load_all;
 SET ROLE regress_migr_updater;
-SELECT * FROM migr.load_all(ARRAY[E'-- two\n-- Revision ID: up_l2\n-- Revises: up_l1\n-- Create Date: 2024-01-02 00:00:00\n\n-- migr:upgrade\nSELECT 2;\n'],
+SELECT filename, revision, status FROM migr.load_all(ARRAY[E'-- two\n-- Revision ID: up_l2\n-- Revises: up_l1\n-- Create Date: 2024-01-02 00:00:00\n\n-- migr:upgrade\nSELECT 2;\n'],
                             ARRAY['2024_01_02_000000_up_l2.sql']);
 RESET ROLE;
 SELECT id, source_file, registered_by FROM migr.migration ORDER BY id;

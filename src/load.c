@@ -7,7 +7,8 @@
  *
  *	  migr.load_all() is built for the deploy that finds nothing to do: one
  *	  query reads the file name and sha256 recorded for every revision, and
- *	  a file whose name and bytes are those recorded is not parsed again.
+ *	  a file whose name and bytes are those recorded is not parsed again;
+ *	  a client may even send such a file as its sha256 alone.
  *	  The SQL of the two statements on migr.migration.source_file and
  *	  source_sha256 lives here, next to that logic, as summary.c keeps its.
  *
@@ -16,6 +17,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <ctype.h>
 
 #include "access/xact.h"
 #include "body.h"
@@ -87,7 +90,9 @@ typedef struct LoadFile
 {
 	char	   *name;			/* as given */
 	const char *base;			/* its last path component */
-	text	   *source;
+	text	   *source;			/* NULL: claimed unchanged by its sha256 */
+	bool		has_sha;		/* sha256s gave its sha256 */
+	uint8		sha[PG_SHA256_DIGEST_LENGTH];	/* then that; then the bytes' */
 	char	   *id;
 	const char *status;
 	int			revises_line;
@@ -395,21 +400,52 @@ cmp_sources(const void *a, const void *b)
 	return strcmp((*(SourceEntry *const *) a)->file, (*(SourceEntry *const *) b)->file);
 }
 
+/* A sha256 given in hex (either case), into digest; false if it is not one */
+static bool
+parse_sha256_hex(const char *s, size_t len, uint8 *digest)
+{
+	if (len != 2 * PG_SHA256_DIGEST_LENGTH)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isxdigit((unsigned char) s[i]))
+			return false;
+	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+	{
+		char		hex[3] = {s[2 * i], s[2 * i + 1], '\0'};
+
+		digest[i] = (uint8) strtol(hex, NULL, 16);
+	}
+	return true;
+}
+
+static char *
+sha256_hex(const uint8 *digest)
+{
+	char	   *out = palloc(2 * PG_SHA256_DIGEST_LENGTH + 1);
+
+	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+		sprintf(out + 2 * i, "%02x", digest[i]);
+	return out;
+}
+
 /*
- * The two arrays as LoadFiles in file-name order, checked: one dimension,
- * the same length, no NULLs, no file name twice (22023).
+ * The arrays as LoadFiles in file-name order, checked: one dimension, the
+ * same length, no file name twice, no NULL file name, and a NULL source only
+ * where sha256s gives the file's sha256 (22023).  sha256s is optional: a
+ * NULL array gives no sha256 at all.
  */
 static LoadFile *
 read_arrays(FunctionCallInfo fcinfo, int *nfiles)
 {
-	ArrayType  *a[2];
-	Datum	   *elems[2];
-	bool	   *nulls[2];
-	int			n[2];
-	const char *argname[2] = {"sources", "filenames"};
+	ArrayType  *a[3];
+	Datum	   *elems[3];
+	bool	   *nulls[3];
+	int			n[3];
+	const char *argname[3] = {"sources", "filenames", "sha256s"};
+	int			nargs = PG_NARGS() >= 3 && !PG_ARGISNULL(2) ? 3 : 2;
 	LoadFile   *files;
 
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < nargs; k++)
 	{
 		if (PG_ARGISNULL(k))
 			ereport(ERROR,
@@ -423,23 +459,42 @@ read_arrays(FunctionCallInfo fcinfo, int *nfiles)
 		deconstruct_array(a[k], TEXTOID, -1, false, TYPALIGN_INT,
 						  &elems[k], &nulls[k], &n[k]);
 	}
-	if (n[0] != n[1])
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sources and filenames must have the same length"),
-				 errdetail("sources has %d elements and filenames has %d.", n[0], n[1])));
+	for (int k = 1; k < nargs; k++)
+		if (n[0] != n[k])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("sources and %s must have the same length", argname[k]),
+					 errdetail("sources has %d elements and %s has %d.", n[0], argname[k], n[k])));
 	files = palloc0(sizeof(LoadFile) * (n[0] + 1));
 	for (int i = 0; i < n[0]; i++)
 	{
-		for (int k = 0; k < 2; k++)
-			if (nulls[k][i])
+		LoadFile   *f = &files[i];
+
+		if (nulls[1][i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("filenames must not contain nulls"),
+					 errdetail("Element %d is null.", i + 1)));
+		f->name = TextDatumGetCString(elems[1][i]);
+		f->base = migr_file_basename(f->name);
+		if (nargs == 3 && !nulls[2][i])
+		{
+			text	   *t = DatumGetTextPP(elems[2][i]);
+
+			if (!parse_sha256_hex(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), f->sha))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s must not contain nulls", argname[k]),
-						 errdetail("Element %d is null.", i + 1)));
-		files[i].source = DatumGetTextPP(elems[0][i]);
-		files[i].name = TextDatumGetCString(elems[1][i]);
-		files[i].base = migr_file_basename(files[i].name);
+						 errmsg("element %d of sha256s is not a sha256", i + 1),
+						 errdetail("A sha256 is 64 hexadecimal digits, as sha256sum prints it.")));
+			f->has_sha = true;
+		}
+		if (nulls[0][i] && !f->has_sha)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("sources must not contain nulls"),
+					 errdetail("Element %d is null, and sha256s gives no sha256 for it.", i + 1),
+					 errhint("A file may be sent without its content only with the sha256 of its bytes.")));
+		f->source = nulls[0][i] ? NULL : DatumGetTextPP(elems[0][i]);
 	}
 	qsort(files, n[0], sizeof(LoadFile), cmp_files);
 	for (int i = 1; i < n[0]; i++)
@@ -501,6 +556,44 @@ read_sources(MemoryContext into)
 	return h;
 }
 
+/* The revision recorded as loaded from f's file name, or NULL */
+static SourceEntry *
+source_of(HTAB *sources, const LoadFile *f)
+{
+	return strlen(f->base) < SOURCE_KEY_LEN
+		? hash_search(sources, f->base, HASH_FIND, NULL) : NULL;
+}
+
+/*
+ * The files sent as their sha256 alone that are not recorded with it, as
+ * "needed" rows; false if there are none.
+ */
+static bool
+put_needed(ReturnSetInfo *rsinfo, LoadFile *files, int n, HTAB *sources)
+{
+	bool		any = false;
+
+	for (int i = 0; i < n; i++)
+	{
+		LoadFile   *f = &files[i];
+		SourceEntry *se;
+		Datum		values[4];
+		bool		nulls[4] = {false, true, false, false};
+
+		if (f->source != NULL)
+			continue;
+		se = source_of(sources, f);
+		if (se && memcmp(se->sha, f->sha, sizeof(f->sha)) == 0)
+			continue;
+		values[0] = CStringGetTextDatum(f->name);
+		values[2] = CStringGetTextDatum("needed");
+		values[3] = CStringGetTextDatum(sha256_hex(f->sha));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		any = true;
+	}
+	return any;
+}
+
 /*
  * After registering in any order: a parent or dependency that no
  * registration named is refused now, at the line of the file that names
@@ -558,14 +651,101 @@ check_references(LoadFile *files, int n, LoadState *st)
 }
 
 /*
- * migr.load_all(sources text[], filenames text[])
- *	 RETURNS TABLE (filename text, revision text, status text)
+ * The manifest of the files recorded as loaded: the sha256 of one line
+ * "name TAB sha256-in-hex LF" per file, in file-name order (bytewise).
+ */
+static void
+recorded_manifest(HTAB *sources, uint8 *digest)
+{
+	long		n = hash_get_num_entries(sources);
+	SourceEntry **all = palloc(sizeof(SourceEntry *) * (n + 1));
+	HASH_SEQ_STATUS seq;
+	SourceEntry *se;
+	pg_cryptohash_ctx *ctx = migr_sha256_begin();
+	long		k = 0;
+
+	hash_seq_init(&seq, sources);
+	while ((se = hash_seq_search(&seq)) != NULL)
+		all[k++] = se;
+	qsort(all, k, sizeof(SourceEntry *), cmp_sources);
+	for (long i = 0; i < k; i++)
+	{
+		char	   *hex = sha256_hex(all[i]->sha);
+
+		CHECK_FOR_INTERRUPTS();
+		migr_sha256_add(ctx, all[i]->file, strlen(all[i]->file));
+		migr_sha256_add(ctx, "\t", 1);
+		migr_sha256_add(ctx, hex, strlen(hex));
+		migr_sha256_add(ctx, "\n", 1);
+		pfree(hex);
+	}
+	migr_sha256_end(ctx, digest);
+	pfree(all);
+}
+
+/*
+ * migr.load_all() with a manifest: the files recorded as loaded, as
+ * "unchanged" rows, when their manifest is the one given (and the files of
+ * the directory are exactly those); else one "needed" row without a name.
+ */
+static void
+put_manifest(ReturnSetInfo *rsinfo, HTAB *sources, const uint8 *manifest)
+{
+	uint8		recorded[PG_SHA256_DIGEST_LENGTH];
+	long		n = hash_get_num_entries(sources);
+	SourceEntry **all;
+	HASH_SEQ_STATUS seq;
+	SourceEntry *se;
+	long		k = 0;
+
+	recorded_manifest(sources, recorded);
+	if (memcmp(recorded, manifest, sizeof(recorded)) != 0)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {true, true, false, false};
+
+		values[2] = CStringGetTextDatum("needed");
+		values[3] = CStringGetTextDatum(sha256_hex(manifest));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		return;
+	}
+	all = palloc(sizeof(SourceEntry *) * (n + 1));
+	hash_seq_init(&seq, sources);
+	while ((se = hash_seq_search(&seq)) != NULL)
+		all[k++] = se;
+	qsort(all, k, sizeof(SourceEntry *), cmp_sources);
+	for (long i = 0; i < k; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(all[i]->file);
+		values[1] = CStringGetTextDatum(all[i]->id);
+		values[2] = CStringGetTextDatum("unchanged");
+		values[3] = CStringGetTextDatum(sha256_hex(all[i]->sha));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/*
+ * migr.load_all(sources text[], filenames text[], sha256s text[] DEFAULT NULL,
+ *				 manifest text DEFAULT NULL)
+ *	 RETURNS TABLE (filename text, revision text, status text, sha256 text)
  *
  * Loads many files in file-name order, in the caller's transaction: all
  * or nothing.  A file whose name and sha256 are those recorded for a
  * revision is "unchanged" without being parsed; the others are parsed and
  * registered, and their name and sha256 recorded.  Then one "missing" row
  * per revision recorded as loaded from a file that is not among these.
+ *
+ * A client that knows a file's sha256 without reading it (the migr
+ * command's stat cache, docs/cli.md) sends NULL for its content and the
+ * sha256 in sha256s.  If any file so sent is not recorded with that sha256,
+ * nothing is loaded, and the only rows are one "needed" row for each such
+ * file: the client sends their content.  A client that knows every file
+ * unchanged may send only their manifest (recorded_manifest()), with empty
+ * arrays; the answer is then every recorded file, unchanged, or one
+ * "needed" row.
  */
 Datum
 migr_load_all(PG_FUNCTION_ARGS)
@@ -585,11 +765,29 @@ migr_load_all(PG_FUNCTION_ARGS)
 	SourceEntry **missing;
 	int			nmissing = 0;
 	bool		changed = false;
+	bool		has_manifest = false;
+	uint8		manifest[PG_SHA256_DIGEST_LENGTH];
 
 	migr_body_refuse_reentry("migr.load_all()");
 	migr_require_writable("migr.load_all()");
 	require_catalog("migr.load_all()");
 	files = read_arrays(fcinfo, &n);
+	if (PG_NARGS() >= 4 && !PG_ARGISNULL(3))
+	{
+		text	   *t = PG_GETARG_TEXT_PP(3);
+
+		if (!parse_sha256_hex(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), manifest))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("manifest is not a sha256"),
+					 errdetail("A sha256 is 64 hexadecimal digits, as sha256sum prints it.")));
+		if (n > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a manifest stands for every file: sources and filenames must be empty"),
+					 errdetail("filenames has %d elements.", n)));
+		has_manifest = true;
+	}
 	InitMaterializedSRF(fcinfo, 0);
 
 	memset(&ctl, 0, sizeof(ctl));
@@ -602,6 +800,18 @@ migr_load_all(PG_FUNCTION_ARGS)
 	migr_spi_connect();
 	migr_lock_acquire();
 	sources = read_sources(outer);
+	if (has_manifest)
+	{
+		put_manifest(rsinfo, sources, manifest);
+		migr_spi_finish();
+		return (Datum) 0;
+	}
+	if (put_needed(rsinfo, files, n, sources))
+	{
+		/* nothing is loaded: the client sends those files' content */
+		migr_spi_finish();
+		return (Datum) 0;
+	}
 	per_file = AllocSetContextCreate(CurrentMemoryContext, "migr load file",
 									 ALLOCSET_DEFAULT_SIZES);
 
@@ -615,9 +825,6 @@ migr_load_all(PG_FUNCTION_ARGS)
 	{
 		LoadFile   *f = &files[i];
 		MemoryContext old;
-		uint8		sha[PG_SHA256_DIGEST_LENGTH];
-		const char *bytes = VARDATA_ANY(f->source);
-		size_t		len = VARSIZE_ANY_EXHDR(f->source);
 		IdEntry    *ie;
 		bool		found;
 
@@ -627,10 +834,22 @@ migr_load_all(PG_FUNCTION_ARGS)
 		st.line = 1;
 		old = MemoryContextSwitchTo(per_file);
 
-		sha256(bytes, len, sha);
-		se = strlen(f->base) < SOURCE_KEY_LEN
-			? hash_search(sources, f->base, HASH_FIND, NULL) : NULL;
-		if (se && memcmp(se->sha, sha, sizeof(sha)) == 0)
+		se = source_of(sources, f);
+		/* a file sent as its sha256 alone is recorded with it (put_needed) */
+		if (f->source != NULL)
+		{
+			uint8		sha[PG_SHA256_DIGEST_LENGTH];
+
+			sha256(VARDATA_ANY(f->source), VARSIZE_ANY_EXHDR(f->source), sha);
+			if (f->has_sha && memcmp(sha, f->sha, sizeof(sha)) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the sha256 sent for migration file \"%s\" is not that of its content", f->base),
+						 errdetail("The content sent has sha256 %s; sha256s gives %s.",
+								   sha256_hex(sha), sha256_hex(f->sha))));
+			memcpy(f->sha, sha, sizeof(sha));
+		}
+		if (se && memcmp(se->sha, f->sha, sizeof(f->sha)) == 0)
 		{
 			f->id = se->id;
 			f->status = "unchanged";
@@ -640,7 +859,7 @@ migr_load_all(PG_FUNCTION_ARGS)
 			MigrNewRevision *rev;
 			LoadResult	res;
 
-			parse_file(&st, bytes, len);
+			parse_file(&st, VARDATA_ANY(f->source), VARSIZE_ANY_EXHDR(f->source));
 			rev = new_revision(&st);
 			ie = hash_search(ids, rev->id, HASH_FIND, NULL);
 			if (ie)
@@ -649,11 +868,11 @@ migr_load_all(PG_FUNCTION_ARGS)
 						 errmsg("revision \"%s\" is declared by two files", rev->id),
 						 errdetail("\"%s\" declares it too.", files[ie->file].name),
 						 errhint("Every revision has its own file.")));
-			set_source(rev, f->base, sha);
+			set_source(rev, f->base, f->sha);
 			register_parsed(&st, rev, true, &res);
 			/* written with the row, unless the row was not written */
 			if (res.result == MIGR_IDENTICAL)
-				record_source(res.id, f->base, sha);
+				record_source(res.id, f->base, f->sha);
 			f->id = MemoryContextStrdup(outer, res.id);
 			f->status = res.result == MIGR_REGISTERED ? "registered" :
 				res.result == MIGR_REPLACED ? "replaced" : "unchanged";
@@ -684,12 +903,13 @@ migr_load_all(PG_FUNCTION_ARGS)
 	/* the rows: the files in name order, then what is missing */
 	for (int i = 0; i < n; i++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
 		values[0] = CStringGetTextDatum(files[i].name);
 		values[1] = CStringGetTextDatum(files[i].id);
 		values[2] = CStringGetTextDatum(files[i].status);
+		values[3] = CStringGetTextDatum(sha256_hex(files[i].sha));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	missing = palloc(sizeof(SourceEntry *) * (hash_get_num_entries(sources) + 1));
@@ -700,12 +920,13 @@ migr_load_all(PG_FUNCTION_ARGS)
 	qsort(missing, nmissing, sizeof(SourceEntry *), cmp_sources);
 	for (int i = 0; i < nmissing; i++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
 		values[0] = CStringGetTextDatum(missing[i]->file);
 		values[1] = CStringGetTextDatum(missing[i]->id);
 		values[2] = CStringGetTextDatum("missing");
+		values[3] = CStringGetTextDatum(sha256_hex(missing[i]->sha));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	migr_spi_finish();

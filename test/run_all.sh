@@ -4,6 +4,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PGDATABASE=postgres
+# the stat cache of every "migr upgrade" the tests run (docs/cli.md): here,
+# not in the home directory
+MIGR_CACHE_DIR=$(mktemp -d)
+export MIGR_CACHE_DIR
+trap 'rm -rf "$MIGR_CACHE_DIR"' EXIT
 passed=0
 failed=0
 failures=""

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The stat cache of "migr upgrade" (docs/cli.md): a file whose device, inode,
+# size, mtime and ctime are those recorded goes to the server as its sha256
+# alone, never read; any change to the file, even one that keeps its size
+# and puts its mtime back, or one made in the second it was read, makes it
+# read again; a database that does not have the files so ("needed") gets
+# them in full; a corrupt, unwritable or disabled cache only costs reading.
+# What reaches the server is seen in the session log of psql (-L), through
+# a wrapper given as MIGR_PSQL.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+tmp=$(mktemp -d)
+dbs=(migr_cache_a migr_cache_b)
+cleanup() {
+    rm -rf "$tmp"
+    local d
+    for d in "${dbs[@]}"; do
+        psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true
+    done
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+sql() { psql -XAtq -v ON_ERROR_STOP=1 -d "$1" -c "SET client_min_messages = warning" -c "$2"; }
+for d in "${dbs[@]}"; do
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d"
+done
+
+# psql, logging the statements migr sends in $tmp/sent
+real_psql=$(command -v psql)
+cat >"$tmp/psql" <<EOF
+#!/bin/sh
+exec "$real_psql" -L "$tmp/sent" "\$@"
+EOF
+chmod +x "$tmp/psql"
+
+# up CODE DB [ARGS]: migr upgrade c1 on DB (c2 and c3 stay pending, so
+# they may change) with the cache in $tmp/cache; expects exit CODE; stdout
+# in $out, stderr in $err, what psql got in $sent
+up() {
+    local want=$1 d=$2 rc=0
+    shift 2
+    : >"$tmp/sent"
+    MIGR_PSQL=$tmp/psql MIGR_CACHE_DIR=${cache-$tmp/cache} \
+        "$root/bin/migr" upgrade c1 --dir "$tmp/m" -d "dbname=$d" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    out=$(<"$tmp/out") err=$(<"$tmp/err") sent=$(<"$tmp/sent")
+    [ "$rc" = "$want" ] || fail "migr upgrade on $d exited $rc, not $want; stdout: $out; stderr: $err"
+}
+has() { grep -qF -- "$2" <<<"$1" || fail "expected \"$2\" in: $1"; }
+hasnt() { ! grep -qF -- "$2" <<<"$1" || fail "did not expect \"$2\" in: $1"; }
+cache_file() { ls "$tmp/cache"/files-* 2>/dev/null; }
+entries() { if [ -n "$(cache_file)" ]; then tail -n +2 "$(cache_file)" | cut -f1 | tr '\n' ' '; fi; }
+
+# three files, each with a marker only its content holds
+mkdir "$tmp/m"
+mk() {    # mk N MARKER
+    printf -- '-- c%s\n--\n-- Revision ID: c%s\n-- Revises: %s\n-- Create Date: 2024-01-01 00:00:0%s\n\n-- migr:upgrade\nSELECT %s;\n-- migr:downgrade\nSELECT 0;\n' \
+        "$1" "$1" "$([ "$1" = 1 ] || echo "c$(($1 - 1))")" "$1" "$2" >"$tmp/m/2024_01_01_00000$1_c$1.sql"
+}
+mk 1 "'marker_one'"
+mk 2 "'marker_two'"
+mk 3 "'marker_three'"
+
+# 1. files changed less than two seconds ago are read and not recorded:
+#    their ctime could not tell a change made in the same second
+up 0 migr_cache_a
+has "$out" "3 files loaded (0 unchanged, 3 registered)"
+has "$sent" marker_one
+[ -z "$(entries)" ] || fail "files younger than two seconds were recorded: $(entries)"
+
+# 2. once they are older, a run reads them and records them with the
+#    sha256 the server recorded; the next run reads none of them
+sleep 2
+up 0 migr_cache_a
+has "$sent" marker_one
+[ "$(entries)" = "2024_01_01_000001_c1.sql 2024_01_01_000002_c2.sql 2024_01_01_000003_c3.sql " ] ||
+    fail "the cache should hold the three files, not: $(entries)"
+want=$(sql migr_cache_a "SELECT string_agg(source_file || ' ' || encode(source_sha256, 'hex'), ',' ORDER BY source_file) FROM migr.migration")
+got=$(tail -n +2 "$(cache_file)" | awk -F'\t' '{printf "%s%s %s", (NR > 1 ? "," : ""), $1, $7}')
+[ "$got" = "$want" ] || fail "the cache's sha256s ($got) are not those the server recorded ($want)"
+#    with every file recorded, the cache holds their manifest, the sha256
+#    of "name TAB sha256" lines, which is what the server computes too
+want=$(sql migr_cache_a "SELECT encode(sha256(convert_to(string_agg(source_file || E'\t' || encode(source_sha256, 'hex') || E'\n', '' ORDER BY source_file COLLATE \"C\"), 'UTF8')), 'hex') FROM migr.migration")
+[ "$(head -1 "$(cache_file)")" = "migr stat cache 2	$want" ] ||
+    fail "the cache's manifest is not $want: $(head -1 "$(cache_file)")"
+up 0 migr_cache_a
+has "$out" "3 files loaded (3 unchanged)"
+hasnt "$sent" marker_
+has "$sent" "'{}', '{}', NULL, '$want'"    # the manifest alone
+has "$out" "verify: ok"
+
+# 3. a change that keeps the inode and the size and puts the mtime back is
+#    still seen (the ctime moved) ...
+f2=$tmp/m/2024_01_01_000002_c2.sql
+edit() {    # edit OLD NEW: in place (same inode), mtime put back
+    sed "s/$1/$2/" "$f2" >"$tmp/new" && cat "$tmp/new" >"$f2"
+    touch -d @1700000000 "$f2"
+}
+edit marker_two marker_TW0
+up 0 migr_cache_a
+has "$sent" marker_TW0
+hasnt "$sent" marker_one
+has "$out" "1 replaced"
+sleep 2
+up 0 migr_cache_a                           # reads c2 and records it
+has "$sent" marker_TW0
+up 0 migr_cache_a
+hasnt "$sent" marker_
+#    ... and so is a second such change in the very second of a read that
+#    saw the first: that read could not record the file (racily clean)
+for i in 1 2 3; do
+    edit "marker_TW$((i - 1))" "marker_TW$i"
+    up 0 migr_cache_a
+    has "$sent" "marker_TW$i"
+    edit "marker_TW$i" "marker_TX$i"
+    up 0 migr_cache_a
+    has "$sent" "marker_TX$i"
+    has "$out" "1 replaced"
+    edit "marker_TX$i" "marker_TW$i"
+done
+grep -q marker_TW3 "$f2" || fail "c2 should hold marker_TW3"
+
+# 4. another database: the cache vouches for files it does not have, so
+#    nothing is loaded from the sha256s, and the files go again in full
+sleep 2
+up 0 migr_cache_a
+up 0 migr_cache_a
+hasnt "$sent" marker_
+up 0 migr_cache_b
+has "$out" "3 files loaded (0 unchanged, 3 registered)"
+has "$out" "verify: ok"
+has "$sent" marker_one
+[ "$(sql migr_cache_b "SELECT string_agg(revision, ',' ORDER BY revision) FROM migr.applied")" = c1 ] ||
+    fail "migr_cache_b should have c1 applied"
+[ "$(sql migr_cache_b "SELECT count(*) FROM migr.migration")" = 3 ] ||
+    fail "migr_cache_b should have c1, c2, c3 registered"
+# and a dry run with the cache trusted changes nothing
+up 0 migr_cache_b --dry-run
+hasnt "$sent" marker_
+
+# 5. a file removed: the cache forgets it; one added is read
+rm "$tmp/m/2024_01_01_000003_c3.sql"
+up 0 migr_cache_a
+has "$err" "c3"
+[ "$(entries)" = "2024_01_01_000001_c1.sql 2024_01_01_000002_c2.sql " ] ||
+    fail "the cache should have forgotten c3: $(entries)"
+mk 3 "'marker_three'"
+up 0 migr_cache_a
+has "$sent" marker_three
+hasnt "$sent" marker_one
+
+# 6. a corrupt cache is ignored; an entry naming another inode is not
+#    trusted; an unwritable cache directory or MIGR_CACHE_DIR= only means
+#    reading every file, without a word
+sleep 2
+cf=$(cache_file)
+up 0 migr_cache_a                           # reads c3 and records it:
+has "$sent" marker_three                    # a manifest again
+up 0 migr_cache_a
+hasnt "$sent" marker_
+sed -i "1s/\t.*/\t$(printf '0%.0s' {1..64})/" "$cf"    # a manifest of other files
+up 0 migr_cache_a
+has "$sent" "NULL, '$(printf '0%.0s' {1..64})'"
+has "$sent" marker_one
+has "$out" "verify: ok"
+printf 'not a cache\n2024_01_01_000001_c1.sql\t1\t2\t3\t4\t5\t%s\n' "$(printf '0%.0s' {1..64})" >"$cf"
+up 0 migr_cache_a
+has "$sent" marker_one
+has "$out" "verify: ok"
+awk -F'\t' 'BEGIN { OFS = "\t" } NR > 1 && $1 ~ /c1/ { $3 = $3 + 1 } { print }' "$cf" >"$tmp/c" && cat "$tmp/c" >"$cf"
+up 0 migr_cache_a
+has "$sent" marker_one
+hasnt "$sent" marker_two
+cache=/proc/migr-no-such-dir up 0 migr_cache_a
+has "$sent" marker_one
+[ -z "$err" ] || fail "an unwritable cache directory should go unmentioned: $err"
+rm -rf "$tmp/cache"
+cache= up 0 migr_cache_a
+has "$sent" marker_one
+[ ! -e "$tmp/cache" ] || fail "MIGR_CACHE_DIR= must not write a cache"
+echo "ok: stat cache"
