@@ -51,7 +51,7 @@ hasnt() { ! grep -qF -- "$2" <<<"$1" || fail "did not expect \"$2\" in: $1"; }
 cache_file() { ls "$tmp/cache"/files-* 2>/dev/null; }
 # the names in the cache's stat block (lines with tabs; the sha256s after
 # it have none)
-entries() { if [ -n "$(cache_file)" ]; then tail -n +2 "$(cache_file)" | grep -F "$(printf '\t')" | cut -f1 | tr '\n' ' '; fi; }
+entries() { if [ -n "$(cache_file)" ]; then tail -n +2 "$(cache_file)" | grep -F "$(printf '\t')" | cut -f1 | LC_ALL=C sort | tr '\n' ' '; fi; }
 
 # three files, each with a marker only its content holds
 mkdir "$tmp/m"
@@ -78,7 +78,7 @@ has "$sent" marker_one
 [ "$(entries)" = "2024_01_01_000001_c1.sql 2024_01_01_000002_c2.sql 2024_01_01_000003_c3.sql " ] ||
     fail "the cache should hold the three files, not: $(entries)"
 want=$(sql migr_cache_a "SELECT string_agg(source_file || ' ' || encode(source_sha256, 'hex'), ',' ORDER BY source_file) FROM migr.migration")
-got=$(tail -n +2 "$(cache_file)" | awk -F'\t' 'NF > 1 { n[++k] = $1 } NF == 1 { printf "%s%s %s", (j ? "," : ""), n[++j], $1 }')
+got=$(tail -n +2 "$(cache_file)" | awk -F'\t' 'NF > 1 { n[++k] = $1 } NF == 1 { print n[++j] " " $1 }' | LC_ALL=C sort | paste -sd, -)
 [ "$got" = "$want" ] || fail "the cache's sha256s ($got) are not those the server recorded ($want)"
 #    with every file recorded, the cache holds their manifest, the sha256
 #    of "name TAB sha256" lines, which is what the server computes too
@@ -90,6 +90,19 @@ has "$out" "3 files loaded (3 unchanged)"
 hasnt "$sent" marker_
 has "$sent" "'{}', '{}', NULL, '$want'"    # the manifest alone
 has "$out" "verify: ok"
+#    and the shell tells so with find alone: a perl that fails is not run,
+#    until a file changes
+mkdir "$tmp/noperl"
+printf '#!/bin/sh\nexit 99\n' >"$tmp/noperl/perl"
+chmod +x "$tmp/noperl/perl"
+PATH=$tmp/noperl:$PATH up 0 migr_cache_a
+has "$sent" "'{}', '{}', NULL, '$want'"
+touch "$tmp/m/2024_01_01_000001_c1.sql"
+PATH=$tmp/noperl:$PATH up 5 migr_cache_a
+sleep 2
+up 0 migr_cache_a                           # reads c1 (same bytes) and records it
+has "$sent" marker_one
+has "$out" "3 unchanged"
 
 # 3. a change that keeps the inode and the size and puts the mtime back is
 #    still seen (the ctime moved) ...
