@@ -66,4 +66,4 @@ $$;
 -- unchanged, migr.check() need not describe the schema again (src/catsig.c).
 -- A snapshot recorded before the update has none, and is compared in full.
 ALTER TABLE migr.snapshot ADD COLUMN catalog_signature bytea;
-COMMENT ON COLUMN migr.snapshot.catalog_signature IS 'sha256 over the xmin and ctid of every visible row of the catalogs the description reads, taken just before it: while it is unchanged, so is the description.';
+COMMENT ON COLUMN migr.snapshot.catalog_signature IS 'Taken just before the description: for each page of the catalogs it reads, the page''s LSN and a sha256 over the xmin and position of its visible rows (src/catsig.c). While the catalogs match it, so does the description.';

@@ -227,7 +227,7 @@ CREATE TABLE migr.snapshot (
     CONSTRAINT snapshot_pkey PRIMARY KEY (event_id)
 );
 COMMENT ON TABLE migr.snapshot IS 'The schema as migr last left it (see migr.describe()).';
-COMMENT ON COLUMN migr.snapshot.catalog_signature IS 'sha256 over the xmin and ctid of every visible row of the catalogs the description reads, taken just before it: while it is unchanged, so is the description.';
+COMMENT ON COLUMN migr.snapshot.catalog_signature IS 'Taken just before the description: for each page of the catalogs it reads, the page''s LSN and a sha256 over the xmin and position of its visible rows (src/catsig.c). While the catalogs match it, so does the description.';
 
 CREATE FUNCTION migr.event_append_only() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

@@ -87,3 +87,35 @@ SELECT count(*) FROM migr.check();
 DROP TABLE child, parent;
 DROP EXTENSION migr;
 CREATE EXTENSION migr;
+-- check() reads migr.migration and migr.applied with a scan of its own, but
+-- only what the query would show the caller: under row-level security, or
+-- without the privilege to read them, the query decides, as it always did
+SELECT migr.revision('r1', NULL, 'r1', 'CREATE TABLE rls_t (k int);', 'DROP TABLE rls_t;',
+                     create_date => '2024-01-01 00:00:00+00');
+SELECT migr.revision('r2', 'r1', 'r2', 'SELECT 1;', 'SELECT 1;',
+                     create_date => '2024-01-02 00:00:00+00');
+SELECT count(*) FROM migr.upgrade();
+CREATE ROLE regress_migr_checker;
+ALTER TABLE migr.applied ENABLE ROW LEVEL SECURITY;
+CREATE POLICY hide_r2 ON migr.applied USING (revision OPERATOR(pg_catalog.<>) 'r2');
+SET ROLE regress_migr_checker;
+SELECT severity, code, revision FROM migr.check();
+RESET ROLE;
+SELECT severity, code, revision FROM migr.check();
+DROP POLICY hide_r2 ON migr.applied;
+ALTER TABLE migr.applied DISABLE ROW LEVEL SECURITY;
+REVOKE SELECT ON migr.migration FROM PUBLIC;
+SET ROLE regress_migr_checker;
+\set VERBOSITY terse
+SELECT count(*) FROM migr.check();
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+RESET ROLE;
+GRANT SELECT ON migr.migration TO PUBLIC;
+SET ROLE regress_migr_checker;
+SELECT severity, code, revision FROM migr.check();
+RESET ROLE;
+DROP ROLE regress_migr_checker;
+SELECT count(*) FROM migr.downgrade('base');
+DROP EXTENSION migr;
+CREATE EXTENSION migr;

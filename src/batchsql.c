@@ -313,11 +313,10 @@ migr_batch_prepare_work(BatchJob *j)
 		appendStringInfoString(&buf, j->sql);
 	elog(DEBUG1, "statement of batch job \"%s\": %s", j->name, buf.data);
 	plan = SPI_prepare_cursor(buf.data, j->nkeys * 2, types, CURSOR_OPT_CUSTOM_PLAN);
+	/* a syntax error raises; NULL is SPI's own failure */
 	if (plan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_SYNTAX_ERROR),
-				 errmsg("could not prepare the statement of %s: %s", j->fn,
-						SPI_result_code_string(SPI_result))));
+		elog(ERROR, "could not prepare the statement of %s: %s", j->fn,
+			 SPI_result_code_string(SPI_result));
 	if (list_length(SPI_plan_get_plan_sources(plan)) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),

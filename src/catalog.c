@@ -87,9 +87,12 @@ migr_catalog_v2(void)
 	return migr_catalog_version() >= 2;
 }
 
-/* Split a "a,b,c" list in place; the empty string is the empty list. */
-static char **
-split_ids(char *s, int *n)
+/*
+ * migr_split_ids
+ *		Split a "a,b,c" list in place; the empty string is the empty list.
+ */
+char	  **
+migr_split_ids(char *s, int *n)
 {
 	char	  **out;
 	int			count = (*s != '\0');
@@ -111,6 +114,145 @@ split_ids(char *s, int *n)
 	return out;
 }
 
+/* (create_date, id) order, the id bytewise: the order the graph is built in */
+static int
+cmp_rev_input(const void *a, const void *b)
+{
+	const MigrRevInput *x = a;
+	const MigrRevInput *y = b;
+
+	if (x->create_date != y->create_date)
+		return x->create_date < y->create_date ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* The graph columns of the revision query; GRAPH_SQL_CONTENT adds the content */
+#define GRAPH_SQL_HEAD \
+	"SELECT m.id, m.create_date," \
+	"       pg_catalog.array_to_string(m.revises, ',')," \
+	"       pg_catalog.array_to_string(m.depends_on, ',')," \
+	"       pg_catalog.array_to_string(m.branch_labels, ',')," \
+	"       a.revision IS NOT NULL, COALESCE(a.head_seq, 0)," \
+	"       m.downgrade_sql IS NULL," \
+	"       (m.skip_if IS NOT NULL)::pg_catalog.int4" \
+	"       OPERATOR(pg_catalog.|) ((m.requires IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 1)" \
+	"       OPERATOR(pg_catalog.|) ((m.verify IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 2)" \
+	"       OPERATOR(pg_catalog.|) ((m.verify_down IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 3)," \
+	"       (SELECT pg_catalog.count(*) FROM migr.applied),"
+#define GRAPH_SQL_NONTXN_V1 " 0"
+#define GRAPH_SQL_NONTXN_V2 \
+	" (NOT (m.transactional AND m.upgrade_transactional))::pg_catalog.int4" \
+	"  OPERATOR(pg_catalog.|) ((NOT (m.transactional AND m.downgrade_transactional))::pg_catalog.int4" \
+	"                          OPERATOR(pg_catalog.<<) 1)"
+#define GRAPH_SQL_CONTENT \
+	", m.upgrade_sql, m.downgrade_sql, m.skip_if, m.requires, m.verify, m.verify_down," \
+	"  m.checksum, a.checksum"
+#define GRAPH_SQL_TAIL \
+	"  FROM migr.migration m" \
+	"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
+#define GRAPH_NCOLS 11
+#define GRAPH_NCOLS_CONTENT 19
+
+/*
+ * Read every registered revision with its applied state (and, with fn, its
+ * content, passed to fn row by row) and build the graph in "into".
+ * *applied_rows and *applied_matched receive the number of rows of
+ * migr.applied and how many of them name a registered revision, read in
+ * the same statement (-1, -1 when no revision is registered: the count
+ * column never came back).
+ *
+ * Lists come back joined with "," (ids cannot contain one): splitting a
+ * string is much cheaper than decoding three arrays per revision, which
+ * matters for a no-op upgrade on a long history.  The rows are sorted
+ * here rather than by the query, which would sort whole rows; the plans
+ * are kept for the life of the backend.
+ */
+static MigrGraph *
+load_graph(MemoryContext into, bool read_only, int64 *max_seq,
+		   MigrContentFn fn, void *arg, int64 *applied_rows,
+		   int64 *applied_matched)
+{
+	/* [with content][catalog at 0.2.0 or later] */
+	static SPIPlanPtr plans[2][2];
+	static const char *const sql[2][2] = {
+		{GRAPH_SQL_HEAD GRAPH_SQL_NONTXN_V1 GRAPH_SQL_TAIL,
+		GRAPH_SQL_HEAD GRAPH_SQL_NONTXN_V2 GRAPH_SQL_TAIL},
+		{GRAPH_SQL_HEAD GRAPH_SQL_NONTXN_V1 GRAPH_SQL_CONTENT GRAPH_SQL_TAIL,
+		GRAPH_SQL_HEAD GRAPH_SQL_NONTXN_V2 GRAPH_SQL_CONTENT GRAPH_SQL_TAIL},
+	};
+	int			with_content = fn != NULL;
+	int			v2 = migr_catalog_v2();
+	MigrRevInput *in;
+	MemoryContext old;
+	MemoryContext rowcxt = NULL;
+	uint64		n;
+	MigrGraph  *g;
+
+	migr_run_kept(&plans[with_content][v2], sql[with_content][v2],
+				  0, NULL, NULL, NULL, read_only, 0, SPI_OK_SELECT);
+	n = SPI_processed;
+	if (fn)
+		rowcxt = AllocSetContextCreate(CurrentMemoryContext, "migr content check",
+									   ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(into);
+	in = palloc0(sizeof(MigrRevInput) * (n + 1));
+	*max_seq = 0;
+	*applied_rows = *applied_matched = n == 0 ? -1 : 0;
+	for (uint64 i = 0; i < n; i++)
+	{
+		Datum		v[GRAPH_NCOLS_CONTENT];
+		bool		isnull[GRAPH_NCOLS_CONTENT];
+
+		CHECK_FOR_INTERRUPTS();
+		/* one deform per row: SPI_getbinval per column is quadratic in columns */
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, isnull);
+		in[i].id = TextDatumGetCString(v[0]);
+		in[i].create_date = DatumGetTimestampTz(v[1]);
+		in[i].parents = migr_split_ids(TextDatumGetCString(v[2]), &in[i].nparents);
+		in[i].deps = migr_split_ids(TextDatumGetCString(v[3]), &in[i].ndeps);
+		in[i].labels = migr_split_ids(TextDatumGetCString(v[4]), &in[i].nlabels);
+		in[i].applied = DatumGetBool(v[5]);
+		in[i].head_seq = DatumGetInt64(v[6]);
+		in[i].irreversible = DatumGetBool(v[7]);
+		in[i].checkmask = DatumGetInt32(v[8]);
+		*applied_rows = DatumGetInt64(v[9]);
+		in[i].nontxn = DatumGetInt32(v[10]);
+		if (in[i].applied)
+			(*applied_matched)++;
+		if (in[i].head_seq > *max_seq)
+			*max_seq = in[i].head_seq;
+		if (fn)
+		{
+			char	   *str[6];
+			bytea	   *sums[2];
+
+			MemoryContextSwitchTo(rowcxt);
+			for (int c = 0; c < 6; c++)
+				str[c] = isnull[GRAPH_NCOLS + c] ? NULL
+					: TextDatumGetCString(v[GRAPH_NCOLS + c]);
+			for (int c = 0; c < 2; c++)
+				sums[c] = isnull[GRAPH_NCOLS + 6 + c] ? NULL
+					: DatumGetByteaPP(v[GRAPH_NCOLS + 6 + c]);
+			MemoryContextSwitchTo(old);
+			fn(in[i].id, str[0], str[1], &str[2], sums[0], sums[1], arg);
+			MemoryContextReset(rowcxt);
+			MemoryContextSwitchTo(into);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	if (rowcxt)
+		MemoryContextDelete(rowcxt);
+	SPI_freetuptable(SPI_tuptable);
+	qsort(in, n, sizeof(MigrRevInput), cmp_rev_input);
+
+	old = MemoryContextSwitchTo(into);
+	g = migr_graph_build(in, (int) n);
+	MemoryContextSwitchTo(old);
+	/* before any revision body can SET ROLE: the caller to record */
+	g->caller = GetUserId();
+	return g;
+}
+
 /*
  * migr_catalog_load_graph
  *		Build the graph of every registered revision with its applied state.
@@ -123,72 +265,12 @@ split_ids(char *s, int *n)
 MigrGraph *
 migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 {
-	MigrRevInput *in;
-	MemoryContext old;
-	uint64		n;
-	MigrGraph  *g;
-	int64		applied_rows = 0;
-	int64		applied_matched = 0;
+	int64		applied_rows;
+	int64		applied_matched;
+	MigrGraph  *g = load_graph(into, !strict, max_seq, NULL, NULL,
+							   &applied_rows, &applied_matched);
 
-	/*
-	 * Lists come back joined with "," (ids cannot contain one): splitting a
-	 * string is much cheaper than decoding three arrays per revision, which
-	 * matters for a no-op upgrade on a long history.
-	 */
-	run(psprintf("SELECT m.id, m.create_date,"
-		"       pg_catalog.array_to_string(m.revises, ','),"
-		"       pg_catalog.array_to_string(m.depends_on, ','),"
-		"       pg_catalog.array_to_string(m.branch_labels, ','),"
-		"       a.revision IS NOT NULL, COALESCE(a.head_seq, 0),"
-		"       m.downgrade_sql IS NULL,"
-		"       (m.skip_if IS NOT NULL)::pg_catalog.int4"
-		"       OPERATOR(pg_catalog.|) ((m.requires IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 1)"
-		"       OPERATOR(pg_catalog.|) ((m.verify IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 2)"
-		"       OPERATOR(pg_catalog.|) ((m.verify_down IS NOT NULL)::pg_catalog.int4 OPERATOR(pg_catalog.<<) 3),"
-		"       (SELECT pg_catalog.count(*) FROM migr.applied), %s"
-		"  FROM migr.migration m"
-		"  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
-		" ORDER BY m.create_date, m.id COLLATE pg_catalog.\"C\"",
-				 migr_catalog_v2()
-				 ? "(NOT (m.transactional AND m.upgrade_transactional))::pg_catalog.int4"
-				 "  OPERATOR(pg_catalog.|) ((NOT (m.transactional AND m.downgrade_transactional))::pg_catalog.int4"
-				 "                          OPERATOR(pg_catalog.<<) 1)"
-				 : "0"),
-		0, NULL, NULL, NULL, !strict, SPI_OK_SELECT);
-
-	n = SPI_processed;
-	old = MemoryContextSwitchTo(into);
-	in = palloc0(sizeof(MigrRevInput) * (n + 1));
-	*max_seq = 0;
-	for (uint64 i = 0; i < n; i++)
-	{
-		Datum		v[11];
-		bool		isnull[11];
-
-		CHECK_FOR_INTERRUPTS();
-		/* one deform per row: SPI_getbinval per column is quadratic in columns */
-		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, isnull);
-		in[i].id = TextDatumGetCString(v[0]);
-		in[i].create_date = DatumGetTimestampTz(v[1]);
-		in[i].parents = split_ids(TextDatumGetCString(v[2]), &in[i].nparents);
-		in[i].deps = split_ids(TextDatumGetCString(v[3]), &in[i].ndeps);
-		in[i].labels = split_ids(TextDatumGetCString(v[4]), &in[i].nlabels);
-		in[i].applied = DatumGetBool(v[5]);
-		in[i].head_seq = DatumGetInt64(v[6]);
-		in[i].irreversible = DatumGetBool(v[7]);
-		in[i].checkmask = DatumGetInt32(v[8]);
-		applied_rows = DatumGetInt64(v[9]);
-		in[i].nontxn = DatumGetInt32(v[10]);
-		if (in[i].applied)
-			applied_matched++;
-		if (in[i].head_seq > *max_seq)
-			*max_seq = in[i].head_seq;
-	}
-	MemoryContextSwitchTo(old);
-	SPI_freetuptable(SPI_tuptable);
-
-	/* with no revision registered, the count column never came back */
-	if (strict && (n == 0 || applied_rows != applied_matched))
+	if (strict && (applied_rows < 0 || applied_rows != applied_matched))
 	{
 		/* some applied revision may not be registered: name one */
 		run("SELECT a.revision FROM migr.applied a"
@@ -204,12 +286,51 @@ migr_catalog_load_graph(MemoryContext into, bool strict, int64 *max_seq)
 					 errdetail("migr.applied records it, but migr.migration has no revision with that id."),
 					 errhint("Register the revision again with the content that was applied.")));
 	}
+	return g;
+}
 
-	old = MemoryContextSwitchTo(into);
-	g = migr_graph_build(in, (int) n);
-	MemoryContextSwitchTo(old);
-	/* before any revision body can SET ROLE: the caller to record */
-	g->caller = GetUserId();
+/*
+ * migr_catalog_load_graph_contents
+ *		What migr_catalog_load_graph(into, false, max_seq) returns, and in
+ *		the same read of migr.migration (checkread.c's scan, else the
+ *		query), fn called once per registered
+ *		revision with its stored content, its recorded checksum and, when it
+ *		is applied, the checksum it was applied with (NULL otherwise), in no
+ *		particular order; what fn is passed is freed after it returns.
+ *		*all_registered receives whether every row of migr.applied names a
+ *		registered revision (counted in the same statement; false when no
+ *		revision is registered, which the caller must then find out).
+ */
+MigrGraph *
+migr_catalog_load_graph_contents(MemoryContext into, int64 *max_seq,
+								 MigrContentFn fn, void *arg,
+								 bool *all_registered)
+{
+	int64		applied_rows;
+	int64		applied_matched;
+	MigrRevInput *in;
+	int			n;
+	MigrGraph  *g;
+
+	if (migr_graph_read_direct(into, &in, &n, fn, arg, &applied_rows,
+							   &applied_matched))
+	{
+		MemoryContext old;
+
+		*max_seq = 0;
+		for (int i = 0; i < n; i++)
+			if (in[i].head_seq > *max_seq)
+				*max_seq = in[i].head_seq;
+		qsort(in, n, sizeof(MigrRevInput), cmp_rev_input);
+		old = MemoryContextSwitchTo(into);
+		g = migr_graph_build(in, n);
+		MemoryContextSwitchTo(old);
+		g->caller = GetUserId();
+	}
+	else
+		g = load_graph(into, true, max_seq, fn, arg,
+					   &applied_rows, &applied_matched);
+	*all_registered = applied_rows >= 0 && applied_rows == applied_matched;
 	return g;
 }
 
@@ -328,68 +449,6 @@ migr_catalog_lookup_names(MemoryContext into, char **names, int n,
 			: MemoryContextStrdup(into, TextDatumGetCString(owner));
 	}
 	SPI_freetuptable(SPI_tuptable);
-}
-
-/*
- * migr_catalog_scan_contents
- *		Call fn once per registered revision with its stored content, its
- *		recorded checksum and, when it is applied, the checksum it was applied
- *		with (NULL otherwise), in id order.  Rows come through a cursor in
- *		batches, so a long history never sits in memory at once; each batch's
- *		strings are freed before the next.
- */
-void
-migr_catalog_scan_contents(MigrContentFn fn, void *arg)
-{
-	Portal		portal;
-	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
-												 "migr content scan",
-												 ALLOCSET_DEFAULT_SIZES);
-
-	portal = SPI_cursor_open_with_args(NULL,
-									   "SELECT m.id, m.upgrade_sql, m.downgrade_sql,"
-									   "       m.skip_if, m.requires, m.verify, m.verify_down,"
-									   "       m.checksum, a.checksum"
-									   "  FROM migr.migration m"
-									   "  LEFT JOIN migr.applied a ON a.revision OPERATOR(pg_catalog.=) m.id"
-									   " ORDER BY m.id COLLATE pg_catalog.\"C\"",
-									   0, NULL, NULL, NULL, true, 0);
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, 1000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	td = SPI_tuptable->tupdesc;
-			MemoryContext old = MemoryContextSwitchTo(rowcxt);
-			char	   *str[7];
-			bytea	   *sums[2];
-
-			CHECK_FOR_INTERRUPTS();
-			for (int c = 0; c < 7; c++)
-			{
-				bool		isnull;
-				Datum		d = SPI_getbinval(tup, td, c + 1, &isnull);
-
-				str[c] = isnull ? NULL : TextDatumGetCString(d);
-			}
-			for (int c = 0; c < 2; c++)
-			{
-				bool		isnull;
-				Datum		d = SPI_getbinval(tup, td, c + 8, &isnull);
-
-				sums[c] = isnull ? NULL : DatumGetByteaPP(d);
-			}
-			MemoryContextSwitchTo(old);
-			fn(str[0], str[1], str[2], &str[3], sums[0], sums[1], arg);
-			MemoryContextReset(rowcxt);
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
-	MemoryContextDelete(rowcxt);
 }
 
 /*
@@ -1046,8 +1105,8 @@ snapshot_has_signature(void)
  * migr_catalog_save_snapshot
  *		Replace the recorded schema description with this one, tied to the
  *		latest event, with the catalog signature taken before the
- *		description was read (see catsig.c; NULL for none).  Runs as the
- *		extension owner.
+ *		description was read (a bytea from migr_catalog_signature(), see
+ *		catsig.c; NULL for none).  Runs as the extension owner.
  */
 void
 migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerprint,
@@ -1071,16 +1130,7 @@ migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerpri
 	values[1] = migr_text_array(k, n);
 	values[2] = migr_text_array(o, n);
 	values[3] = migr_text_array(d, n);
-	if (signature)
-	{
-		bytea	   *b = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-
-		SET_VARSIZE(b, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-		memcpy(VARDATA(b), signature, PG_SHA256_DIGEST_LENGTH);
-		values[4] = PointerGetDatum(b);
-	}
-	else
-		values[4] = (Datum) 0;
+	values[4] = PointerGetDatum(signature);
 	migr_owner_begin(&sw);
 	run("DELETE FROM migr.snapshot", 0, NULL, NULL, NULL, false, SPI_OK_DELETE);
 	if (snapshot_has_signature())
@@ -1098,38 +1148,51 @@ migr_catalog_save_snapshot(const MigrDescRow *rows, int n, const char *fingerpri
 /*
  * migr_catalog_snapshot_signature
  *		Whether a description is recorded, and if so the catalog signature
- *		recorded with it, palloc'd in into (NULL when it has none), without
- *		reading the description itself.
+ *		recorded with it, a bytea copied into "into" (NULL when it has
+ *		none), without reading the description itself.  Whatever the bytes,
+ *		migr_catalog_signature_matches() judges them: a hand edit is at
+ *		worst no match, and the slow path decides.
  */
 bool
-migr_catalog_snapshot_signature(MemoryContext into, uint8 **signature)
+migr_catalog_snapshot_signature(MemoryContext into, bytea **signature)
 {
+	static SPIPlanPtr plans[2];
 	HeapTuple	tup;
 	bool		isnull;
 	Datum		d;
 
 	*signature = NULL;
+	/* a scan of its own when it can (checkread.c), else the queries */
 	if (!snapshot_has_signature())
 	{
-		run("SELECT 1 FROM migr.snapshot s LIMIT 1", 0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+		int			any = migr_read_any_row("snapshot", NULL, NULL);
+
+		if (any >= 0)
+			return any == 1;
+		migr_run_kept(&plans[0], "SELECT 1 FROM migr.snapshot s LIMIT 1",
+					  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
 		return SPI_processed > 0;
 	}
-	run("SELECT s.catalog_signature FROM migr.snapshot s ORDER BY s.event_id DESC LIMIT 1",
-		0, NULL, NULL, NULL, true, SPI_OK_SELECT);
+	switch (migr_read_snapshot_signature(into, signature))
+	{
+		case 1:
+			return true;
+		case 0:
+			return false;
+	}
+	migr_run_kept(&plans[1],
+				  "SELECT s.catalog_signature FROM migr.snapshot s ORDER BY s.event_id DESC LIMIT 1",
+				  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return false;
 	tup = SPI_tuptable->vals[0];
 	d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
 	if (!isnull)
 	{
-		bytea	   *b = DatumGetByteaPP(d);
+		MemoryContext old = MemoryContextSwitchTo(into);
 
-		/* a wrong length (a hand edit) is no signature: the slow path decides */
-		if (VARSIZE_ANY_EXHDR(b) == PG_SHA256_DIGEST_LENGTH)
-		{
-			*signature = MemoryContextAlloc(into, PG_SHA256_DIGEST_LENGTH);
-			memcpy(*signature, VARDATA_ANY(b), PG_SHA256_DIGEST_LENGTH);
-		}
+		*signature = DatumGetByteaPCopy(d);
+		MemoryContextSwitchTo(old);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return true;

@@ -98,7 +98,7 @@ typedef struct MigrFailure
 } MigrFailure;
 
 /*
- * Called per revision by migr_catalog_scan_contents: checks has MIGR_NCHECKS
+ * Called per revision by migr_catalog_load_graph_contents: checks has MIGR_NCHECKS
  * entries; applied_checksum is NULL when the revision is not applied.
  * Everything passed is freed after the call returns.
  */
@@ -108,10 +108,20 @@ typedef void (*MigrContentFn) (const char *id, const char *upgrade_sql,
 							   void *arg);
 
 extern int	migr_catalog_version(void);
+extern char **migr_split_ids(char *s, int *n);
+extern bool migr_graph_read_direct(MemoryContext into, MigrRevInput **in,
+								   int *n, MigrContentFn fn, void *arg,
+								   int64 *applied_rows, int64 *applied_matched);
+extern int	migr_read_snapshot_signature(MemoryContext into, bytea **signature);
+extern int	migr_read_any_row(const char *name, const char *column_name,
+							  const char *except);
 extern bool migr_catalog_v2(void);
 extern MigrGraph *migr_catalog_load_graph(MemoryContext into, bool strict,
 										  int64 *max_seq);
-extern void migr_catalog_scan_contents(MigrContentFn fn, void *arg);
+extern MigrGraph *migr_catalog_load_graph_contents(MemoryContext into,
+												   int64 *max_seq,
+												   MigrContentFn fn, void *arg,
+												   bool *all_registered);
 extern void migr_catalog_history_details(MigrGraph *g, char **message,
 										 TimestampTz *applied_at,
 										 bool *applied_at_null,
@@ -129,7 +139,7 @@ extern void migr_catalog_record_failure(MigrGraph *g, const MigrFailure *f);
 extern void migr_catalog_save_snapshot(const MigrDescRow *rows, int n,
 									   const char *fingerprint,
 									   const uint8 *signature);
-extern bool migr_catalog_snapshot_signature(MemoryContext into, uint8 **signature);
+extern bool migr_catalog_snapshot_signature(MemoryContext into, bytea **signature);
 extern bool migr_catalog_load_snapshot(MemoryContext into, MigrDescRow **rows,
 									   int *n, char **fingerprint);
 

@@ -70,9 +70,17 @@ add_field(pg_cryptohash_ctx *ctx, char tag, const char *value)
 
 	head[0] = tag;
 	if (value == NULL)
-		hlen = 1 + snprintf(head + 1, sizeof(head) - 1, "-;");
+	{
+		head[1] = '-';
+		head[2] = ';';
+		hlen = 3;
+	}
 	else
-		hlen = 1 + snprintf(head + 1, sizeof(head) - 1, "%zu:", strlen(value));
+	{
+		/* the length in decimal, as "%zu:" would write it */
+		hlen = 1 + pg_ulltoa_n((uint64) strlen(value), head + 1);
+		head[hlen++] = ':';
+	}
 	migr_sha256_add(ctx, head, hlen);
 	if (value)
 		migr_sha256_add(ctx, value, strlen(value));
@@ -84,14 +92,11 @@ add_field(pg_cryptohash_ctx *ctx, char tag, const char *value)
  *		array of MIGR_NCHECKS strings or NULLs, or NULL); returns a palloc'd
  *		bytea of 32 bytes.
  */
-bytea *
-migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
-			  char *const *checks)
+static void
+add_content(pg_cryptohash_ctx *ctx, const char *upgrade_sql,
+			const char *downgrade_sql, char *const *checks)
 {
 	static const char check_tags[MIGR_NCHECKS] = {'S', 'R', 'V', 'W'};
-
-	pg_cryptohash_ctx *ctx = migr_sha256_begin();
-	bytea	   *result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 
 	add_field(ctx, 'U', upgrade_sql);
 	add_field(ctx, 'D', downgrade_sql);
@@ -99,9 +104,39 @@ migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
 	for (int i = 0; i < MIGR_NCHECKS; i++)
 		if (checks && checks[i])
 			add_field(ctx, check_tags[i], checks[i]);
+}
+
+bytea *
+migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
+			  char *const *checks)
+{
+	pg_cryptohash_ctx *ctx = migr_sha256_begin();
+	bytea	   *result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+
+	add_content(ctx, upgrade_sql, downgrade_sql, checks);
 	migr_sha256_end(ctx, (uint8 *) VARDATA(result));
 	SET_VARSIZE(result, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 	return result;
+}
+
+/*
+ * migr_checksum_into
+ *		migr_checksum() into digest (PG_SHA256_DIGEST_LENGTH bytes) through
+ *		ctx, a context from migr_sha256_begin() that is initialised again
+ *		here and left for the next call: for a caller that checksums every
+ *		revision, where creating a context each time costs more than the
+ *		hashing.  The caller frees it (pg_cryptohash_free).
+ */
+void
+migr_checksum_into(pg_cryptohash_ctx *ctx, const char *upgrade_sql,
+				   const char *downgrade_sql, char *const *checks,
+				   uint8 *digest)
+{
+	if (pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not initialize sha256 context: %s", pg_cryptohash_error(ctx));
+	add_content(ctx, upgrade_sql, downgrade_sql, checks);
+	if (pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
+		elog(ERROR, "could not finalize sha256 context: %s", pg_cryptohash_error(ctx));
 }
 
 /* Whether two checksums are the same bytes. */

@@ -18,6 +18,9 @@
 
 extern bytea *migr_checksum(const char *upgrade_sql, const char *downgrade_sql,
 							 char *const *checks);
+extern void migr_checksum_into(pg_cryptohash_ctx *ctx, const char *upgrade_sql,
+							   const char *downgrade_sql, char *const *checks,
+							   uint8 *digest);
 extern char *migr_checksum_hex(bytea *sum);
 extern bool migr_checksum_equal(bytea *a, bytea *b);
 extern pg_cryptohash_ctx *migr_sha256_begin(void);

@@ -28,6 +28,7 @@
 #include "executor/spi.h"
 #include "checksum.h"
 #include "fingerprint.h"
+#include "sqlcall.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -145,6 +146,25 @@ migr_catalog_path_query(const char *sql, int nargs, Oid *types, Datum *values,
 	AtEOXact_GUC(true, nest);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "catalog query failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * migr_catalog_path_query_kept
+ *		migr_catalog_path_query() for a fixed query without parameters run
+ *		on every call, its plan kept in *slot (a static of the caller) for
+ *		the life of the backend.  The plan is made, and used, under the same
+ *		search_path; the plan cache plans again if it finds another one.
+ */
+void
+migr_catalog_path_query_kept(SPIPlanPtr *slot, const char *sql)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	migr_run_kept(slot, sql, 0, NULL, NULL, NULL, false, 0, SPI_OK_SELECT);
+	AtEOXact_GUC(true, nest);
 }
 
 static int

@@ -143,11 +143,14 @@ cmp_findings(const ListCell *a, const ListCell *b)
 	return c;
 }
 
-/* A parameterless catalog query (see migr_catalog_path_query). */
+/*
+ * A parameterless catalog query (see migr_catalog_path_query), its plan
+ * kept in *slot for the life of the backend.
+ */
 static void
-catalog_query(const char *sql)
+catalog_query(SPIPlanPtr *slot, const char *sql)
 {
-	migr_catalog_path_query(sql, 0, NULL, NULL, NULL);
+	migr_catalog_path_query_kept(slot, sql);
 }
 
 static char *
@@ -156,6 +159,21 @@ value(int row, int col)
 	char	   *v = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
 
 	return v ? pstrdup(v) : NULL;
+}
+
+/* What check_content works with: the findings, and one sha256 context */
+typedef struct ContentCheck
+{
+	List	  **findings;
+	pg_cryptohash_ctx *ctx;
+} ContentCheck;
+
+/* Whether a recorded checksum is these sha256 bytes */
+static bool
+checksum_is(bytea *sum, const uint8 *digest)
+{
+	return VARSIZE_ANY_EXHDR(sum) == PG_SHA256_DIGEST_LENGTH &&
+		memcmp(VARDATA_ANY(sum), digest, PG_SHA256_DIGEST_LENGTH) == 0;
 }
 
 /*
@@ -170,20 +188,30 @@ check_content(const char *id, const char *upgrade_sql, const char *downgrade_sql
 			  char *const *checks, bytea *checksum, bytea *applied_checksum,
 			  void *arg)
 {
-	List	  **findings = (List **) arg;
-	bytea	   *actual = migr_checksum(upgrade_sql, downgrade_sql, checks);
+	ContentCheck *cc = (ContentCheck *) arg;
+	List	  **findings = cc->findings;
+	uint8		actual[PG_SHA256_DIGEST_LENGTH];
 
-	if (!migr_checksum_equal(actual, checksum))
+	if (cc->ctx == NULL)
+		cc->ctx = migr_sha256_begin();
+	migr_checksum_into(cc->ctx, upgrade_sql, downgrade_sql, checks, actual);
+
+	/* NOT NULL in migr.migration: only a dropped constraint lets one in */
+	if (checksum == NULL)
+		add(findings, 0, "tampered", id,
+			psprintf("the stored content of revision \"%s\" does not match its checksum", id),
+			psprintf("migr.migration records no sha256, but its SQL and checks hash to %s; the row was changed outside migr.revision().",
+					 migr_hex(actual, PG_SHA256_DIGEST_LENGTH)));
+	else if (!checksum_is(checksum, actual))
 		add(findings, 0, "tampered", id,
 			psprintf("the stored content of revision \"%s\" does not match its checksum", id),
 			psprintf("migr.migration records sha256 %s, but its SQL and checks hash to %s; the row was changed outside migr.revision().",
-					 migr_checksum_hex(checksum), migr_checksum_hex(actual)));
-	if (applied_checksum && !migr_checksum_equal(actual, applied_checksum))
+					 migr_checksum_hex(checksum), migr_hex(actual, PG_SHA256_DIGEST_LENGTH)));
+	if (applied_checksum && !checksum_is(applied_checksum, actual))
 		add(findings, 0, "checksum_mismatch", id,
 			psprintf("applied revision \"%s\" changed since it was applied", id),
 			psprintf("It ran with sha256 %s; the registered content has sha256 %s.",
-					 migr_checksum_hex(applied_checksum), migr_checksum_hex(actual)));
-	pfree(actual);
+					 migr_checksum_hex(applied_checksum), migr_hex(actual, PG_SHA256_DIGEST_LENGTH)));
 }
 
 /*
@@ -193,7 +221,14 @@ check_content(const char *id, const char *upgrade_sql, const char *downgrade_sql
 static bool
 unfinished_jobs(void)
 {
-	catalog_query("SELECT 1 FROM migr.batch_job j WHERE j.state OPERATOR(pg_catalog.<>) 'done' LIMIT 1");
+	static SPIPlanPtr plan = NULL;
+	int			any = migr_read_any_row("batch_job", "state", "done");
+
+	/* a scan of its own when it can (checkread.c), else the query */
+	if (any >= 0)
+		return any == 1;
+	migr_run_kept(&plan, "SELECT 1 FROM migr.batch_job j WHERE j.state OPERATOR(pg_catalog.<>) 'done' LIMIT 1",
+				  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
 	return SPI_processed > 0;
 }
 
@@ -204,9 +239,14 @@ unfinished_jobs(void)
 static List *
 gather_findings(void)
 {
+	static SPIPlanPtr unregistered_plan = NULL;
+	static SPIPlanPtr fkey_plan = NULL;
+	static SPIPlanPtr invalid_plan = NULL;
+	static SPIPlanPtr jobs_plan = NULL;
 	List	   *findings = NIL;
 	int64		max_seq;
-	MigrGraph  *g = migr_catalog_load_graph(CurrentMemoryContext, false, &max_seq);
+	MigrGraph  *g;
+	bool		all_registered;
 	MigrPlan   *pending;
 	MigrDescRow *snap,
 			   *now;
@@ -216,19 +256,42 @@ gather_findings(void)
 	int		   *applied_verify;
 	int			nverify = 0;
 	int			gaps = 0;
-	uint8	   *sig_snap;
+	bytea	   *sig_snap;
 	bool		recorded = true;
+	bool		sig_match = false;
+	uint32		facts = 0;
+	int			rehashed = 0;
+	int			pages = 0;
+	ContentCheck cc = {&findings, NULL};
 
-	/* history and registrations that disagree */
-	catalog_query("SELECT a.revision FROM migr.applied a"
-				  " WHERE NOT EXISTS (SELECT 1 FROM migr.migration m WHERE m.id = a.revision)"
-				  " ORDER BY a.revision COLLATE pg_catalog.\"C\"");
-	for (uint64 i = 0; i < SPI_processed; i++)
-		add(&findings, 0, "unregistered", value(i, 1),
-			psprintf("applied revision \"%s\" is not registered", value(i, 1)),
-			pstrdup("migr.applied records it, but migr.migration has no revision with that id."));
-	/* content changed: recomputed from what is stored, never trusted */
-	migr_catalog_scan_contents(check_content, &findings);
+	/*
+	 * The graph, and in the same read, each revision's content against its
+	 * checksums: recomputed from what is stored, never trusted.
+	 */
+	g = migr_catalog_load_graph_contents(CurrentMemoryContext, &max_seq,
+										 check_content, &cc,
+										 &all_registered);
+	if (cc.ctx)
+		pg_cryptohash_free(cc.ctx);
+
+	/*
+	 * History and registrations that disagree: only possible when the
+	 * graph's read counted fewer registered applied revisions than rows
+	 * of migr.applied (or read no revision at all).
+	 */
+	if (!all_registered)
+	{
+		migr_run_kept(&unregistered_plan,
+					  "SELECT a.revision FROM migr.applied a"
+					  " WHERE NOT EXISTS (SELECT 1 FROM migr.migration m"
+					  "                    WHERE m.id OPERATOR(pg_catalog.=) a.revision)"
+					  " ORDER BY a.revision COLLATE pg_catalog.\"C\"",
+					  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT);
+		for (uint64 i = 0; i < SPI_processed; i++)
+			add(&findings, 0, "unregistered", value(i, 1),
+				psprintf("applied revision \"%s\" is not registered", value(i, 1)),
+				pstrdup("migr.applied records it, but migr.migration has no revision with that id."));
+	}
 
 	/*
 	 * An applied set that is not closed downwards (written by hand, or by a
@@ -322,64 +385,96 @@ gather_findings(void)
 	 */
 	if (!migr_catalog_snapshot_signature(CurrentMemoryContext, &sig_snap))
 		recorded = false;
-	else if ((sig_snap == NULL ||
-			  memcmp(sig_snap, migr_catalog_signature(), PG_SHA256_DIGEST_LENGTH) != 0) &&
-			 migr_catalog_load_snapshot(CurrentMemoryContext, &snap, &nsnap, &fp_snap))
+	else
 	{
-		now = migr_describe((Datum) 0, true, &nnow);
-		if (strcmp(migr_fingerprint_of(now, nnow), fp_snap) != 0)
-			add(&findings, 0, "schema_drift", NULL,
-				pstrdup("the schema differs from the one migr last recorded"),
-				psprintf("Objects that differ (+ added, - removed, ~ changed):\n%s",
-						 migr_describe_diff(snap, nsnap, now, nnow, MAX_DIFF_LINES)));
+		sig_match = sig_snap != NULL &&
+			migr_catalog_signature_matches(sig_snap, &facts, &rehashed, &pages);
+		elog(DEBUG1, "migr.check(): catalog signature %s, %d of %d pages hashed again",
+			 sig_snap == NULL ? "not recorded" : sig_match ? "matches" : "differs",
+			 rehashed, pages);
+		if (!sig_match &&
+			migr_catalog_load_snapshot(CurrentMemoryContext, &snap, &nsnap, &fp_snap))
+		{
+			now = migr_describe((Datum) 0, true, &nnow);
+			if (strcmp(migr_fingerprint_of(now, nnow), fp_snap) != 0)
+				add(&findings, 0, "schema_drift", NULL,
+					pstrdup("the schema differs from the one migr last recorded"),
+					psprintf("Objects that differ (+ added, - removed, ~ changed):\n%s",
+							 migr_describe_diff(snap, nsnap, now, nnow, MAX_DIFF_LINES)));
+		}
 	}
 	if (!recorded && g->nrevs > 0)
 		add(&findings, 2, "no_fingerprint", NULL,
 			pstrdup("no schema fingerprint is recorded yet"),
 			pstrdup("migr records one at the end of every upgrade, downgrade or stamp that changes something."));
 
+	/*
+	 * While the signature matches, the catalogs are the ones its facts were
+	 * read from: a query below is needed only when they say it may find
+	 * something.  Under REPEATABLE READ the queries read the transaction's
+	 * snapshot, which may predate the catalog snapshot the signature was
+	 * compared with: they always run then.
+	 */
+	if (IsolationUsesXactSnapshot())
+		sig_match = false;
+
 	/* foreign keys without an index on their referencing columns */
 	/* the foreign keys first: few, and their joins then go by index */
-	catalog_query("WITH fk AS MATERIALIZED ("
-				  "  SELECT co.oid, co.conrelid, co.conname, co.conkey FROM pg_constraint co"
-				  "   WHERE co.contype = 'f')"
-				  " SELECT n.nspname || '.' || c.relname, fk.conname, pg_get_constraintdef(fk.oid)"
-				  "   FROM fk JOIN pg_class c ON c.oid = fk.conrelid"
-				  "   JOIN pg_namespace n ON n.oid = c.relnamespace"
-				  "  WHERE n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', 'migr'])"
-				  "    AND NOT EXISTS ("
-				  "        SELECT 1 FROM pg_index i WHERE i.indrelid = fk.conrelid AND i.indisvalid"
-				  "           AND array_to_string((i.indkey::int2[])[0:cardinality(fk.conkey) - 1], ',')"
-				  "               = array_to_string(fk.conkey, ','))"
-				  "  ORDER BY n.nspname COLLATE pg_catalog.\"C\", c.relname COLLATE pg_catalog.\"C\","
-				  "           fk.conname COLLATE pg_catalog.\"C\"");
-	for (uint64 i = 0; i < SPI_processed; i++)
-		add(&findings, 1, "unindexed_foreign_key", NULL,
-			psprintf("foreign key \"%s\" on \"%s\" has no index on its referencing columns",
-					 value(i, 2), value(i, 1)),
-			psprintf("%s. Deletes and updates on the referenced table scan \"%s\"; migr.create_foreign_key() adds the index.",
-					 value(i, 3), value(i, 1)));
+	if (!sig_match || (facts & MIGR_CATSIG_UNINDEXED_FKEY))
+	{
+		catalog_query(&fkey_plan,
+					  "WITH fk AS MATERIALIZED ("
+					  "  SELECT co.oid, co.conrelid, co.conname, co.conkey FROM pg_constraint co"
+					  "   WHERE co.contype = 'f')"
+					  " SELECT n.nspname || '.' || c.relname, fk.conname, pg_get_constraintdef(fk.oid)"
+					  "   FROM fk JOIN pg_class c ON c.oid = fk.conrelid"
+					  "   JOIN pg_namespace n ON n.oid = c.relnamespace"
+					  "  WHERE n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', 'migr'])"
+					  "    AND NOT EXISTS ("
+					  "        SELECT 1 FROM pg_index i WHERE i.indrelid = fk.conrelid AND i.indisvalid"
+					  "           AND array_to_string((i.indkey::int2[])[0:cardinality(fk.conkey) - 1], ',')"
+					  "               = array_to_string(fk.conkey, ','))"
+					  "  ORDER BY n.nspname COLLATE pg_catalog.\"C\", c.relname COLLATE pg_catalog.\"C\","
+					  "           fk.conname COLLATE pg_catalog.\"C\"");
+		for (uint64 i = 0; i < SPI_processed; i++)
+			add(&findings, 1, "unindexed_foreign_key", NULL,
+				psprintf("foreign key \"%s\" on \"%s\" has no index on its referencing columns",
+						 value(i, 2), value(i, 1)),
+				psprintf("%s. Deletes and updates on the referenced table scan \"%s\"; migr.create_foreign_key() adds the index.",
+						 value(i, 3), value(i, 1)));
+	}
 
 	/* indexes a failed CREATE INDEX CONCURRENTLY or REINDEX left invalid */
-	catalog_query("WITH bad AS MATERIALIZED ("
-				  "  SELECT i.indexrelid, i.indrelid FROM pg_index i WHERE NOT i.indisvalid)"
-				  " SELECT n.nspname || '.' || ci.relname, n.nspname || '.' || c.relname,"
-				  "        quote_ident(n.nspname) || '.' || quote_ident(ci.relname)"
-				  "   FROM bad JOIN pg_class ci ON ci.oid = bad.indexrelid"
-				  "   JOIN pg_class c ON c.oid = bad.indrelid"
-				  "   JOIN pg_namespace n ON n.oid = ci.relnamespace"
-				  "  WHERE n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema'])"
-				  "    AND n.nspname !~ '^pg_(toast_)?temp_'"
-				  "  ORDER BY n.nspname COLLATE pg_catalog.\"C\", ci.relname COLLATE pg_catalog.\"C\"");
-	for (uint64 i = 0; i < SPI_processed; i++)
-		add(&findings, 0, "invalid_index", NULL,
-			psprintf("index \"%s\" on \"%s\" is invalid", value(i, 1), value(i, 2)),
-			psprintf("A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed, was cancelled or is still running: queries do not use the index, but writes may still maintain it. Drop it (DROP INDEX %s) and create it again, or rebuild it (REINDEX INDEX %s).",
-					 value(i, 3), value(i, 3)));
-
-	/* a non-transactional revision that a failure stopped part way */
+	if (!sig_match || (facts & MIGR_CATSIG_INVALID_INDEX))
 	{
-		MigrProgress *p = migr_progress_get(CurrentMemoryContext);
+		catalog_query(&invalid_plan,
+					  "WITH bad AS MATERIALIZED ("
+					  "  SELECT i.indexrelid, i.indrelid FROM pg_index i WHERE NOT i.indisvalid)"
+					  " SELECT n.nspname || '.' || ci.relname, n.nspname || '.' || c.relname,"
+					  "        quote_ident(n.nspname) || '.' || quote_ident(ci.relname)"
+					  "   FROM bad JOIN pg_class ci ON ci.oid = bad.indexrelid"
+					  "   JOIN pg_class c ON c.oid = bad.indrelid"
+					  "   JOIN pg_namespace n ON n.oid = ci.relnamespace"
+					  "  WHERE n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema'])"
+					  "    AND n.nspname !~ '^pg_(toast_)?temp_'"
+					  "  ORDER BY n.nspname COLLATE pg_catalog.\"C\", ci.relname COLLATE pg_catalog.\"C\"");
+		for (uint64 i = 0; i < SPI_processed; i++)
+			add(&findings, 0, "invalid_index", NULL,
+				psprintf("index \"%s\" on \"%s\" is invalid", value(i, 1), value(i, 2)),
+				psprintf("A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed, was cancelled or is still running: queries do not use the index, but writes may still maintain it. Drop it (DROP INDEX %s) and create it again, or rebuild it (REINDEX INDEX %s).",
+						 value(i, 3), value(i, 3)));
+	}
+
+	/*
+	 * A non-transactional revision that a failure stopped part way: its
+	 * row is only looked up when a scan of the table (checkread.c) did not
+	 * show it empty.
+	 */
+	{
+		int			any = !migr_catalog_v2() ? 0
+			: migr_read_any_row(migr_catalog_version() >= 3 ? "revision_progress" : "progress",
+								NULL, NULL);
+		MigrProgress *p = any != 0 ? migr_progress_get(CurrentMemoryContext) : NULL;
 
 		if (p)
 			add(&findings, 0, "partially_applied", p->revision,
@@ -395,7 +490,8 @@ gather_findings(void)
 	 */
 	if (migr_catalog_version() >= 3 && unfinished_jobs())
 	{
-		catalog_query("SELECT p.job, p.revision, p.state, p.rows_done, p.rows_total,"
+		catalog_query(&jobs_plan,
+					  "SELECT p.job, p.revision, p.state, p.rows_done, p.rows_total,"
 					  "       p.last_key::pg_catalog.text, p.error, p.relation"
 					  "  FROM migr.progress p"
 					  " WHERE p.kind OPERATOR(pg_catalog.=) 'batch'"

@@ -435,8 +435,8 @@ sha256_hex(const uint8 *digest)
 {
 	char	   *out = palloc(2 * PG_SHA256_DIGEST_LENGTH + 1);
 
-	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-		sprintf(out + 2 * i, "%02x", digest[i]);
+	hex_encode((const char *) digest, PG_SHA256_DIGEST_LENGTH, out);
+	out[2 * PG_SHA256_DIGEST_LENGTH] = '\0';
 	return out;
 }
 

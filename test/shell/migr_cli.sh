@@ -324,7 +324,7 @@ grep -Eq '^ 2 \| e2 +\| e1 +\| main +\| +\| head irreversible +\| e2$' <<<"$out"
 run 0 migr_cli_c plan
 grep -Eq '^ +1 \| e2 +\| upgrade +\| skip_if +\| no ' <<<"$out" || fail "plan: $out"
 run 0 migr_cli_c plan e1
-has "$out" 'nothing to do for target "e1"'
+[ "$out" = 'nothing to do for target "e1"' ] || fail "plan with nothing to do should print no table header: $out"
 run 6 migr_cli_c plan nope
 has "$err" 'revision or branch "nope" does not exist'
 run 0 migr_cli_c script
@@ -362,6 +362,23 @@ run 0 migr_cli_c current
 has "$err" "(no revision applied: base)"
 run 0 migr_cli_c -q current
 [ -z "$out$err" ] || fail "current -q at base: $out $err"
+# no rows, no table header: a stamp that changes nothing, an atomic
+# downgrade with nothing to revert
+run 0 migr_cli_c stamp base
+[ "$out" = "current: base" ] || fail "stamp with nothing to do should print no table header: $out"
+run 0 migr_cli_c downgrade base --atomic
+[ "$out" = "current: base" ] || fail "downgrade with nothing to do should print no table header: $out"
+# stdout closed early (| head): migr ends by SIGPIPE, as other tools do,
+# without a word and without a stray temporary file
+ntmp=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'tmp.*' -type f | wc -l)
+for c in history plan script; do
+    # the reader is gone before migr writes
+    { sleep 0.3; rc=0; PGDATABASE=migr_cli_c "$root/bin/migr" $c 2>"$tmp/err" || rc=$?; echo "rc=$rc" >"$tmp/rc"; } | true
+    [ "$(<"$tmp/rc")" = rc=141 ] || fail "migr $c | true: $(<"$tmp/rc"), not SIGPIPE's 141"
+    [ ! -s "$tmp/err" ] || fail "migr $c | true wrote to stderr: $(<"$tmp/err")"
+done
+[ "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'tmp.*' -type f | wc -l)" = "$ntmp" ] ||
+    fail "migr left a temporary file behind"
 run 6 migr_cli_c downgrade nope
 
 # ---------------------------------------------------------------------------
