@@ -754,6 +754,8 @@ def main():
         DBMATE_CACHE, "node_modules", ".bin", "dbmate")), help="'' to leave it out")
     p.add_argument("--keep", action="store_true", help="keep the bench_files_* databases")
     ARGS = p.parse_args()
+    # the script runs from another directory (no .env for dbmate to find)
+    ARGS.script = os.path.abspath(ARGS.script)
     if ARGS.dbmate_npm and not os.path.exists(ARGS.dbmate_npm):
         log("no %s: the npm wrapper is left out" % ARGS.dbmate_npm)
         ARGS.dbmate_npm = ""
