@@ -48,10 +48,11 @@ up() {
 }
 has() { grep -qF -- "$2" <<<"$1" || fail "expected \"$2\" in: $1"; }
 hasnt() { ! grep -qF -- "$2" <<<"$1" || fail "did not expect \"$2\" in: $1"; }
-cache_file() { ls "$tmp/cache"/files-* 2>/dev/null; }
+# the cache file, its stat block beside it in CACHE.stats
+cache_file() { ls "$tmp/cache"/files-* 2>/dev/null | grep -v '\.stats$\|\.now$' || true; }
 # the names in the cache's stat block (lines with tabs; the sha256s after
 # it have none)
-entries() { if [ -n "$(cache_file)" ]; then tail -n +2 "$(cache_file)" | grep -F "$(printf '\t')" | cut -f1 | LC_ALL=C sort | tr '\n' ' '; fi; }
+entries() { if [ -n "$(cache_file)" ]; then tail -n +2 "$(cache_file).stats" | cut -f1 | LC_ALL=C sort | tr '\n' ' '; fi; }
 
 # three files, each with a marker only its content holds
 mkdir "$tmp/m"
@@ -78,12 +79,12 @@ has "$sent" marker_one
 [ "$(entries)" = "2024_01_01_000001_c1.sql 2024_01_01_000002_c2.sql 2024_01_01_000003_c3.sql " ] ||
     fail "the cache should hold the three files, not: $(entries)"
 want=$(sql migr_cache_a "SELECT string_agg(source_file || ' ' || encode(source_sha256, 'hex'), ',' ORDER BY source_file) FROM migr.migration")
-got=$(tail -n +2 "$(cache_file)" | awk -F'\t' 'NF > 1 { n[++k] = $1 } NF == 1 { print n[++j] " " $1 }' | LC_ALL=C sort | paste -sd, -)
+got=$(paste -d' ' <(tail -n +2 "$(cache_file).stats" | cut -f1) <(tail -n +2 "$(cache_file)") | LC_ALL=C sort | paste -sd, -)
 [ "$got" = "$want" ] || fail "the cache's sha256s ($got) are not those the server recorded ($want)"
 #    with every file recorded, the cache holds their manifest, the sha256
 #    of "name TAB sha256" lines, which is what the server computes too
 want=$(sql migr_cache_a "SELECT encode(sha256(convert_to(string_agg(source_file || E'\t' || encode(source_sha256, 'hex') || E'\n', '' ORDER BY source_file COLLATE \"C\"), 'UTF8')), 'hex') FROM migr.migration")
-[ "$(head -1 "$(cache_file)" | cut -f1,2)" = "migr stat cache 3	$want" ] ||
+[ "$(head -1 "$(cache_file)" | cut -f1,2)" = "migr stat cache 4	$want" ] ||
     fail "the cache's manifest is not $want: $(head -1 "$(cache_file)")"
 up 0 migr_cache_a
 has "$out" "3 files loaded (3 unchanged)"
@@ -183,7 +184,7 @@ up 0 migr_cache_a
 has "$sent" marker_one
 has "$out" "verify: ok"
 # c1's inode, another digit in its place (the stat block keeps its length)
-perl -pi -e 's/^(2024_01_01_000001_c1\.sql\t\d+\t\d*)(\d)/$1 . (($2 + 1) % 10)/e' "$cf"
+perl -pi -e 's/^(2024_01_01_000001_c1\.sql\t\d+\t\d*)(\d)/$1 . (($2 + 1) % 10)/e' "$cf.stats"
 up 0 migr_cache_a
 has "$sent" marker_one
 hasnt "$sent" marker_two
