@@ -416,12 +416,10 @@ hash_page(Relation rel, Buffer buf, BlockNumber blkno, Snapshot snap,
 			note_row(rel, &tup, facts);
 		n++;
 	}
-	if (pg_cryptohash_init(ctx) < 0)
-		elog(ERROR, "could not initialize sha256 context: %s", pg_cryptohash_error(ctx));
+	migr_sha256_restart(ctx);
 	migr_sha256_add(ctx, &n, sizeof(n));
 	migr_sha256_add(ctx, rows, sizeof(SignedRow) * n);
-	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not finalize sha256 context: %s", pg_cryptohash_error(ctx));
+	migr_sha256_final(ctx, digest);
 	memcpy(hash, digest, PAGE_HASH_LEN);
 }
 

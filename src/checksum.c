@@ -30,9 +30,16 @@ migr_sha256_begin(void)
 {
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 
+	migr_sha256_restart(ctx);
+	return ctx;
+}
+
+/* Start a new sum in ctx, which may hold a finished one: one context for many */
+void
+migr_sha256_restart(pg_cryptohash_ctx *ctx)
+{
 	if (pg_cryptohash_init(ctx) < 0)
 		elog(ERROR, "could not initialize sha256 context: %s", pg_cryptohash_error(ctx));
-	return ctx;
 }
 
 void
@@ -45,9 +52,16 @@ migr_sha256_add(pg_cryptohash_ctx *ctx, const void *data, size_t len)
 void
 migr_sha256_end(pg_cryptohash_ctx *ctx, uint8 *digest)
 {
+	migr_sha256_final(ctx, digest);
+	pg_cryptohash_free(ctx);
+}
+
+/* The sum into digest, keeping ctx for migr_sha256_restart() */
+void
+migr_sha256_final(pg_cryptohash_ctx *ctx, uint8 *digest)
+{
 	if (pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
 		elog(ERROR, "could not finalize sha256 context: %s", pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
 }
 
 /* Lowercase hex of len bytes, palloc'd. */
@@ -132,11 +146,9 @@ migr_checksum_into(pg_cryptohash_ctx *ctx, const char *upgrade_sql,
 				   const char *downgrade_sql, char *const *checks,
 				   uint8 *digest)
 {
-	if (pg_cryptohash_init(ctx) < 0)
-		elog(ERROR, "could not initialize sha256 context: %s", pg_cryptohash_error(ctx));
+	migr_sha256_restart(ctx);
 	add_content(ctx, upgrade_sql, downgrade_sql, checks);
-	if (pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
-		elog(ERROR, "could not finalize sha256 context: %s", pg_cryptohash_error(ctx));
+	migr_sha256_final(ctx, digest);
 }
 
 /* Whether two checksums are the same bytes. */

@@ -26,6 +26,8 @@ extern bool migr_checksum_equal(bytea *a, bytea *b);
 extern pg_cryptohash_ctx *migr_sha256_begin(void);
 extern void migr_sha256_add(pg_cryptohash_ctx *ctx, const void *data, size_t len);
 extern void migr_sha256_end(pg_cryptohash_ctx *ctx, uint8 *digest);
+extern void migr_sha256_restart(pg_cryptohash_ctx *ctx);
+extern void migr_sha256_final(pg_cryptohash_ctx *ctx, uint8 *digest);
 extern char *migr_hex(const uint8 *bytes, size_t len);
 
 #endif							/* MIGR_CHECKSUM_H */

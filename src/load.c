@@ -92,7 +92,8 @@ typedef struct LoadFile
 	const char *base;			/* its last path component */
 	text	   *source;			/* NULL: claimed unchanged by its sha256 */
 	bool		has_sha;		/* sha256s gave its sha256 */
-	uint8		sha[PG_SHA256_DIGEST_LENGTH];	/* then that; then the bytes' */
+	uint8		sha[PG_SHA256_DIGEST_LENGTH];	/* that one, then the bytes'
+												 * (hash_sources()) */
 	char	   *id;
 	const char *status;
 	int			revises_line;
@@ -421,23 +422,15 @@ parse_sha256_hex(const char *s, size_t len, uint8 *digest)
 	for (size_t i = 0; i < len; i++)
 		if (!isxdigit((unsigned char) s[i]))
 			return false;
-	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-	{
-		char		hex[3] = {s[2 * i], s[2 * i + 1], '\0'};
-
-		digest[i] = (uint8) strtol(hex, NULL, 16);
-	}
+	hex_decode(s, len, (char *) digest);
 	return true;
 }
 
-static char *
+/* A sha256 in lowercase hex, palloc'd */
+static inline char *
 sha256_hex(const uint8 *digest)
 {
-	char	   *out = palloc(2 * PG_SHA256_DIGEST_LENGTH + 1);
-
-	hex_encode((const char *) digest, PG_SHA256_DIGEST_LENGTH, out);
-	out[2 * PG_SHA256_DIGEST_LENGTH] = '\0';
-	return out;
+	return migr_hex(digest, PG_SHA256_DIGEST_LENGTH);
 }
 
 /*
@@ -665,7 +658,6 @@ begin_batch(LoadFile *files, int from, int n, HTAB *sources, MemoryContext cxt)
 		LoadFile   *f = &files[i];
 		const char *bytes;
 		size_t		len;
-		uint8		sha[PG_SHA256_DIGEST_LENGTH];
 		SourceEntry *se;
 		char	   *buf;
 		MigrFile	mf;
@@ -676,9 +668,8 @@ begin_batch(LoadFile *files, int from, int n, HTAB *sources, MemoryContext cxt)
 			continue;			/* recorded with its sha256: unchanged */
 		bytes = VARDATA_ANY(f->source);
 		len = VARSIZE_ANY_EXHDR(f->source);
-		sha256(bytes, len, sha);
 		se = source_of(sources, f);
-		if (se && memcmp(se->sha, sha, sizeof(sha)) == 0)
+		if (se && memcmp(se->sha, f->sha, sizeof(f->sha)) == 0)
 			continue;			/* unchanged: not registered */
 		nfiles++;
 		buf = MemoryContextAllocHuge(scan, len + 1);
@@ -758,24 +749,63 @@ check_references(LoadFile *files, int n, LoadState *st)
 }
 
 /*
- * The manifest of the files recorded as loaded: the sha256 of one line
- * "name TAB sha256-in-hex LF" per file, in file-name order (bytewise).
+ * The sha256 of every file sent with its bytes, into its sha, once: the
+ * batch's look-ahead and the registration both use it.  One given in
+ * sha256s must be that of the bytes (22023).  st's callback names the file.
  */
 static void
-recorded_manifest(HTAB *sources, uint8 *digest)
+hash_sources(LoadFile *files, int n, LoadState *st)
 {
-	long		n = hash_get_num_entries(sources);
-	SourceEntry **all = palloc(sizeof(SourceEntry *) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		LoadFile   *f = &files[i];
+		uint8		sha[PG_SHA256_DIGEST_LENGTH];
+
+		CHECK_FOR_INTERRUPTS();
+		if (f->source == NULL)
+			continue;
+		sha256(VARDATA_ANY(f->source), VARSIZE_ANY_EXHDR(f->source), sha);
+		if (f->has_sha && memcmp(sha, f->sha, sizeof(sha)) != 0)
+		{
+			st->filename = f->name;
+			st->line = 1;
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the sha256 sent for migration file \"%s\" is not that of its content", f->base),
+					 errdetail("The content sent has sha256 %s; sha256s gives %s.",
+							   sha256_hex(sha), sha256_hex(f->sha))));
+		}
+		memcpy(f->sha, sha, sizeof(sha));
+	}
+}
+
+/* The revisions recorded as loaded from a file, in file-name order */
+static SourceEntry **
+sorted_sources(HTAB *sources, long *n)
+{
+	SourceEntry **all = palloc(sizeof(SourceEntry *) * (hash_get_num_entries(sources) + 1));
 	HASH_SEQ_STATUS seq;
 	SourceEntry *se;
-	pg_cryptohash_ctx *ctx = migr_sha256_begin();
-	long		k = 0;
 
+	*n = 0;
 	hash_seq_init(&seq, sources);
 	while ((se = hash_seq_search(&seq)) != NULL)
-		all[k++] = se;
-	qsort(all, k, sizeof(SourceEntry *), cmp_sources);
-	for (long i = 0; i < k; i++)
+		all[(*n)++] = se;
+	qsort(all, *n, sizeof(SourceEntry *), cmp_sources);
+	return all;
+}
+
+/*
+ * The manifest of the files recorded as loaded (all, sorted): the sha256
+ * of one line "name TAB sha256-in-hex LF" per file, in file-name order
+ * (bytewise).
+ */
+static void
+recorded_manifest(SourceEntry **all, long n, uint8 *digest)
+{
+	pg_cryptohash_ctx *ctx = migr_sha256_begin();
+
+	for (long i = 0; i < n; i++)
 	{
 		char	   *hex = sha256_hex(all[i]->sha);
 
@@ -787,7 +817,6 @@ recorded_manifest(HTAB *sources, uint8 *digest)
 		pfree(hex);
 	}
 	migr_sha256_end(ctx, digest);
-	pfree(all);
 }
 
 /*
@@ -799,13 +828,10 @@ static void
 put_manifest(ReturnSetInfo *rsinfo, HTAB *sources, const uint8 *manifest)
 {
 	uint8		recorded[PG_SHA256_DIGEST_LENGTH];
-	long		n = hash_get_num_entries(sources);
-	SourceEntry **all;
-	HASH_SEQ_STATUS seq;
-	SourceEntry *se;
-	long		k = 0;
+	long		n;
+	SourceEntry **all = sorted_sources(sources, &n);
 
-	recorded_manifest(sources, recorded);
+	recorded_manifest(all, n, recorded);
 	if (memcmp(recorded, manifest, sizeof(recorded)) != 0)
 	{
 		Datum		values[4];
@@ -816,12 +842,7 @@ put_manifest(ReturnSetInfo *rsinfo, HTAB *sources, const uint8 *manifest)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		return;
 	}
-	all = palloc(sizeof(SourceEntry *) * (n + 1));
-	hash_seq_init(&seq, sources);
-	while ((se = hash_seq_search(&seq)) != NULL)
-		all[k++] = se;
-	qsort(all, k, sizeof(SourceEntry *), cmp_sources);
-	for (long i = 0; i < k; i++)
+	for (long i = 0; i < n; i++)
 	{
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};
@@ -867,9 +888,9 @@ migr_load_all(PG_FUNCTION_ARGS)
 	HASHCTL		ctl;
 	LoadState	st;
 	ErrorContextCallback cb;
-	HASH_SEQ_STATUS seq;
 	SourceEntry *se;
 	SourceEntry **missing;
+	long		nsources;
 	int			nmissing = 0;
 	bool		changed = false;
 	bool		has_manifest = false;
@@ -929,6 +950,7 @@ migr_load_all(PG_FUNCTION_ARGS)
 	cb.arg = &st;
 	cb.previous = error_context_stack;
 	error_context_stack = &cb;
+	hash_sources(files, n, &st);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -945,19 +967,6 @@ migr_load_all(PG_FUNCTION_ARGS)
 
 		se = source_of(sources, f);
 		/* a file sent as its sha256 alone is recorded with it (put_needed) */
-		if (f->source != NULL)
-		{
-			uint8		sha[PG_SHA256_DIGEST_LENGTH];
-
-			sha256(VARDATA_ANY(f->source), VARSIZE_ANY_EXHDR(f->source), sha);
-			if (f->has_sha && memcmp(sha, f->sha, sizeof(sha)) != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("the sha256 sent for migration file \"%s\" is not that of its content", f->base),
-						 errdetail("The content sent has sha256 %s; sha256s gives %s.",
-								   sha256_hex(sha), sha256_hex(f->sha))));
-			memcpy(f->sha, sha, sizeof(sha));
-		}
 		if (se && memcmp(se->sha, f->sha, sizeof(f->sha)) == 0)
 		{
 			f->id = se->id;
@@ -1033,12 +1042,11 @@ migr_load_all(PG_FUNCTION_ARGS)
 		values[3] = CStringGetTextDatum(sha256_hex(files[i].sha));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	missing = palloc(sizeof(SourceEntry *) * (hash_get_num_entries(sources) + 1));
-	hash_seq_init(&seq, sources);
-	while ((se = hash_seq_search(&seq)) != NULL)
-		if (hash_search(ids, se->id, HASH_FIND, NULL) == NULL)
-			missing[nmissing++] = se;
-	qsort(missing, nmissing, sizeof(SourceEntry *), cmp_sources);
+	/* sorted, so the missing ones come in file-name order */
+	missing = sorted_sources(sources, &nsources);
+	for (long i = 0; i < nsources; i++)
+		if (hash_search(ids, missing[i]->id, HASH_FIND, NULL) == NULL)
+			missing[nmissing++] = missing[i];
 	for (int i = 0; i < nmissing; i++)
 	{
 		Datum		values[4];

@@ -358,20 +358,6 @@ array_of(Datum *v, bool *isnull, int n, Oid type, int len, bool byval, char alig
 }
 
 static Datum
-text_array(char **v, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
-	bool	   *isnull = palloc(sizeof(bool) * (n + 1));
-
-	for (int i = 0; i < n; i++)
-	{
-		isnull[i] = v[i] == NULL;
-		d[i] = isnull[i] ? (Datum) 0 : CStringGetTextDatum(v[i]);
-	}
-	return array_of(d, isnull, n, TEXTOID, -1, false, TYPALIGN_INT);
-}
-
-static Datum
 bytea_array(bytea **v, int n)
 {
 	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
@@ -446,21 +432,21 @@ flush_rows(MigrRegBatch *b)
 		s[11][i] = r->source_file;
 		shas[i] = r->source_sha256;
 	}
-	values[0] = text_array(s[0], n);
-	values[1] = text_array(s[1], n);
-	values[2] = text_array(s[2], n);
-	values[3] = text_array(s[3], n);
-	values[4] = text_array(s[4], n);
+	values[0] = migr_text_array(s[0], n);
+	values[1] = migr_text_array(s[1], n);
+	values[2] = migr_text_array(s[2], n);
+	values[3] = migr_text_array(s[3], n);
+	values[4] = migr_text_array(s[4], n);
 	values[5] = array_of(dates, NULL, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	values[6] = text_array(s[5], n);
-	values[7] = text_array(s[6], n);
+	values[6] = migr_text_array(s[5], n);
+	values[7] = migr_text_array(s[6], n);
 	values[8] = bytea_array(sums, n);
 	for (int k = 0; k < MIGR_NCHECKS; k++)
-		values[9 + k] = text_array(s[7 + k], n);
+		values[9 + k] = migr_text_array(s[7 + k], n);
 	values[13] = array_of(roles, NULL, n, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR);
 	for (int k = 0; k < 3; k++)
 		values[14 + k] = array_of(flags[k], NULL, n, BOOLOID, 1, true, TYPALIGN_CHAR);
-	values[17] = text_array(s[11], n);
+	values[17] = migr_text_array(s[11], n);
 	values[18] = bytea_array(shas, n);
 	migr_run_kept(&plan,
 				  "INSERT INTO migr.migration (id, revises, depends_on, branch_labels,"
@@ -519,10 +505,10 @@ flush_edges(MigrRegBatch *b)
 		}
 	}
 	Assert(k == n);
-	values[0] = text_array(rev, n);
+	values[0] = migr_text_array(rev, n);
 	values[1] = array_of(parent, NULL, n, BOOLOID, 1, true, TYPALIGN_CHAR);
 	values[2] = array_of(ord, NULL, n, INT4OID, 4, true, TYPALIGN_INT);
-	values[3] = text_array(target, n);
+	values[3] = migr_text_array(target, n);
 	/*
 	 * Checked for cycles already (see the file's comment): the trigger would
 	 * read the whole graph back for a statement of more than a few edges.
@@ -567,8 +553,8 @@ flush_labels(MigrRegBatch *b)
 			k++;
 		}
 	Assert(k == n);
-	values[0] = text_array(label, n);
-	values[1] = text_array(rev, n);
+	values[0] = migr_text_array(label, n);
+	values[1] = migr_text_array(rev, n);
 	migr_run_kept(&plan,
 				  "INSERT INTO migr.branch_label (label, revision)"
 				  " SELECT u.l, u.r"

@@ -41,15 +41,22 @@ migr_join_names(List *names, const char *sep)
 	return buf.data;
 }
 
-/* A text[] datum holding the strings */
+/* A text[] datum holding the strings, NULL where a string is NULL */
 Datum
 migr_text_array(char **v, int n)
 {
 	Datum	   *d = palloc(sizeof(Datum) * (n + 1));
+	bool	   *isnull = palloc(sizeof(bool) * (n + 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
 
 	for (int i = 0; i < n; i++)
-		d[i] = CStringGetTextDatum(v[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+	{
+		isnull[i] = v[i] == NULL;
+		d[i] = isnull[i] ? (Datum) 0 : CStringGetTextDatum(v[i]);
+	}
+	return PointerGetDatum(construct_md_array(d, isnull, 1, dims, lbs, TEXTOID, -1,
+											  false, TYPALIGN_INT));
 }
 
 /* The elements of a text[] datum; NULL elements become empty strings */
