@@ -368,6 +368,10 @@ run 0 migr_cli_c stamp base
 [ "$out" = "current: base" ] || fail "stamp with nothing to do should print no table header: $out"
 run 0 migr_cli_c downgrade base --atomic
 [ "$out" = "current: base" ] || fail "downgrade with nothing to do should print no table header: $out"
+# no temporary file for the table: it is printed as it comes, header and all
+TMPDIR=/proc/migr-no-such-dir run 0 migr_cli_c history
+has "$out" "revision"
+has "$out" "| e1 "
 # stdout closed early (| head): migr ends by SIGPIPE, as other tools do,
 # without a word and without a stray temporary file
 ntmp=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'tmp.*' -type f | wc -l)

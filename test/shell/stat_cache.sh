@@ -98,6 +98,15 @@ printf '#!/bin/sh\nexit 99\n' >"$tmp/noperl/perl"
 chmod +x "$tmp/noperl/perl"
 PATH=$tmp/noperl:$PATH up 0 migr_cache_a
 has "$sent" "'{}', '{}', NULL, '$want'"
+#    a find that fails leaves the test to perl, which sends every file as
+#    its sha256 from the cache
+mkdir "$tmp/nofind"
+printf '#!/bin/sh\nexit 1\n' >"$tmp/nofind/find"
+chmod +x "$tmp/nofind/find"
+PATH=$tmp/nofind:$PATH up 0 migr_cache_a
+hasnt "$sent" marker_
+hasnt "$sent" "'{}', '{}', NULL,"
+has "$out" "3 files loaded (3 unchanged)"
 touch "$tmp/m/2024_01_01_000001_c1.sql"
 PATH=$tmp/noperl:$PATH up 5 migr_cache_a
 sleep 2
