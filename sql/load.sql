@@ -483,14 +483,19 @@ SELECT filename, revision, status FROM migr.load_all(
     ARRAY[repeat('ab', 32)]);
 \echo :LAST_ERROR_SQLSTATE
 -- a manifest: every file at once, as the sha256 of "name TAB sha256 LF"
--- lines in file-name order; all recorded files come back unchanged, and a
--- manifest the catalog does not back is one "needed" row
+-- lines in file-name order; the answer is one row without a file name,
+-- "unchanged" when the manifest is that of the recorded files, "needed"
+-- when the catalog does not back it, with the manifest as its sha256
 SELECT string_agg(source_file || E'\t' || encode(source_sha256, 'hex') || E'\n', '' ORDER BY source_file COLLATE "C")
          AS ld_manifest_text
   FROM migr.migration WHERE source_file IS NOT NULL \gset
-SELECT status, count(*), count(revision) AS with_revision
-  FROM migr.load_all('{}', '{}', NULL, encode(sha256(convert_to(:'ld_manifest_text', 'UTF8')), 'hex'))
- GROUP BY status;
+SELECT filename, revision, status,
+       sha256 = encode(sha256(convert_to(:'ld_manifest_text', 'UTF8')), 'hex') AS is_manifest
+  FROM migr.load_all('{}', '{}', NULL, encode(sha256(convert_to(:'ld_manifest_text', 'UTF8')), 'hex'));
+-- one file less is another manifest
+SELECT filename, revision, status
+  FROM migr.load_all('{}', '{}', NULL,
+                     encode(sha256(convert_to(regexp_replace(:'ld_manifest_text', '^[^\n]*\n', ''), 'UTF8')), 'hex'));
 SELECT * FROM migr.load_all('{}', '{}', NULL, repeat('ab', 32));
 SELECT filename, revision, status FROM migr.load_all(ARRAY['a'], ARRAY['x.sql'], NULL, repeat('ab', 32));
 \echo :LAST_ERROR_SQLSTATE

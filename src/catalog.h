@@ -113,6 +113,10 @@ extern bool migr_graph_read_direct(MemoryContext into, MigrRevInput **in,
 								   int *n, MigrContentFn fn, void *arg,
 								   int64 *applied_rows, int64 *applied_matched);
 extern int	migr_read_snapshot_signature(MemoryContext into, bytea **signature);
+
+/* Called per recorded source file by migr_read_sources_direct */
+typedef void (*MigrSourceFn) (text *file, text *id, bytea *sha256, void *arg);
+extern bool migr_read_sources_direct(MigrSourceFn fn, void *arg);
 extern int	migr_read_any_row(const char *name, const char *column_name,
 							  const char *except);
 extern bool migr_catalog_v2(void);

@@ -4,7 +4,8 @@
  *	  the statement's snapshot instead of through SPI: migr.migration and
  *	  migr.applied (the rows and values of catalog.c's revision query with
  *	  content), the recorded catalog signature, and whether a revision is
- *	  part way or a batch job unfinished.  On a long history the query's
+ *	  part way or a batch job unfinished; and for migr.load_all(), the files
+ *	  revisions were loaded from.  On a long history the query's
  *	  planning, join and copying of every row cost more than the rest of a
  *	  check that finds nothing, and in a new session planning the small
  *	  queries costs more than running them.
@@ -537,4 +538,57 @@ migr_read_any_row(const char *name, const char *column_name, const char *except)
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+/*
+ * migr_read_sources_direct
+ *		Every row of migr.migration with a source_file and a source_sha256,
+ *		for the statement's snapshot: fn(file, id, sha256, arg) each, the
+ *		values valid during the call.  False, having called fn for no row,
+ *		when a query must read them (as for migr_graph_read_direct).
+ */
+bool
+migr_read_sources_direct(MigrSourceFn fn, void *arg)
+{
+	Snapshot	snap = GetActiveSnapshot();
+	Relation	rel;
+	AttrNumber	c_file,
+				c_id,
+				c_sha;
+	TupleTableSlot *slot;
+	TableScanDesc scan;
+
+	if (snap == NULL ||
+		(rel = open_readable(get_namespace_oid("migr", true), "migration")) == NULL)
+		return false;
+	if (!(c_file = column(rel, "source_file", TEXTOID)) ||
+		!(c_id = column(rel, "id", TEXTOID)) ||
+		!(c_sha = column(rel, "source_sha256", BYTEAOID)))
+	{
+		table_close(rel, AccessShareLock);
+		return false;
+	}
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		file_null,
+					id_null,
+					sha_null;
+		Datum		file,
+					id,
+					sha;
+
+		CHECK_FOR_INTERRUPTS();
+		file = slot_getattr(slot, c_file, &file_null);
+		sha = slot_getattr(slot, c_sha, &sha_null);
+		id = slot_getattr(slot, c_id, &id_null);
+		if (file_null || sha_null || id_null)
+			continue;
+		fn(DatumGetTextPP(file), DatumGetTextPP(id), DatumGetByteaPP(sha), arg);
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	return true;
 }

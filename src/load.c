@@ -513,52 +513,77 @@ read_arrays(FunctionCallInfo fcinfo, int *nfiles)
 	return files;
 }
 
+/* read_sources()' hash table and the context its entries live in */
+typedef struct SourceTable
+{
+	HTAB	   *h;
+	MemoryContext cxt;
+} SourceTable;
+
+/* Enters one recorded file into the hash table of read_sources() */
+static void
+add_source(text *file, text *id, bytea *sha, void *arg)
+{
+	SourceTable *t = arg;
+	SourceEntry *e;
+	bool		found;
+	char		key[SOURCE_KEY_LEN];
+
+	CHECK_FOR_INTERRUPTS();
+	/* no file name recorded by migr.load() is that long */
+	if (VARSIZE_ANY_EXHDR(file) >= SOURCE_KEY_LEN ||
+		VARSIZE_ANY_EXHDR(sha) != PG_SHA256_DIGEST_LENGTH)
+		return;
+	memcpy(key, VARDATA_ANY(file), VARSIZE_ANY_EXHDR(file));
+	key[VARSIZE_ANY_EXHDR(file)] = '\0';
+	e = hash_search(t->h, key, HASH_ENTER, &found);
+	if (found)
+		return;					/* two revisions claim it: parse the file */
+	e->id = MemoryContextAlloc(t->cxt, VARSIZE_ANY_EXHDR(id) + 1);
+	memcpy(e->id, VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id));
+	e->id[VARSIZE_ANY_EXHDR(id)] = '\0';
+	memcpy(e->sha, VARDATA_ANY(sha), PG_SHA256_DIGEST_LENGTH);
+	e->seen = false;
+}
+
 /*
  * Every revision recorded as loaded from a file, by file name, in a hash
- * table allocated in "into": one query.
+ * table allocated in "into": a scan of migr.migration (checkread.c), else
+ * one query.
  */
 static HTAB *
 read_sources(MemoryContext into)
 {
 	HASHCTL		ctl;
-	HTAB	   *h;
+	SourceTable t;
 	int			rc;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = SOURCE_KEY_LEN;
 	ctl.entrysize = sizeof(SourceEntry);
 	ctl.hcxt = into;
+	t.h = hash_create("migr source files", 1024, &ctl,
+					  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	t.cxt = into;
+	if (migr_read_sources_direct(add_source, &t))
+		return t.h;
 	rc = SPI_execute("SELECT m.source_file, m.id, m.source_sha256 FROM migr.migration m"
 					 " WHERE m.source_file IS NOT NULL AND m.source_sha256 IS NOT NULL",
 					 true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "migr could not read the recorded source files: %s",
 			 SPI_result_code_string(rc));
-	h = hash_create("migr source files", Max(SPI_processed, 16), &ctl,
-					HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		text	   *file = DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull));
-		bytea	   *sha = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
-		SourceEntry *e;
-		bool		found;
 
-		CHECK_FOR_INTERRUPTS();
-		/* no file name recorded by migr.load() is that long */
-		if (VARSIZE_ANY_EXHDR(file) >= SOURCE_KEY_LEN ||
-			VARSIZE_ANY_EXHDR(sha) != PG_SHA256_DIGEST_LENGTH)
-			continue;
-		e = hash_search(h, text_to_cstring(file), HASH_ENTER, &found);
-		if (found)
-			continue;			/* two revisions claim it: parse the file */
-		e->id = MemoryContextStrdup(into, TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)));
-		memcpy(e->sha, VARDATA_ANY(sha), PG_SHA256_DIGEST_LENGTH);
-		e->seen = false;
+		add_source(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)),
+				   DatumGetTextPP(SPI_getbinval(tup, desc, 2, &isnull)),
+				   DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull)), &t);
 	}
-	return h;
+	return t.h;
 }
 
 /* The revision recorded as loaded from f's file name, or NULL */
@@ -820,9 +845,10 @@ recorded_manifest(SourceEntry **all, long n, uint8 *digest)
 }
 
 /*
- * migr.load_all() with a manifest: the files recorded as loaded, as
- * "unchanged" rows, when their manifest is the one given (and the files of
- * the directory are exactly those); else one "needed" row without a name.
+ * migr.load_all() with a manifest: one row without a file name, "unchanged"
+ * when the manifest is that of the files recorded as loaded (so the files
+ * of the directory are exactly those, unchanged), else "needed"; its sha256
+ * is the manifest's.
  */
 static void
 put_manifest(ReturnSetInfo *rsinfo, HTAB *sources, const uint8 *manifest)
@@ -830,29 +856,14 @@ put_manifest(ReturnSetInfo *rsinfo, HTAB *sources, const uint8 *manifest)
 	uint8		recorded[PG_SHA256_DIGEST_LENGTH];
 	long		n;
 	SourceEntry **all = sorted_sources(sources, &n);
+	Datum		values[4];
+	bool		nulls[4] = {true, true, false, false};
 
 	recorded_manifest(all, n, recorded);
-	if (memcmp(recorded, manifest, sizeof(recorded)) != 0)
-	{
-		Datum		values[4];
-		bool		nulls[4] = {true, true, false, false};
-
-		values[2] = CStringGetTextDatum("needed");
-		values[3] = CStringGetTextDatum(sha256_hex(manifest));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		return;
-	}
-	for (long i = 0; i < n; i++)
-	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-
-		values[0] = CStringGetTextDatum(all[i]->file);
-		values[1] = CStringGetTextDatum(all[i]->id);
-		values[2] = CStringGetTextDatum("unchanged");
-		values[3] = CStringGetTextDatum(sha256_hex(all[i]->sha));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	values[2] = CStringGetTextDatum(memcmp(recorded, manifest, sizeof(recorded)) == 0
+									? "unchanged" : "needed");
+	values[3] = CStringGetTextDatum(sha256_hex(manifest));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 /*
@@ -872,8 +883,8 @@ put_manifest(ReturnSetInfo *rsinfo, HTAB *sources, const uint8 *manifest)
  * nothing is loaded, and the only rows are one "needed" row for each such
  * file: the client sends their content.  A client that knows every file
  * unchanged may send only their manifest (recorded_manifest()), with empty
- * arrays; the answer is then every recorded file, unchanged, or one
- * "needed" row.
+ * arrays; the answer is then one row without a file name, "unchanged" or
+ * "needed" (put_manifest()).
  */
 Datum
 migr_load_all(PG_FUNCTION_ARGS)

@@ -11,13 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 tmp=$(mktemp -d)
-dbs=(migr_cache_a migr_cache_b)
+dbs=(migr_cache_a migr_cache_b migr_cache_c)
+dep=migr_stat_cache_dep
 cleanup() {
     rm -rf "$tmp"
     local d
     for d in "${dbs[@]}"; do
         psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true
     done
+    psql -Xq -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS $dep" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -84,7 +86,7 @@ got=$(paste -d' ' <(tail -n +2 "$(cache_file).stats" | cut -f1) <(tail -n +2 "$(
 #    with every file recorded, the cache holds their manifest, the sha256
 #    of "name TAB sha256" lines, which is what the server computes too
 want=$(sql migr_cache_a "SELECT encode(sha256(convert_to(string_agg(source_file || E'\t' || encode(source_sha256, 'hex') || E'\n', '' ORDER BY source_file COLLATE \"C\"), 'UTF8')), 'hex') FROM migr.migration")
-[ "$(head -1 "$(cache_file)" | cut -f1,2)" = "migr stat cache 4	$want" ] ||
+[ "$(head -1 "$(cache_file)" | cut -f1-3)" = "migr stat cache 5	$want	3" ] ||
     fail "the cache's manifest is not $want: $(head -1 "$(cache_file)")"
 up 0 migr_cache_a
 has "$out" "3 files loaded (3 unchanged)"
@@ -99,13 +101,14 @@ chmod +x "$tmp/noperl/perl"
 PATH=$tmp/noperl:$PATH up 0 migr_cache_a
 has "$sent" "'{}', '{}', NULL, '$want'"
 #    a find that fails leaves the test to perl, which sends every file as
-#    its sha256 from the cache
+#    its sha256 from the cache (after the manifest, sent before find is
+#    done, whose answer is dropped)
 mkdir "$tmp/nofind"
 printf '#!/bin/sh\nexit 1\n' >"$tmp/nofind/find"
 chmod +x "$tmp/nofind/find"
 PATH=$tmp/nofind:$PATH up 0 migr_cache_a
 hasnt "$sent" marker_
-hasnt "$sent" "'{}', '{}', NULL,"
+has "$sent" "E'{NULL,NULL,NULL}'"
 has "$out" "3 files loaded (3 unchanged)"
 touch "$tmp/m/2024_01_01_000001_c1.sql"
 PATH=$tmp/noperl:$PATH up 5 migr_cache_a
@@ -215,4 +218,84 @@ rm -rf "$tmp/cache"
 cache= up 0 migr_cache_a
 has "$sent" marker_one
 [ ! -e "$tmp/cache" ] || fail "MIGR_CACHE_DIR= must not write a cache"
+# 7. Without a target, a cache with a manifest sends the manifest's load
+#    and step 5's plain migr.check() to psql before find is done; step 5
+#    takes that check when the files are unchanged, nothing was applied and
+#    it found no error.  What a run prints is what it prints without the
+#    cache (same: the run again with MIGR_CACHE_DIR empty).
+mkdir "$tmp/h"
+hk() {    # hk N SQL: file hN, revising hN-1
+    printf -- '-- h%s\n--\n-- Revision ID: h%s\n-- Revises: %s\n-- Create Date: 2024-01-02 00:00:0%s\n\n-- migr:upgrade\n%s\n-- migr:downgrade\nSELECT 0;\n' \
+        "$1" "$1" "$([ "$1" = 1 ] || echo "h$(($1 - 1))")" "$1" "$2" >"$tmp/h/2024_01_02_00000$1_h$1.sql"
+}
+hk 1 "CREATE TABLE public.h1 (i int);"
+hk 2 "SELECT 'marker_h2';"
+uph() {   # uph CODE [CONNINFO]: migr upgrade (to head) of $tmp/h on migr_cache_c
+    local want=$1 conn=${2:-dbname=migr_cache_c} rc=0
+    : >"$tmp/sent"
+    MIGR_PSQL=$tmp/psql MIGR_CACHE_DIR=${cache-$tmp/cache} \
+        "$root/bin/migr" upgrade --dir "$tmp/h" -d "$conn" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    out=$(<"$tmp/out") err=$(<"$tmp/err") sent=$(<"$tmp/sent")
+    [ "$rc" = "$want" ] || fail "migr upgrade on $conn exited $rc, not $want; stdout: $out; stderr: $err"
+}
+same() {  # same CODE [CONNINFO]: the run with the cache prints what it prints without
+    uph "$@"
+    local o=$out e=$err
+    cache= uph "$@"
+    [ "$o" = "$out" ] || fail "with the cache, stdout was: $o; without: $out"
+    [ "$e" = "$err" ] || fail "with the cache, stderr was: $e; without: $err"
+    uph "$@"
+}
+count() { grep -cF -- "$2" <<<"$1" || true; }
+plain="FILTER (WHERE code OPERATOR(pg_catalog.=) 'pending')"    # only in that plain check
+uph 0
+sleep 2
+uph 0                                       # records the files
+uph 0
+has "$sent" "'{}', '{}', NULL, '"
+hasnt "$sent" marker_h2
+[ "$(count "$sent" "$plain")" = 1 ] || fail "a no-op should run one plain migr.check(): $sent"
+hasnt "$sent" "strict => true"
+has "$out" "[3/5] status: 2 files loaded (2 unchanged); current h2; 0 pending to head"
+has "$out" "[5/5] verify: ok (migr.check: no errors, 0 warnings, 0 info)"
+same 0
+#    a new file: the early answers are dropped, the files loaded, the new
+#    revision applied, and step 5 runs migr.check(strict => true) after it
+hk 3 "SELECT 'marker_h3';"
+uph 0
+has "$sent" "'{}', '{}', NULL, '"
+has "$sent" marker_h3
+has "$sent" "strict => true"
+has "$out" "3 files loaded (2 unchanged, 1 registered)"
+has "$out" "[4/5] apply: 1 revision applied (CALL migr.apply('head')); current h3"
+has "$out" "[5/5] verify: ok"
+#    revisions pending with the files unchanged (a stamp down): applied,
+#    then checked strictly
+sleep 2
+uph 0
+sql migr_cache_c "SELECT migr.stamp('h1')" >/dev/null
+uph 0
+hasnt "$sent" marker_
+has "$out" "[4/5] apply: 2 revisions applied (CALL migr.apply('head')); current h3"
+has "$sent" "strict => true"
+#    a table created by hand: the plain check finds the drift, and step 5
+#    runs the strict check for its error, printed once
+sql migr_cache_c "CREATE TABLE public.by_hand (i int)"
+uph 1
+hasnt "$sent" marker_
+has "$sent" "strict => true"
+[ "$(count "$err" "ERROR:  migr.check() found 1 error")" = 1 ] || fail "the check's error should be printed once: $err"
+same 1
+sql migr_cache_c "DROP TABLE public.by_hand"
+uph 0
+#    a deploy role without EXECUTE on migr.check(): no early check
+sql postgres "CREATE ROLE $dep LOGIN PASSWORD 'migr'"
+sql migr_cache_c "REVOKE EXECUTE ON FUNCTION migr.check(boolean) FROM PUBLIC;
+                  GRANT EXECUTE ON FUNCTION migr.load_all(text[], text[], text[], text) TO $dep;
+                  GRANT EXECUTE ON PROCEDURE migr.apply(text) TO $dep"
+uph 1 "dbname=migr_cache_c user=$dep password=migr"
+has "$sent" "'{}', '{}', NULL, '"
+hasnt "$sent" "$plain"
+has "$err" "permission denied for function check"
+same 1 "dbname=migr_cache_c user=$dep password=migr"
 echo "ok: stat cache"
