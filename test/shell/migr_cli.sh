@@ -199,12 +199,39 @@ has "$out" "[2/5] initialise"
 hasnt "$out" "[3/5]"
 [ "$(sql migr_cli_a "SELECT count(*) FROM migr.migration WHERE id IN ('a4', 'a5')")" = 0 ] ||
     fail "a4 was registered although a5 failed"
+#    the lines of steps 1 and 2 come before what the load says, with stdout
+#    and stderr in one file, even when the answers reach migr late (psql's
+#    answers relayed half a second late) and without a stat cache (perl
+#    reads the files while psql connects)
+cat >"$tmp/slowpsql" <<EOF
+#!/bin/bash
+exec 4>&3
+exec "$(command -v psql)" "\$@" 3> >(sleep 0.5; exec cat >&4)
+EOF
+chmod +x "$tmp/slowpsql"
+in_order() {    # in_order TEXT: "[2/5]" before TEXT in $tmp/both
+    local a b
+    a=$(grep -nF '[2/5] initialise' "$tmp/both" | cut -d: -f1)
+    b=$(grep -nF -- "$1" "$tmp/both" | head -1 | cut -d: -f1)
+    [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] ||
+        fail "\"[2/5]\" should come before \"$1\" in: $(cat "$tmp/both")"
+}
+slow_upgrade() {    # slow_upgrade CODE: as above, output in $tmp/both
+    local rc=0
+    MIGR_PSQL=$tmp/slowpsql MIGR_CACHE_DIR= PGDATABASE=migr_cli_a "$root/bin/migr" --dir "$ma" upgrade \
+        >"$tmp/both" 2>&1 || rc=$?
+    [ "$rc" = "$1" ] || fail "migr upgrade with a slow psql exited $rc, not $1: $(cat "$tmp/both")"
+}
+slow_upgrade 5
+in_order 'ERROR:  duplicate section "upgrade"'
 rm "$ma/$(printf '2024_01_01_00%04d' "$n")_a5.sql"
 # not UTF-8: refused before it is sent, with the file and line
 printf -- '-- a5\n--\n-- Revision ID: a5\n-- Revises: a4\n-- Create Date: 2024-01-01 00:00:59\n\n-- migr:upgrade\nSELECT \xe9;\n' \
     >"$ma/2024_01_01_000059_a5.sql"
 run 5 migr_cli_a --dir "$ma" upgrade
 has "$err" 'migration file "2024_01_01_000059_a5.sql" is not valid UTF-8 at line 8'
+slow_upgrade 5
+in_order 'is not valid UTF-8 at line 8'
 rm "$ma/2024_01_01_000059_a5.sql"
 
 # several heads: exit 5 with the heads and the way out; a target goes on
