@@ -256,13 +256,16 @@ has "$sent" "'{}', '{}', NULL, '"
 hasnt "$sent" marker_h2
 [ "$(count "$sent" "$plain")" = 1 ] || fail "a no-op should run one plain migr.check(): $sent"
 hasnt "$sent" "strict => true"
+[ "$(count "$sent" "E'@@conn")" = 1 ] || fail "a no-op should be one session: $sent"
 has "$out" "[3/5] status: 2 files loaded (2 unchanged); current h2; 0 pending to head"
 has "$out" "[5/5] verify: ok (migr.check: no errors, 0 warnings, 0 info)"
 same 0
-#    a new file: the early answers are dropped, the files loaded, the new
-#    revision applied, and step 5 runs migr.check(strict => true) after it
+#    a new file: the early answers are dropped, the files loaded (by a
+#    second psql: the first quit after the early check), the new revision
+#    applied, and step 5 runs migr.check(strict => true) after it
 hk 3 "SELECT 'marker_h3';"
 uph 0
+[ "$(count "$sent" "E'@@conn")" = 2 ] || fail "a run after the early check should start a second session: $sent"
 has "$sent" "'{}', '{}', NULL, '"
 has "$sent" marker_h3
 has "$sent" "strict => true"
