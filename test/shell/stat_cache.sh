@@ -86,7 +86,7 @@ got=$(paste -d' ' <(tail -n +2 "$(cache_file).stats" | cut -f1) <(tail -n +2 "$(
 #    with every file recorded, the cache holds their manifest, the sha256
 #    of "name TAB sha256" lines, which is what the server computes too
 want=$(sql migr_cache_a "SELECT encode(sha256(convert_to(string_agg(source_file || E'\t' || encode(source_sha256, 'hex') || E'\n', '' ORDER BY source_file COLLATE \"C\"), 'UTF8')), 'hex') FROM migr.migration")
-[ "$(head -1 "$(cache_file)" | cut -f1-3)" = "migr stat cache 5	$want	3" ] ||
+[ "$(head -1 "$(cache_file)" | cut -f1-3)" = "migr stat cache 6	$want	3" ] ||
     fail "the cache's manifest is not $want: $(head -1 "$(cache_file)")"
 up 0 migr_cache_a
 has "$out" "3 files loaded (3 unchanged)"
@@ -100,16 +100,20 @@ printf '#!/bin/sh\nexit 99\n' >"$tmp/noperl/perl"
 chmod +x "$tmp/noperl/perl"
 PATH=$tmp/noperl:$PATH up 0 migr_cache_a
 has "$sent" "'{}', '{}', NULL, '$want'"
-#    a find that fails leaves the test to perl, which sends every file as
-#    its sha256 from the cache (after the manifest, sent before find is
-#    done, whose answer is dropped)
+#    a find that fails vouches for nothing: perl, which takes the stats
+#    from find too, reads every file (after the manifest, sent before find
+#    is done, whose answer is dropped), and the cache stays as it was
 mkdir "$tmp/nofind"
 printf '#!/bin/sh\nexit 1\n' >"$tmp/nofind/find"
 chmod +x "$tmp/nofind/find"
+before=$(cat "$(cache_file)" "$(cache_file).stats")
 PATH=$tmp/nofind:$PATH up 0 migr_cache_a
-hasnt "$sent" marker_
-has "$sent" "E'{NULL,NULL,NULL}'"
+has "$sent" marker_one
+has "$sent" marker_two
 has "$out" "3 files loaded (3 unchanged)"
+[ "$(cat "$(cache_file)" "$(cache_file).stats")" = "$before" ] || fail "a failed find changed the cache"
+up 0 migr_cache_a
+hasnt "$sent" marker_
 touch "$tmp/m/2024_01_01_000001_c1.sql"
 PATH=$tmp/noperl:$PATH up 5 migr_cache_a
 sleep 2
