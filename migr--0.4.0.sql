@@ -806,7 +806,7 @@ CREATE FUNCTION migr.load_all(sources text[], filenames text[], sha256s text[] D
 RETURNS TABLE (filename text, revision text, status text, sha256 text)
 AS 'MODULE_PATHNAME', 'migr_load_all'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migr.load_all(text[], text[], text[], text) IS 'Loads a directory''s migration files in one transaction; one row per file (unchanged, registered, replaced) and per revision whose file is missing, with the sha256 of each; files sent as their sha256 or as a manifest that the catalog does not back come back as needed.';
+COMMENT ON FUNCTION migr.load_all(text[], text[], text[], text) IS 'Loads a directory''s migration files in one transaction; one row per file (unchanged, registered, replaced) and per revision whose file is missing, with the sha256 of each; files sent as their sha256 or as a manifest that the catalog does not back come back as needed; a manifest it backs, as one unchanged row.';
 
 GRANT USAGE ON SCHEMA migr TO PUBLIC;
 
