@@ -268,6 +268,24 @@ same 0
 #    second psql: the first quit after the early check), the new revision
 #    applied, and step 5 runs migr.check(strict => true) after it
 hk 3 "SELECT 'marker_h3';"
+#    ... unless that second psql cannot connect: exit 3, nothing loaded
+cat >"$tmp/psql_once" <<EOF
+#!/bin/sh
+if [ -e "$tmp/psql_once.used" ]; then
+    echo "psql: error: connection to server failed (the test's second psql)" >&2
+    exit 2
+fi
+: >"$tmp/psql_once.used"
+exec "$real_psql" "\$@"
+EOF
+chmod +x "$tmp/psql_once"
+rc=0
+MIGR_PSQL=$tmp/psql_once MIGR_CACHE_DIR=$tmp/cache "$root/bin/migr" upgrade --dir "$tmp/h" -d dbname=migr_cache_c \
+    >"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" = 3 ] || fail "a second psql that cannot connect should be exit 3, not $rc: $(cat "$tmp/err")"
+has "$(cat "$tmp/err")" "could not connect to the database"
+[ "$(sql migr_cache_c "SELECT count(*) FROM migr.migration WHERE id = 'h3'")" = 0 ] ||
+    fail "h3 was registered although the run could not connect again"
 uph 0
 [ "$(count "$sent" "E'@@conn")" = 2 ] || fail "a run after the early check should start a second session: $sent"
 has "$sent" "'{}', '{}', NULL, '"
