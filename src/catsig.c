@@ -71,7 +71,8 @@
  *	  the versions the recording transaction itself made dead (the last
  *	  revision's in CALL mode, every revision's in migr.upgrade(), one
  *	  transaction): once it commits, the first reader of such a page prunes
- *	  it, and migr.check() hashes that page again, at a cost only.
+ *	  it, and migr.check() hashes that page again, at a cost only.  So does
+ *	  a vacuum of a catalog, which frees the line pointers pruning left dead.
  *
  *	  migr.check() then compares page by page: a page with its recorded,
  *	  non-zero LSN is taken as unchanged without reading its rows; any other
