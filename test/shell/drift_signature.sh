@@ -88,15 +88,20 @@ echo "drift without a recorded signature: found"
 # afterwards: then no page of the catalogs changes after the recording.
 sigline() { q -c "SET client_min_messages = debug1" -c "SELECT count(*) FROM migr.check()" 2>&1 |
             sed -n 's/^DEBUG:  migr.check(): catalog signature //p'; }
+# no_rehash WHAT: a check matched the signature without hashing a page
+# again (its line in $line), else fail saying WHAT
+no_rehash() {
+    line=$(sigline)
+    case "$line" in
+        "matches, 0 of "*" pages hashed again") ;;
+        *) echo "$1: '$line'"; exit 1 ;;
+    esac
+}
 q -o /dev/null -c "SELECT count(*) FROM migr.downgrade('a')" \
    -c "VACUUM pg_class, pg_attribute, pg_type, pg_depend, pg_constraint, pg_index, pg_proc" \
    -c "SELECT count(*) FROM migr.upgrade('b')"
 if [ -n "$(findings)" ]; then echo "findings after recording again:"; findings; exit 1; fi
-line=$(sigline)
-case "$line" in
-    "matches, 0 of "*" pages hashed again") ;;
-    *) echo "the signature of a quiet database was not matched page by page: '$line'"; exit 1 ;;
-esac
+no_rehash "the signature of a quiet database was not matched page by page"
 echo "quiet database: $line"
 
 # DDL another session has not committed while the signature is recorded:
@@ -185,15 +190,7 @@ SELECT migr.revision('h', 'g40', 'h', 'CREATE TABLE h (k int);', 'DROP TABLE h;'
 VACUUM pg_class, pg_attribute, pg_type, pg_depend, pg_constraint, pg_index, pg_proc;
 CALL migr.apply();
 SQL
-line=$(sigline)
-case "$line" in
-    "matches, 0 of "*" pages hashed again") ;;
-    *) echo "pages pruned after the recording are hashed again at every check: '$line'"; exit 1 ;;
-esac
+no_rehash "pages pruned after the recording are hashed again at every check"
 if [ -n "$(findings)" ]; then echo "findings after the CALL:"; findings; exit 1; fi
-line=$(sigline)
-case "$line" in
-    "matches, 0 of "*" pages hashed again") ;;
-    *) echo "pages hashed again at the second check: '$line'"; exit 1 ;;
-esac
+no_rehash "pages hashed again at the second check"
 echo "dead catalog versions of the revisions before the recording: no page hashed again ($line)"
