@@ -547,26 +547,16 @@ add_source(text *file, text *id, bytea *sha, void *arg)
 }
 
 /*
- * Every revision recorded as loaded from a file, by file name, in a hash
- * table allocated in "into": a scan of migr.migration (checkread.c), else
- * one query.
+ * Calls fn for every revision recorded as loaded from a file: a scan of
+ * migr.migration (checkread.c), else one query.
  */
-static HTAB *
-read_sources(MemoryContext into)
+static void
+scan_sources(MigrSourceFn fn, void *arg)
 {
-	HASHCTL		ctl;
-	SourceTable t;
 	int			rc;
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = SOURCE_KEY_LEN;
-	ctl.entrysize = sizeof(SourceEntry);
-	ctl.hcxt = into;
-	t.h = hash_create("migr source files", 1024, &ctl,
-					  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	t.cxt = into;
-	if (migr_read_sources_direct(add_source, &t))
-		return t.h;
+	if (migr_read_sources_direct(fn, arg))
+		return;
 	rc = SPI_execute("SELECT m.source_file, m.id, m.source_sha256 FROM migr.migration m"
 					 " WHERE m.source_file IS NOT NULL AND m.source_sha256 IS NOT NULL",
 					 true, 0);
@@ -579,10 +569,30 @@ read_sources(MemoryContext into)
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 
-		add_source(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)),
-				   DatumGetTextPP(SPI_getbinval(tup, desc, 2, &isnull)),
-				   DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull)), &t);
+		fn(DatumGetTextPP(SPI_getbinval(tup, desc, 1, &isnull)),
+		   DatumGetTextPP(SPI_getbinval(tup, desc, 2, &isnull)),
+		   DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull)), arg);
 	}
+}
+
+/*
+ * Every revision recorded as loaded from a file, by file name, in a hash
+ * table allocated in "into".
+ */
+static HTAB *
+read_sources(MemoryContext into)
+{
+	HASHCTL		ctl;
+	SourceTable t;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = SOURCE_KEY_LEN;
+	ctl.entrysize = sizeof(SourceEntry);
+	ctl.hcxt = into;
+	t.h = hash_create("migr source files", 1024, &ctl,
+					  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	t.cxt = into;
+	scan_sources(add_source, &t);
 	return t.h;
 }
 
@@ -821,25 +831,88 @@ sorted_sources(HTAB *sources, long *n)
 }
 
 /*
- * The manifest of the files recorded as loaded (all, sorted): the sha256
- * of one line "name TAB sha256-in-hex LF" per file, in file-name order
- * (bytewise).
+ * The files recorded as loaded, for the manifest: in scan order (pos), so
+ * that of two revisions claiming one file name the first counts, as in
+ * read_sources()' hash table.  No hash table: a no-op deploy with a stat
+ * cache asks for nothing else, and the rows mostly come in file-name order
+ * (the order they were loaded in), which qsort finds sorted at once.
+ */
+typedef struct ManifestFile
+{
+	char	   *file;
+	int			pos;
+	uint8		sha[PG_SHA256_DIGEST_LENGTH];
+} ManifestFile;
+
+typedef struct ManifestFiles
+{
+	ManifestFile *f;
+	int			n;
+	int			cap;
+} ManifestFiles;
+
+/* Appends one recorded file, with the limits add_source() sets */
+static void
+add_manifest_file(text *file, text *id, bytea *sha, void *arg)
+{
+	ManifestFiles *m = arg;
+	ManifestFile *e;
+
+	CHECK_FOR_INTERRUPTS();
+	if (VARSIZE_ANY_EXHDR(file) >= SOURCE_KEY_LEN ||
+		VARSIZE_ANY_EXHDR(sha) != PG_SHA256_DIGEST_LENGTH)
+		return;
+	if (m->n == m->cap)
+	{
+		m->cap *= 2;
+		m->f = repalloc(m->f, sizeof(ManifestFile) * m->cap);
+	}
+	e = &m->f[m->n];
+	e->file = text_to_cstring(file);
+	e->pos = m->n++;
+	memcpy(e->sha, VARDATA_ANY(sha), PG_SHA256_DIGEST_LENGTH);
+}
+
+static int
+cmp_manifest_files(const void *a, const void *b)
+{
+	const ManifestFile *x = a;
+	const ManifestFile *y = b;
+	int			c = strcmp(x->file, y->file);
+
+	return c != 0 ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/*
+ * The manifest of the files recorded as loaded: the sha256 of one line
+ * "name TAB sha256-in-hex LF" per file, in file-name order (bytewise).
  */
 static void
-recorded_manifest(SourceEntry **all, long n, uint8 *digest)
+recorded_manifest(uint8 *digest)
 {
-	pg_cryptohash_ctx *ctx = migr_sha256_begin();
+	ManifestFiles m;
+	pg_cryptohash_ctx *ctx;
+	char		line[SOURCE_KEY_LEN + 2 * PG_SHA256_DIGEST_LENGTH + 2];
 
-	for (long i = 0; i < n; i++)
+	m.cap = 256;
+	m.n = 0;
+	m.f = palloc(sizeof(ManifestFile) * m.cap);
+	scan_sources(add_manifest_file, &m);
+	qsort(m.f, m.n, sizeof(ManifestFile), cmp_manifest_files);
+	ctx = migr_sha256_begin();
+	for (int i = 0; i < m.n; i++)
 	{
-		char	   *hex = sha256_hex(all[i]->sha);
+		size_t		len = strlen(m.f[i].file);
 
 		CHECK_FOR_INTERRUPTS();
-		migr_sha256_add(ctx, all[i]->file, strlen(all[i]->file));
-		migr_sha256_add(ctx, "\t", 1);
-		migr_sha256_add(ctx, hex, strlen(hex));
-		migr_sha256_add(ctx, "\n", 1);
-		pfree(hex);
+		if (i > 0 && strcmp(m.f[i - 1].file, m.f[i].file) == 0)
+			continue;			/* a later claim of the same file */
+		memcpy(line, m.f[i].file, len);
+		line[len++] = '\t';
+		hex_encode((const char *) m.f[i].sha, PG_SHA256_DIGEST_LENGTH, line + len);
+		len += 2 * PG_SHA256_DIGEST_LENGTH;
+		line[len++] = '\n';
+		migr_sha256_add(ctx, line, len);
 	}
 	migr_sha256_end(ctx, digest);
 }
@@ -851,15 +924,13 @@ recorded_manifest(SourceEntry **all, long n, uint8 *digest)
  * is the manifest's.
  */
 static void
-put_manifest(ReturnSetInfo *rsinfo, HTAB *sources, const uint8 *manifest)
+put_manifest(ReturnSetInfo *rsinfo, const uint8 *manifest)
 {
 	uint8		recorded[PG_SHA256_DIGEST_LENGTH];
-	long		n;
-	SourceEntry **all = sorted_sources(sources, &n);
 	Datum		values[4];
 	bool		nulls[4] = {true, true, false, false};
 
-	recorded_manifest(all, n, recorded);
+	recorded_manifest(recorded);
 	values[2] = CStringGetTextDatum(memcmp(recorded, manifest, sizeof(recorded)) == 0
 									? "unchanged" : "needed");
 	values[3] = CStringGetTextDatum(sha256_hex(manifest));
@@ -940,13 +1011,13 @@ migr_load_all(PG_FUNCTION_ARGS)
 
 	migr_spi_connect();
 	migr_lock_acquire();
-	sources = read_sources(outer);
 	if (has_manifest)
 	{
-		put_manifest(rsinfo, sources, manifest);
+		put_manifest(rsinfo, manifest);
 		migr_spi_finish();
 		return (Datum) 0;
 	}
+	sources = read_sources(outer);
 	if (put_needed(rsinfo, files, n, sources))
 	{
 		/* nothing is loaded: the client sends those files' content */
