@@ -70,6 +70,16 @@ SELECT migr.revision('s5', 's3', 'five', '', '', create_date => '2024-01-05 00:0
 -- a stale row is never read: current() answers from the graph
 UPDATE migr.summary SET current_heads = '{wrong}';
 SELECT * FROM migr.current() ORDER BY 1;
+-- a fresh row without current heads (its NOT NULL dropped by hand) reads
+-- as no current heads, as the graph says is a mismatch; it crashed the
+-- server before
+SELECT revision, operation FROM migr.upgrade('heads');
+ALTER TABLE migr.summary ALTER COLUMN current_heads DROP NOT NULL;
+UPDATE migr.summary SET current_heads = NULL;
+SELECT count(*) AS current_rows FROM migr.current();
+SELECT code, message FROM migr.check() WHERE code = 'summary_mismatch';
+DELETE FROM migr.summary;
+ALTER TABLE migr.summary ALTER COLUMN current_heads SET NOT NULL;
 DROP FUNCTION summary();
 DROP TABLE s1;
 DROP EXTENSION migr;

@@ -119,6 +119,9 @@ typedef void (*MigrSourceFn) (text *file, text *id, bytea *sha256, void *arg);
 extern bool migr_read_sources_direct(MigrSourceFn fn, void *arg);
 extern int	migr_read_any_row(const char *name, const char *column_name,
 							  const char *except);
+extern int	migr_read_summary_direct(MemoryContext into, int64 *pending,
+									 int *graph_heads, char ***current,
+									 int *ncurrent);
 extern bool migr_catalog_v2(void);
 extern MigrGraph *migr_catalog_load_graph(MemoryContext into, bool strict,
 										  int64 *max_seq);

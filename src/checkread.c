@@ -3,9 +3,9 @@
  *	  migr.check()'s reads of the migr tables by a scan of each table under
  *	  the statement's snapshot instead of through SPI: migr.migration and
  *	  migr.applied (the rows and values of catalog.c's revision query with
- *	  content), the recorded catalog signature, and whether a revision is
- *	  part way or a batch job unfinished; and for migr.load_all(), the files
- *	  revisions were loaded from.  On a long history the query's
+ *	  content), the recorded catalog signature, the summary row, and whether
+ *	  a revision is part way or a batch job unfinished; and for
+ *	  migr.load_all(), the files revisions were loaded from.  On a long history the query's
  *	  planning, join and copying of every row cost more than the rest of a
  *	  check that finds nothing, and in a new session planning the small
  *	  queries costs more than running them.
@@ -31,6 +31,7 @@
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "strlist.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -486,6 +487,76 @@ migr_read_snapshot_signature(MemoryContext into, bytea **signature)
 	}
 	MemoryContextDelete(cxt);
 	return found ? 1 : 0;
+}
+
+/*
+ * migr_read_summary_direct
+ *		What migr_summary_read()'s query, "SELECT s.pending, s.graph_heads,
+ *		s.current_heads FROM migr.summary s WHERE s.fresh", returns for the
+ *		statement's snapshot: 1 with the first fresh row's values
+ *		(*current in "into"), 0 when no row is fresh, or -1 when the query
+ *		must decide.  The row is read at the first call of a check or a
+ *		migr.current() in a session, where planning that query costs more
+ *		than the scan of the one row.
+ */
+int
+migr_read_summary_direct(MemoryContext into, int64 *pending, int *graph_heads,
+						 char ***current, int *ncurrent)
+{
+	Snapshot	snap = GetActiveSnapshot();
+	Relation	rel;
+	AttrNumber	c_fresh,
+				c_pending,
+				c_heads,
+				c_current;
+	TupleTableSlot *slot;
+	TableScanDesc scan;
+	int			found = 0;
+
+	if (snap == NULL ||
+		(rel = open_readable(get_namespace_oid("migr", true), "summary")) == NULL)
+		return -1;
+	if (!(c_fresh = column(rel, "fresh", BOOLOID)) ||
+		!(c_pending = column(rel, "pending", INT8OID)) ||
+		!(c_heads = column(rel, "graph_heads", INT4OID)) ||
+		!(c_current = column(rel, "current_heads", TEXTARRAYOID)))
+	{
+		table_close(rel, AccessShareLock);
+		return -1;
+	}
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while (!found && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		fresh = slot_getattr(slot, c_fresh, &isnull);
+		Datum		v;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull || !DatumGetBool(fresh))
+			continue;
+		/* NOT NULL columns: a NULL (a dropped constraint) reads as the query's 0 */
+		v = slot_getattr(slot, c_pending, &isnull);
+		*pending = isnull ? 0 : DatumGetInt64(v);
+		v = slot_getattr(slot, c_heads, &isnull);
+		*graph_heads = isnull ? 0 : DatumGetInt32(v);
+		v = slot_getattr(slot, c_current, &isnull);
+		old = MemoryContextSwitchTo(into);
+		if (isnull)
+		{
+			*current = palloc(sizeof(char *));
+			*ncurrent = 0;
+		}
+		else
+			*current = migr_cstrings(v, ncurrent);
+		MemoryContextSwitchTo(old);
+		found = 1;
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	return found;
 }
 
 /*

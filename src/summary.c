@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include "catalog.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -88,7 +89,8 @@ migr_summary_stale(PG_FUNCTION_ARGS)
 /*
  * migr_summary_read
  *		The summary, if it is there and fresh; false otherwise.  current_heads
- *		is allocated in "into".  The caller is connected to SPI.
+ *		is allocated in "into".  The caller is connected to SPI.  A scan of
+ *		the row (checkread.c), else the query.
  */
 bool
 migr_summary_read(MemoryContext into, MigrSummary *sum)
@@ -98,7 +100,11 @@ migr_summary_read(MemoryContext into, MigrSummary *sum)
 	TupleDesc	td;
 	bool		isnull;
 	MemoryContext old;
+	int			direct = migr_read_summary_direct(into, &sum->pending, &sum->graph_heads,
+												  &sum->current_heads, &sum->ncurrent);
 
+	if (direct >= 0)
+		return direct == 1;
 	migr_run_kept(&plan, "SELECT s.pending, s.graph_heads, s.current_heads"
 				  "  FROM migr.summary s WHERE s.fresh",
 				  0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT);
@@ -109,8 +115,14 @@ migr_summary_read(MemoryContext into, MigrSummary *sum)
 	sum->pending = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
 	sum->graph_heads = DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
 	old = MemoryContextSwitchTo(into);
-	sum->current_heads = migr_cstrings(SPI_getbinval(tup, td, 3, &isnull),
-									   &sum->ncurrent);
+	{
+		Datum		heads = SPI_getbinval(tup, td, 3, &isnull);
+
+		/* NOT NULL, unless dropped by hand: then no current heads */
+		sum->ncurrent = 0;
+		sum->current_heads = isnull ? palloc(sizeof(char *))
+			: migr_cstrings(heads, &sum->ncurrent);
+	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	return true;
