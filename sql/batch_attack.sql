@@ -224,6 +224,24 @@ CALL migr.batch_update('ba_key', 'v = 1', target_time => '-100000000 years');
 SELECT name, state FROM migr.batch_job WHERE state <> 'done' OR relation = 'public.ba_key'
  ORDER BY job_id;
 
+-- a last key edited by hand to another number of columns is refused as
+-- corrupt when the job goes on (XX001), and nothing of it runs
+CREATE TABLE ba_lk (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
+INSERT INTO ba_lk SELECT generate_series(1, 20);
+INSERT INTO ba_ctl VALUES ('7');
+\set VERBOSITY terse
+CALL migr.batch_update('ba_lk', 'v = v + 1 + ba_fail(id)', batch_size => 5, target_time => '0',
+                       name => 'lastkey');
+DELETE FROM ba_ctl;
+UPDATE migr.batch_job SET last_key = ARRAY['5', '6'] WHERE name = 'lastkey';
+CALL migr.batch_update('ba_lk', 'v = v + 1 + ba_fail(id)', batch_size => 5, target_time => '0',
+                       name => 'lastkey');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+SELECT state, last_key, rows_done FROM migr.batch_job WHERE name = 'lastkey';
+SELECT count(*) FILTER (WHERE v = 1) AS once, count(*) FILTER (WHERE v = 0) AS untouched FROM ba_lk;
+DROP TABLE ba_lk;
+
 DELETE FROM migr.batch_job;
 DROP TABLE ba_ctl, ba_part, ba_ci, ba_ci2, ba_pat, ba_date, ba_float, ba_ts, ba_key;
 DROP FUNCTION ba_fail(anyelement);
