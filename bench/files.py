@@ -55,7 +55,8 @@ side), nothing to do:
               wrapper that spawns the binary), for reference
   migr        scripts/db_upgrade.sh -q --dir migrations -d dbname=...
 in this order or the reverse, in turn.  Ratios are medians of the
-per-round ratios to dbmate.  Then the breakdown of migr's no-op: the
+per-round ratios to dbmate, with a 95% bootstrap interval of that median
+for db_upgrade.sh (as for the first deploy's ratio to psql).  Then the breakdown of migr's no-op: the
 script's sessions (pg_stat_database.sessions) and, with
 pg_stat_statements, its statements (top level and nested, over
 --steps-rounds runs); and each step timed alone from psycopg2, in a new
@@ -71,6 +72,7 @@ import argparse
 import datetime
 import hashlib
 import os
+import random
 import resource
 import shutil
 import statistics
@@ -322,6 +324,21 @@ def ratios(runs, base):
     return [x.seconds / y.seconds for x, y in zip(runs, base)]
 
 
+def median_interval(xs, resamples=2000):
+    """95% bootstrap interval of the median of xs (the rounds resampled
+    with replacement; a fixed seed, so a report reads the same twice)."""
+    rng = random.Random(0)
+    meds = sorted(statistics.median(rng.choices(xs, k=len(xs))) for _ in range(resamples))
+    return meds[int(0.025 * resamples)], meds[int(0.975 * resamples) - 1]
+
+
+def interval_line(what, wr, digits):
+    lo, hi = median_interval(wr)
+    return ("%s: median of the rounds' ratios %.*f×, 95%% bootstrap interval %.*f–%.*f× "
+            "(%d resamples of the %d rounds).\n" % (what, digits, statistics.median(wr), digits, lo,
+                                                   digits, hi, 2000, len(wr)))
+
+
 def mean_or_none(xs):
     xs = [x for x in xs if x is not None]
     return statistics.mean(xs) if xs else None
@@ -445,7 +462,8 @@ def report_deploy(n, res, loads, ext, steps):
             LABEL[s], fmt_s(statistics.median(wall)), fmt_s(min(wall)), fmt_s(max(wall)),
             " | ".join(cells), server, fmt_s(statistics.median(x.client for x in res[s])),
             statistics.median(x.wal for x in res[s]) / n / 1024))
-    print("\n`CREATE EXTENSION migr` alone on a fresh database (part of db_upgrade.sh's figure): "
+    print("\n" + interval_line("db_upgrade.sh against psql", ratios(res["migr"], base), 3))
+    print("`CREATE EXTENSION migr` alone on a fresh database (part of db_upgrade.sh's figure): "
           "median %s (%s–%s).\n" % (fmt_s(statistics.median(ext)), fmt_s(min(ext)), fmt_s(max(ext))))
     if steps:
         print("db_upgrade.sh's steps, each timed alone from psycopg2 in one new session on a fresh "
@@ -652,7 +670,8 @@ def report_noop(n, res, loads, bd):
             LABEL[s], fmt_s(statistics.median(wall)), fmt_s(min(wall)), fmt_s(max(wall)),
             fmt_s(q1), fmt_s(q3), " | ".join(cells), fmt_s(statistics.mean(x.client for x in res[s])),
             fmt_s(su) if su is not None else "n/a"))
-    print("\nServer CPU is the whole server's (all processes, from /proc, in ticks of %d ms), "
+    print("\n" + interval_line("db_upgrade.sh against dbmate", ratios(res["migr"], base), 2))
+    print("Server CPU is the whole server's (all processes, from /proc, in ticks of %d ms), "
           "averaged over the rounds.\n" % (1000 // CLK_TCK))
     print("#### Where db_upgrade.sh's no-op time goes (%s files)\n" % "{:,}".format(n))
     print("One run of the script opened %d session%s (pg_stat_database.sessions).\n"
