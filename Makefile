@@ -23,7 +23,7 @@ PG_CFLAGS  = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 # background worker's entry (PostgreSQL 16 hides the rest by default).
 # Every other call binds inside the library when it is linked, so loading it,
 # once in every session that calls migr, resolves 345 symbols instead of 561
-# (0.4 ms of the session's first call, bench/files.py's no-op).  The list is
+# (0.35 ms of the session's first call: docs/performance.md).  The list is
 # made from the sources, so a new function cannot be left out of it.
 SHLIB_EXPORTS = exports.txt
 EXTRA_CLEAN = exports.txt exports.list

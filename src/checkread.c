@@ -5,10 +5,10 @@
  *	  migr.applied (the rows and values of catalog.c's revision query with
  *	  content), the recorded catalog signature, the summary row, and whether
  *	  a revision is part way or a batch job unfinished; and for
- *	  migr.load_all(), the files revisions were loaded from.  On a long history the query's
- *	  planning, join and copying of every row cost more than the rest of a
- *	  check that finds nothing, and in a new session planning the small
- *	  queries costs more than running them.
+ *	  migr.load_all(), the files revisions were loaded from.  On a long
+ *	  history the query's planning, join and copying of every row cost more
+ *	  than the rest of a check that finds nothing, and in a new session
+ *	  planning the small queries costs more than running them.
  *
  *	  It reads only what a query would show the caller: when the caller may
  *	  not select from a table, the table has row-level security in force,
