@@ -10,8 +10,9 @@
 # the same for the downgrade to base.  Then the refusals: a re-run of a
 # script that ran, a script whose revision changed since it was generated,
 # a script where a requires check fails (the steps before it stay, as with
-# CALL, and a new script continues); and a non-transactional revision that
-# fails part way under a script and is resumed by a new one.
+# CALL, and a new script continues); a non-transactional revision that
+# fails part way under a script and is resumed by a new one; and one whose
+# verify fails after all its statements ran, which a new script finishes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
@@ -285,3 +286,32 @@ done=$(psql -XAtq -d $dbf -c "SELECT (SELECT string_agg(c, ',') FROM migr.curren
                                 || ' ' || (SELECT statement_no FROM migr.event WHERE revision = 's7' AND outcome = 'ok')")
 [ "$done" = "s7 0 true true 3" ] || fail "after the resumed s7: current, progress rows, index, constraint, statements = $done"
 echo "a non-transactional revision failed part way under a script; a new script resumed it at the failed statement"
+
+# A non-transactional revision whose statements all ran but whose verify
+# failed: a new script runs none of them again and finishes it (the
+# verify, then the record)
+PGPASSWORD=migr psql -Xq -o /dev/null -d $dbf -U $role -v ON_ERROR_STOP=1 <<'SQL'
+SET client_min_messages = warning;
+SELECT migr.revision('s8', 's7', 'a price index, verified',
+    $$CREATE TABLE price_notes (id int);
+      CREATE INDEX CONCURRENTLY IF NOT EXISTS items_price_id ON items (price, id);$$,
+    'DROP INDEX CONCURRENTLY IF EXISTS items_price_id; DROP TABLE price_notes;',
+    verify => $$migr.has_table('price_checked')$$,
+    transactional => false, create_date => '2025-01-08 00:00:00+00');
+SQL
+script $dbf head "$work/up7.sql"
+run $dbf "$work/up7.sql"
+[ "$rc" != 0 ] || fail "s8 passed a verify that does not hold:"$'\n'"$out"
+progress=$(psql -XAtq -d $dbf -c "SELECT revision || ' ' || statements_done || '/' || statements_total FROM migr.revision_progress")
+[ "$progress" = "s8 2/2" ] || fail "progress after s8's verify failed: $progress"$'\n'"$out"
+PGPASSWORD=migr psql -Xq -d $dbf -U $role -c "CREATE TABLE price_checked ()"
+script $dbf head "$work/up8.sql"
+grep -q 'CREATE TABLE price_notes' "$work/up8.sql" && fail "the new script runs s8's statement 1 again"
+run $dbf "$work/up8.sql"
+[ "$rc" = 0 ] || fail "the finishing script failed (status $rc):"$'\n'"$out"
+grep -q 'NOTICE:  finishing the upgrade of s8: its statements ran' <<<"$out" ||
+    fail "the script did not say it finishes s8:"$'\n'"$out"
+done=$(psql -XAtq -d $dbf -c "SELECT (SELECT string_agg(c, ',') FROM migr.current() c) || ' ' || (SELECT count(*) FROM migr.revision_progress)
+                                || ' ' || migr.has_index('items', 'items_price_id')")
+[ "$done" = "s8 0 true" ] || fail "after the finished s8: current, progress rows, index = $done"
+echo "a non-transactional revision whose verify failed after its statements: a new script finished it without running them again"
