@@ -520,6 +520,19 @@ typedef struct SourceTable
 	MemoryContext cxt;
 } SourceTable;
 
+/*
+ * Whether a recorded file counts: a name migr.load() could have recorded
+ * (none is that long) and a whole sha256.  The hash table and the manifest
+ * take the same files.
+ */
+static bool
+source_usable(text *file, bytea *sha)
+{
+	CHECK_FOR_INTERRUPTS();
+	return VARSIZE_ANY_EXHDR(file) < SOURCE_KEY_LEN &&
+		VARSIZE_ANY_EXHDR(sha) == PG_SHA256_DIGEST_LENGTH;
+}
+
 /* Enters one recorded file into the hash table of read_sources() */
 static void
 add_source(text *file, text *id, bytea *sha, void *arg)
@@ -529,10 +542,7 @@ add_source(text *file, text *id, bytea *sha, void *arg)
 	bool		found;
 	char		key[SOURCE_KEY_LEN];
 
-	CHECK_FOR_INTERRUPTS();
-	/* no file name recorded by migr.load() is that long */
-	if (VARSIZE_ANY_EXHDR(file) >= SOURCE_KEY_LEN ||
-		VARSIZE_ANY_EXHDR(sha) != PG_SHA256_DIGEST_LENGTH)
+	if (!source_usable(file, sha))
 		return;
 	memcpy(key, VARDATA_ANY(file), VARSIZE_ANY_EXHDR(file));
 	key[VARSIZE_ANY_EXHDR(file)] = '\0';
@@ -851,16 +861,14 @@ typedef struct ManifestFiles
 	int			cap;
 } ManifestFiles;
 
-/* Appends one recorded file, with the limits add_source() sets */
+/* Appends one recorded file */
 static void
 add_manifest_file(text *file, text *id, bytea *sha, void *arg)
 {
 	ManifestFiles *m = arg;
 	ManifestFile *e;
 
-	CHECK_FOR_INTERRUPTS();
-	if (VARSIZE_ANY_EXHDR(file) >= SOURCE_KEY_LEN ||
-		VARSIZE_ANY_EXHDR(sha) != PG_SHA256_DIGEST_LENGTH)
+	if (!source_usable(file, sha))
 		return;
 	if (m->n == m->cap)
 	{
