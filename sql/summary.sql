@@ -78,6 +78,21 @@ ALTER TABLE migr.summary ALTER COLUMN current_heads DROP NOT NULL;
 UPDATE migr.summary SET current_heads = NULL;
 SELECT count(*) AS current_rows FROM migr.current();
 SELECT code, message FROM migr.check() WHERE code = 'summary_mismatch';
+-- the same through the query, which a role under row-level security gets
+-- instead of the scan
+CREATE ROLE regress_migr_summary_reader;
+GRANT USAGE ON SCHEMA migr TO regress_migr_summary_reader;
+GRANT SELECT ON migr.summary TO regress_migr_summary_reader;
+ALTER TABLE migr.summary ENABLE ROW LEVEL SECURITY;
+CREATE POLICY summary_all ON migr.summary FOR SELECT USING (true);
+SET ROLE regress_migr_summary_reader;
+SELECT count(*) AS current_rows FROM migr.current();
+RESET ROLE;
+DROP POLICY summary_all ON migr.summary;
+ALTER TABLE migr.summary DISABLE ROW LEVEL SECURITY;
+REVOKE ALL ON migr.summary FROM regress_migr_summary_reader;
+REVOKE ALL ON SCHEMA migr FROM regress_migr_summary_reader;
+DROP ROLE regress_migr_summary_reader;
 DELETE FROM migr.summary;
 ALTER TABLE migr.summary ALTER COLUMN current_heads SET NOT NULL;
 DROP FUNCTION summary();
