@@ -324,19 +324,22 @@ def ratios(runs, base):
     return [x.seconds / y.seconds for x, y in zip(runs, base)]
 
 
-def median_interval(xs, resamples=2000):
+RESAMPLES = 2000
+
+
+def median_interval(xs):
     """95% bootstrap interval of the median of xs (the rounds resampled
     with replacement; a fixed seed, so a report reads the same twice)."""
     rng = random.Random(0)
-    meds = sorted(statistics.median(rng.choices(xs, k=len(xs))) for _ in range(resamples))
-    return meds[int(0.025 * resamples)], meds[int(0.975 * resamples) - 1]
+    meds = sorted(statistics.median(rng.choices(xs, k=len(xs))) for _ in range(RESAMPLES))
+    return meds[int(0.025 * RESAMPLES)], meds[int(0.975 * RESAMPLES) - 1]
 
 
 def interval_line(what, wr, digits):
     lo, hi = median_interval(wr)
     return ("%s: median of the rounds' ratios %.*f×, 95%% bootstrap interval %.*f–%.*f× "
             "(%d resamples of the %d rounds).\n" % (what, digits, statistics.median(wr), digits, lo,
-                                                   digits, hi, 2000, len(wr)))
+                                                   digits, hi, RESAMPLES, len(wr)))
 
 
 def mean_or_none(xs):
